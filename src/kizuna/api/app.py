@@ -1,0 +1,104 @@
+"""The Litestar application of a node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kizuna.api.auth import provide_caller, provide_node
+from kizuna.api.problems import EXCEPTION_HANDLERS, Problem, problem_response
+from kizuna.core.errors import KizunaError
+from kizuna.node.runtime import Caller, Node
+from kizuna.operations.views import ReportController
+
+WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    password: str
+
+
+def _user_view(caller_or_user: Any, node: Node) -> dict[str, Any]:
+    user = caller_or_user.user if isinstance(caller_or_user, Caller) else caller_or_user
+    return {
+        "name": user.name,
+        "nation": user.nation,
+        "clearance": user.clearance,
+        "groups": user.groups,
+        "roles": user.roles,
+        "node_id": node.node_id,
+    }
+
+
+@get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
+async def healthz(node: Node) -> dict[str, Any]:
+    return {"status": "ok", "node_id": node.node_id}
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(node: Node) -> Response[bytes]:
+    return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@post("/api/v1/login", tags=["auth"], summary="Exchange a name and password for a session token")
+async def login(data: LoginIn, node: Node) -> dict[str, Any]:
+    result = node.login(data.name, data.password)
+    if result is None:
+        node.refuse("bad_login", data.name[:64])
+        raise Problem(401, "wrong name or password", type_="/problems/bad-login")
+    user, token = result
+    node.audit.append("login", user.name, "ok")
+    return {"token": token, "user": _user_view(user, node)}
+
+
+@get("/api/v1/me", tags=["auth"], summary="Who the token belongs to")
+async def me(caller: Caller, node: Node) -> dict[str, Any]:
+    return _user_view(caller, node)
+
+
+@get("/api/v1/meta", tags=["node"], summary="This node")
+async def meta(caller: Caller, node: Node) -> dict[str, Any]:
+    return {"node_id": node.node_id, "nation": node.nation, "pmtiles_url": None}
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response[Any]:
+    node: Node = request.app.state.node
+    node.metrics.bad_input.labels("api", exc.kind).inc()
+    return problem_response(exc.status, exc.detail, f"/problems/{exc.kind}", **exc.extra)
+
+
+def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
+    handlers: list[Any] = [healthz, metrics, login, me, meta, ReportController]
+    handlers += route_handlers or []
+    if WEB_DIST.is_dir():
+        handlers.append(
+            create_static_files_router(
+                path="/", directories=[WEB_DIST], html_mode=True, include_in_schema=False
+            )
+        )
+    app = Litestar(
+        route_handlers=handlers,
+        dependencies={"caller": Provide(provide_caller), "node": Provide(provide_node)},
+        exception_handlers={**EXCEPTION_HANDLERS, KizunaError: handle_domain},
+        openapi_config=OpenAPIConfig(
+            title="Kizuna node API",
+            version="1",
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        request_max_body_size=node.config.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=[]),
+        debug=False,
+    )
+    app.state.node = node
+    return app

@@ -1,0 +1,1 @@
+"""Pure core: labels, release, clocks, records, geo, i18n. No I/O."""

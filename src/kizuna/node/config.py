@@ -1,0 +1,122 @@
+"""A node's directory: TOML configuration, keys and certificates, database, audit log."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from kizuna.core.labels import COUNTRIES, GroupRegistry
+
+
+class PeerConfig(msgspec.Struct, kw_only=True):
+    """A peer node and the sharing agreement with it."""
+
+    peer_id: str
+    nation: str
+    url: str
+    cert: str  # path of the peer's node certificate (PEM), relative to the node dir
+    types: list[str] = msgspec.field(default_factory=lambda: ["report", "track", "request"])
+    max_classification: str = "SECRET"
+    relay: bool = False
+    groups: list[str] = []
+
+
+class NodeConfig(msgspec.Struct, kw_only=True):
+    node_id: str
+    nation: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    federation_port: int = 0  # 0: port + 1
+    cot_port: int = 0  # 0: disabled
+    cot_tls_port: int = 0
+    groups: dict[str, list[str]] = {}
+    peers: list[PeerConfig] = []
+    max_body_bytes: int = 1_048_576
+    facilities_csv: str = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def fed_port(self) -> int:
+        return self.federation_port or self.port + 1
+
+    @property
+    def federation_url(self) -> str:
+        return f"https://{self.host}:{self.fed_port}"
+
+    def group_registry(self) -> GroupRegistry:
+        return GroupRegistry(self.groups)
+
+
+class NodeDir:
+    """Paths inside a node directory."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    config = property(lambda self: self.root / "node.toml")
+    db = property(lambda self: self.root / "kizuna.db")
+    audit = property(lambda self: self.root / "audit.log")
+    ca_cert = property(lambda self: self.root / "ca.pem")
+    ca_key = property(lambda self: self.root / "ca.key")
+    node_cert = property(lambda self: self.root / "node.pem")
+    node_key = property(lambda self: self.root / "node.key")
+    peers = property(lambda self: self.root / "peers")
+
+    def exists(self) -> bool:
+        return self.config.exists()
+
+    def load(self) -> NodeConfig:
+        if not self.config.exists():
+            raise FileNotFoundError(f"{self.root} is not a Kizuna node directory (no node.toml)")
+        data = tomllib.loads(self.config.read_text(encoding="utf-8"))
+        return validate(msgspec.convert(data, NodeConfig))
+
+    def save(self, config: NodeConfig) -> None:
+        self.config.write_text(to_toml(msgspec.to_builtins(config)), encoding="utf-8")
+
+
+def validate(config: NodeConfig) -> NodeConfig:
+    if config.nation not in COUNTRIES:
+        raise ValueError(f"unknown nation {config.nation!r}: use an ISO 3166 alpha-3 code")
+    if not config.node_id.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"node id {config.node_id!r} must be letters, digits, '-' or '_'")
+    config.group_registry()  # raises on bad group definitions
+    return config
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """Write the small TOML subset our config uses (scalars, lists, tables, table arrays)."""
+    lines: list[str] = []
+    tables: list[tuple[str, dict[str, Any]]] = []
+    arrays: list[tuple[str, list[dict[str, Any]]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arrays.append((key, value))
+        elif isinstance(value, list) and not value and key == "peers":
+            continue
+        else:
+            lines.append(f"{key} = {_scalar(value)}")
+    for key, table in tables:
+        lines += ["", f"[{key}]"] + [f"{k} = {_scalar(v)}" for k, v in table.items()]
+    for key, items in arrays:
+        for item in items:
+            lines += ["", f"[[{key}]]"] + [f"{k} = {_scalar(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,1 @@
+"""Operations: reports (SITREPs, free-text), later incidents, tasks, assets."""

@@ -1,0 +1,102 @@
+"""Reports: create, read, list, update through the store, every read release-checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from kizuna.core.errors import Forbidden, Invalid
+from kizuna.core.hlc import to_seconds
+from kizuna.core.ids import new_id
+from kizuna.core.label_view import label_fields
+from kizuna.core.records import Precedence, RecordState
+from kizuna.core.time import iso
+from kizuna.node.access import filter_visible, get_visible, label_for_write
+from kizuna.node.runtime import Caller, Node
+from kizuna.operations.models import REPORT, ReportIn, ReportPatch
+from kizuna.operations.rules import original_language, text_problems
+from kizuna.store.base import Draft
+
+
+def report_view(state: RecordState) -> dict[str, Any]:
+    f = state.fields
+    return {
+        "id": state.record_id,
+        "origin": state.origin,
+        **label_fields(state.label),
+        "precedence": state.precedence.name,
+        "title": f.get("title", {"en": "", "ja": ""}),
+        "body": f.get("body", {"en": "", "ja": ""}),
+        "original_language": f.get("original_language", "en"),
+        "position": f.get("position"),
+        "created_at": iso(to_seconds(state.created_hlc)),
+        "updated_at": iso(to_seconds(state.updated_hlc)),
+        "created_by": state.created_by,
+        "updated_by": state.updated_by,
+    }
+
+
+class ReportService:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def create(self, caller: Caller, data: ReportIn) -> RecordState:
+        problems = text_problems(data.title, data.body)
+        if problems:
+            raise Invalid("; ".join(problems), errors=problems)
+        label = label_for_write(self.node, caller, data.label)
+        rid = new_id()
+        payload = {
+            "title": msgspec.to_builtins(data.title),
+            "body": msgspec.to_builtins(data.body),
+            "original_language": original_language(data.title),
+            "position": msgspec.to_builtins(data.position),
+        }
+        self.node.store.append(
+            [
+                Draft(
+                    REPORT,
+                    rid,
+                    "create",
+                    label,
+                    payload,
+                    precedence=Precedence[data.precedence],
+                    author=caller.name,
+                )
+            ]
+        )
+        self.node.audit.append("report.create", caller.name, "ok", id=rid, label=label.render())
+        state = self.node.store.get(REPORT, rid)
+        assert state is not None
+        return state
+
+    def get(self, caller: Caller, rid: str) -> RecordState:
+        return get_visible(self.node, caller, REPORT, rid)
+
+    def list(self, caller: Caller) -> list[RecordState]:
+        return filter_visible(self.node, caller, self.node.store.scan(REPORT))
+
+    def update(self, caller: Caller, rid: str, patch: ReportPatch) -> RecordState:
+        state = get_visible(self.node, caller, REPORT, rid)
+        if state.origin != self.node.node_id:
+            raise Forbidden(
+                f"report {rid} belongs to node {state.origin}; change it there (sovereignty)"
+            )
+        problems = text_problems(patch.title, patch.body)
+        if problems:
+            raise Invalid("; ".join(problems), errors=problems)
+        label = label_for_write(self.node, caller, patch.label) if patch.label else state.label
+        payload: dict[str, Any] = {}
+        for key in ("title", "body", "position"):
+            value = getattr(patch, key)
+            if value is not None:
+                payload[key] = msgspec.to_builtins(value)
+        precedence = Precedence[patch.precedence] if patch.precedence else state.precedence
+        self.node.store.append(
+            [Draft(REPORT, rid, "patch", label, payload, precedence=precedence, author=caller.name)]
+        )
+        self.node.audit.append("report.update", caller.name, "ok", id=rid, label=label.render())
+        new = self.node.store.get(REPORT, rid)
+        assert new is not None
+        return new

@@ -1,0 +1,192 @@
+"""AIS feeds: a file, a TCP server we connect to, a UDP listener, a TCP listener.
+
+All of them feed raw lines to an :class:`AisIngestor` and flush it after each
+chunk of received data, so a quiet feed still delivers promptly and a busy
+one delivers in batches. None of them raises on bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from kizuna.sources.ais.ingest import AisIngestor, IngestStats
+from kizuna.sources.ais.nmea import MAX_LINE
+
+log = structlog.get_logger("kizuna.sources.ais.feeds")
+
+_CHUNK = 65536
+
+
+def read_file(
+    path: str | Path,
+    ingestor: AisIngestor,
+    progress: Callable[[int], None] | None = None,
+    *,
+    received_at: float | None = None,
+    every: int = 10_000,
+) -> IngestStats:
+    """Ingest an NMEA log file; ``#`` comment lines and blank lines are skipped.
+
+    Lines without a tag-block or receiver timestamp are observed at
+    ``received_at`` (default: now). ``progress(lines_read)`` is called every
+    ``every`` lines. Closes the ingestor (so the stats balance) and returns them.
+    """
+    when = time.time() if received_at is None else received_at
+    feed = ingestor.feed_bytes
+    n = 0
+    with open(path, "rb") as fh:
+        for raw in fh:
+            n += 1
+            if raw[:1] == b"#":
+                continue
+            feed(raw, when)
+            if progress is not None and n % every == 0:
+                progress(n)
+    ingestor.close()
+    if progress is not None:
+        progress(n)
+    return ingestor.stats
+
+
+class _LineSplitter:
+    """Bytes chunks → complete lines; an over-long partial line is fed as is
+    (the ingestor rejects it) rather than buffered without bound."""
+
+    def __init__(self, ingestor: AisIngestor, connection: str) -> None:
+        self.ingestor = ingestor
+        self.connection = connection
+        self.rest = b""
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        now = time.time()
+        feed = self.ingestor.feed_bytes
+        conn = self.connection
+        buf = self.rest + data if self.rest else data
+        lines = buf.split(b"\n")
+        self.rest = b"" if final else lines.pop()
+        if len(self.rest) > MAX_LINE:
+            lines.append(self.rest)
+            self.rest = b""
+        for line in lines:
+            feed(line, now, conn)
+        self.ingestor.flush()
+
+
+async def _pump(reader: asyncio.StreamReader, splitter: _LineSplitter) -> None:
+    while True:
+        data = await reader.read(_CHUNK)
+        if not data:
+            break
+        splitter.feed(data)
+    splitter.feed(b"", final=True)
+
+
+async def serve_tcp_client(
+    host: str, port: int, ingestor: AisIngestor, *, name: str | None = None
+) -> IngestStats:
+    """Connect to an NMEA TCP feed (e.g. an AIS receiver or aggregator) and
+    ingest until it closes the connection. Returns the ingestor's stats.
+    Connection errors propagate (the caller decides about reconnecting)."""
+    conn = name or f"tcp:{host}:{port}"
+    reader, writer = await asyncio.open_connection(host, port)
+    log.info("ais_feed_connected", connection=conn)
+    try:
+        await _pump(reader, _LineSplitter(ingestor, conn))
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        ingestor.flush()
+        log.info("ais_feed_closed", connection=conn, **ingestor.stats.as_dict())
+    return ingestor.stats
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, ingestor: AisIngestor, name: str) -> None:
+        self.ingestor = ingestor
+        self.name = name
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        # A datagram carries whole sentences; never keep a tail across datagrams.
+        _LineSplitter(self.ingestor, f"{self.name}:{addr[0]}").feed(data, final=True)
+
+    def error_received(self, exc: Exception) -> None:
+        log.warning("ais_udp_error", connection=self.name, error=str(exc))
+
+
+class FeedServer:
+    """A listening feed. ``port`` is the bound port (useful with port 0)."""
+
+    def __init__(self, name: str, port: int, closer: Callable[[], None]) -> None:
+        self.name = name
+        self.port = port
+        self._closer = closer
+        self._closed = asyncio.Event()
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closer()
+            self._closed.set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def __aenter__(self) -> FeedServer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def serve_udp(
+    host: str, port: int, ingestor: AisIngestor, *, name: str | None = None
+) -> FeedServer:
+    """Listen for NMEA over UDP (one or more sentences per datagram)."""
+    loop = asyncio.get_running_loop()
+    conn = name or "udp"
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _UdpProtocol(ingestor, conn), local_addr=(host, port)
+    )
+    bound = transport.get_extra_info("sockname")[1]
+    log.info("ais_udp_listening", connection=conn, host=host, port=bound)
+
+    def closer() -> None:
+        transport.close()
+        ingestor.flush()
+
+    return FeedServer(conn, bound, closer)
+
+
+async def serve_tcp(
+    host: str, port: int, ingestor: AisIngestor, *, name: str | None = None
+) -> FeedServer:
+    """Listen for feeds that push NMEA over TCP; each client is its own
+    connection for reassembly and provenance."""
+    conn = name or "tcp-listen"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        client = f"{conn}:{peer[0]}:{peer[1]}" if peer else conn
+        try:
+            await _pump(reader, _LineSplitter(ingestor, client))
+        except (ConnectionError, OSError) as exc:
+            log.info("ais_feed_client_error", connection=client, error=str(exc))
+        finally:
+            writer.close()
+            ingestor.flush()
+
+    server = await asyncio.start_server(handle, host, port)
+    bound = server.sockets[0].getsockname()[1]
+    log.info("ais_tcp_listening", connection=conn, host=host, port=bound)
+
+    def closer() -> None:
+        server.close()
+        ingestor.flush()
+
+    return FeedServer(conn, bound, closer)

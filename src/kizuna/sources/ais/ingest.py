@@ -1,0 +1,351 @@
+"""AisIngestor: NMEA lines in, batches of :class:`Track` out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from kizuna.core.labels import Label
+from kizuna.picture.models import Provenance, Track
+from kizuna.sources.ais.decode import (
+    MESSAGE_TYPE,
+    DecodeError,
+    PositionReport,
+    StaticReport,
+    payload_bits,
+    position_from_bits,
+    position_with_pyais,
+    static_from_type19,
+    static_with_pyais,
+)
+from kizuna.sources.ais.nmea import Assembled, Frame, FragmentBuffer, Reject, parse_sentence
+from kizuna.sources.ais.symbols import track_symbology
+
+log = structlog.get_logger("kizuna.sources.ais")
+
+KNOT = 0.514444  # m/s
+# Seconds until a track goes stale, by message type: class A reports every
+# 2 s–3 min, class B every 5 s–3 min (30 s–3 min at rest), long-range type 27
+# every 3 min at best and often far less (satellite).
+STALE_AFTER = {1: 600.0, 2: 600.0, 3: 600.0, 18: 900.0, 19: 900.0, 27: 1800.0}
+
+_NAV_STATUS = (
+    "under way using engine",
+    "at anchor",
+    "not under command",
+    "restricted manoeuvrability",
+    "constrained by her draught",
+    "moored",
+    "aground",
+    "engaged in fishing",
+    "under way sailing",
+    "reserved (HSC)",
+    "reserved (WIG)",
+    "power-driven vessel towing astern",
+    "power-driven vessel pushing ahead or towing alongside",
+    "reserved",
+    "AIS-SART active",
+    "",
+)
+
+Sink = Callable[[list[Track]], None]
+
+
+class IngestStats:
+    """Counters. After :meth:`AisIngestor.close`, ``accepted + rejected == offered``."""
+
+    __slots__ = ("accepted", "ignored", "offered", "rejected", "static_updates", "tracks")
+
+    def __init__(self) -> None:
+        self.offered = 0  # non-blank lines fed in
+        self.accepted = 0  # lines that became a track or a static update
+        self.rejected: dict[str, int] = dict.fromkeys(Reject, 0)  # by reason (str keys)
+        self.ignored = 0  # blank lines, not offered
+        self.tracks = 0  # tracks handed to the sink
+        self.static_updates = 0  # static/voyage messages applied
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "offered": self.offered,
+            "accepted": self.accepted,
+            "rejected": {str(k): v for k, v in self.rejected.items()},
+            "rejected_total": self.rejected_total,
+            "tracks": self.tracks,
+            "static_updates": self.static_updates,
+        }
+
+
+class _Static:
+    __slots__ = ("callsign", "name", "remarks", "ship_type")
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.callsign = ""
+        self.ship_type: int | None = None
+        self.remarks = ""
+
+
+class AisIngestor:
+    """Turns AIS NMEA lines into Tracks and hands them to ``sink`` in batches.
+
+    ``feed_line``/``feed_bytes`` never raise on bad input: each rejected line is
+    counted under its :class:`Reject` reason and logged at debug. Call
+    :meth:`flush` to push a partial batch, :meth:`close` at the end of a feed
+    (drops unfinished multi-part messages, flushes, logs a summary).
+
+    One ingestor may serve several connections: pass ``connection`` per line
+    so multi-part messages are reassembled per connection and provenance
+    names the feed. Static data (types 5, 24, 19) is cached per MMSI, up to
+    ``static_cache_size`` vessels, and enriches later position reports.
+    """
+
+    def __init__(
+        self,
+        sink: Sink,
+        default_label: Label,
+        *,
+        batch_size: int = 1000,
+        connection: str = "ais",
+        max_pending_fragments: int = 256,
+        fragment_ttl: float = 10.0,
+        static_cache_size: int = 100_000,
+        fast_path: bool = True,
+    ) -> None:
+        self.sink = sink
+        self.label = default_label
+        self.batch_size = batch_size
+        self.connection = connection
+        self.fast_path = fast_path
+        self.stats = IngestStats()
+        self.fragments = FragmentBuffer(max_pending_fragments, fragment_ttl)
+        self.static_cache_size = static_cache_size
+        self._static: dict[int, _Static] = {}
+        self._batch: list[Track] = []
+        self._last_received = 0.0
+
+    # -- input ---------------------------------------------------------------
+
+    def feed_line(self, line: str, received_at: float, connection: str | None = None) -> None:
+        """One NMEA line (with or without CR/LF). Never raises on bad input."""
+        try:
+            raw = line.encode("ascii")
+        except UnicodeEncodeError:
+            if line.strip():
+                self.stats.offered += 1
+                self._reject(Reject.MALFORMED, 1, line)
+            else:
+                self.stats.ignored += 1
+            return
+        self.feed_bytes(raw, received_at, connection)
+
+    def feed_bytes(self, raw: bytes, received_at: float, connection: str | None = None) -> None:
+        """One NMEA line as bytes. Never raises on bad input."""
+        raw = raw.strip()
+        stats = self.stats
+        if not raw:
+            stats.ignored += 1
+            return
+        stats.offered += 1
+        self._last_received = received_at
+        try:
+            frame = parse_sentence(raw)
+            if type(frame) is not Frame:
+                self._reject(frame, 1, raw)  # type: ignore[arg-type]
+                return
+            conn = connection or self.connection
+            if frame.count == 1:
+                when = frame.time
+                self._message(frame.payload, frame.fill, received_at if when is None else when, 1, conn, raw)
+                return
+            done = self.fragments.add((conn, frame.seq, frame.channel), frame, received_at)
+            dropped = self.fragments.take_dropped()
+            if dropped:
+                self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, raw)
+            if done is not None:
+                self._assembled(done, received_at, conn, raw)
+        except Exception:  # a bug, not bad input: count it, log it, keep the feed alive
+            log.exception("ais_internal_error", line=_show(raw))
+            self._reject(Reject.DECODE_ERROR, 1, raw)
+
+    def _assembled(self, done: Assembled, received_at: float, conn: str, raw: bytes) -> None:
+        when = received_at if done.time is None else done.time
+        self._message(done.payload, done.fill, when, done.lines, conn, raw)
+
+    # -- decoding ------------------------------------------------------------
+
+    def _message(
+        self, payload: bytes, fill: int, observed: float, lines: int, conn: str, raw: bytes
+    ) -> None:
+        msg_type = MESSAGE_TYPE[payload[0]]
+        if msg_type in (1, 2, 3, 18, 19, 27):
+            try:
+                pos = None
+                if self.fast_path:
+                    v, length = payload_bits(payload, fill)
+                    pos = position_from_bits(msg_type, v, length)
+                    if msg_type == 19:
+                        static19 = static_from_type19(v, length)
+                        if static19 is not None:
+                            self._apply_static(static19)
+                if pos is None:
+                    pos = position_with_pyais(payload, fill)
+            except DecodeError:
+                self._reject(Reject.DECODE_ERROR, lines, raw)
+                return
+            if not (-90.0 <= pos.lat <= 90.0 and -180.0 <= pos.lon <= 180.0):
+                self._reject(Reject.INVALID_POSITION, lines, raw)
+                return
+            self.stats.accepted += lines
+            self._emit(pos, observed, conn)
+        elif msg_type == 5 or msg_type == 24:
+            try:
+                static = static_with_pyais(payload, fill)
+            except DecodeError:
+                self._reject(Reject.DECODE_ERROR, lines, raw)
+                return
+            self._apply_static(static)
+            self.stats.accepted += lines
+            self.stats.static_updates += 1
+        elif msg_type < 0:
+            self._reject(Reject.MALFORMED, lines, raw)
+        else:
+            self._reject(Reject.UNSUPPORTED_TYPE, lines, raw)
+
+    def _apply_static(self, report: StaticReport) -> None:
+        cache = self._static
+        entry = cache.get(report.mmsi)
+        if entry is None:
+            if len(cache) >= self.static_cache_size:
+                del cache[next(iter(cache))]  # oldest vessel first
+            entry = cache[report.mmsi] = _Static()
+        if report.name is not None:
+            entry.name = report.name
+        if report.callsign is not None:
+            entry.callsign = report.callsign
+        if report.ship_type is not None:
+            entry.ship_type = report.ship_type
+        if report.imo is not None or report.destination is not None:
+            parts = []
+            if report.imo:
+                parts.append(f"IMO {report.imo}")
+            if report.destination:
+                parts.append(f"destination {report.destination}")
+            entry.remarks = "; ".join(parts)
+
+    def static_for(self, mmsi: int) -> dict[str, object] | None:
+        """What the static cache knows about a vessel (for inspection and tests)."""
+        entry = self._static.get(mmsi)
+        if entry is None:
+            return None
+        return {
+            "name": entry.name,
+            "callsign": entry.callsign,
+            "ship_type": entry.ship_type,
+            "remarks": entry.remarks,
+        }
+
+    # -- output --------------------------------------------------------------
+
+    def _emit(self, pos: PositionReport, observed: float, conn: str) -> None:
+        msg_type, mmsi = pos.msg_type, pos.mmsi
+        if msg_type == 27:
+            speed = None if pos.speed >= 63.0 else pos.speed * KNOT
+            course = None if pos.course >= 360.0 else pos.course
+        else:
+            speed = None if pos.speed >= 102.3 else pos.speed * KNOT
+            course = None if pos.course >= 360.0 else pos.course
+        status = pos.status
+        remarks = "" if status is None else _NAV_STATUS[status]
+        static = self._static.get(mmsi)
+        name = callsign = ""
+        ship_type = None
+        if static is not None:
+            name, callsign, ship_type = static.name, static.callsign, static.ship_type
+            if static.remarks:
+                remarks = f"{remarks}; {static.remarks}" if remarks else static.remarks
+        label = self.label
+        exercise = label.exercise
+        sidc, cot_type, affiliation = track_symbology(ship_type, exercise)
+        source_id = str(mmsi)
+        self._batch.append(
+            Track(
+                id="ais-" + source_id,
+                source="ais",
+                source_id=source_id,
+                lat=pos.lat,
+                lon=pos.lon,
+                observed_at=observed,
+                stale_at=observed + STALE_AFTER[msg_type],
+                label=label,
+                sidc=sidc,
+                cot_type=cot_type,
+                affiliation=affiliation,
+                callsign=callsign,
+                name=name,
+                course=course,
+                speed=speed,
+                exercise=exercise,
+                ship_type=ship_type,
+                mmsi=mmsi,
+                remarks=remarks,
+                sources=[
+                    Provenance(
+                        source="ais", source_id=source_id, observed_at=observed, connection=conn
+                    )
+                ],
+            )
+        )
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the current batch to the sink (if any) and expire stale fragments."""
+        if self._last_received:
+            self.fragments.expire(self._last_received)
+            dropped = self.fragments.take_dropped()
+            if dropped:
+                self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, b"(expired fragments)")
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = []
+        self.stats.tracks += len(batch)
+        self.sink(batch)
+
+    def close(self) -> None:
+        """End of feed: unfinished multi-part messages become rejects; flush; log."""
+        self.fragments.clear()
+        dropped = self.fragments.take_dropped()
+        if dropped:
+            self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, b"(unfinished at close)")
+        self.flush()
+        log.info("ais_ingest_summary", connection=self.connection, **self.stats.as_dict())
+
+    # -- rejects -------------------------------------------------------------
+
+    def _reject(self, reason: Reject, lines: int, raw: bytes | str) -> None:
+        self.stats.rejected[reason] += lines
+        log.debug("ais_reject", reason=str(reason), lines=lines, line=_show(raw))
+
+
+def _show(raw: bytes | str) -> str:
+    text = raw if isinstance(raw, str) else raw.decode("ascii", "replace")
+    return text[:160]
+
+
+def coalesce_latest(tracks: list[Track]) -> list[Track]:
+    """Keep one Track per id, the latest observed (ties: the later one in the list).
+
+    For sinks that store current state only; the ingestor itself never drops.
+    """
+    latest: dict[str, Track] = {}
+    for track in tracks:
+        prev = latest.get(track.id)
+        if prev is None or track.observed_at >= prev.observed_at:
+            latest[track.id] = track
+    return list(latest.values())

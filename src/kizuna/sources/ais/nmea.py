@@ -1,0 +1,218 @@
+"""NMEA 0183 framing for AIS: ``!AIVDM``/``!AIVDO`` sentences, checksums,
+NMEA 4.10 tag blocks and multi-part reassembly.
+
+Everything works on ``bytes``; a sentence that cannot be framed yields a
+:class:`Reject` reason instead of raising.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+
+class Reject(enum.StrEnum):
+    """Why a line was not turned into data. The values are the stats keys."""
+
+    BAD_CHECKSUM = "bad_checksum"
+    MALFORMED = "malformed"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    INCOMPLETE_FRAGMENT = "incomplete_fragment"
+    INVALID_POSITION = "invalid_position"
+    DECODE_ERROR = "decode_error"
+
+
+MAX_LINE = 1024  # bytes; NMEA allows 82 per sentence, tag blocks and receiver suffixes add more
+
+# XOR-folding masks: _MASKS[k] keeps the low k bytes of an int.
+_MASKS = tuple((1 << (8 * k)) - 1 for k in range(MAX_LINE + 1))
+
+
+def checksum(data: bytes) -> int:
+    """NMEA checksum: XOR of all bytes, folded in halves on one big int."""
+    x = int.from_bytes(data, "little")
+    n = len(data)
+    masks = _MASKS
+    while n > 1:
+        h = (n + 1) >> 1
+        x = (x >> (h << 3)) ^ (x & masks[h])
+        n = h
+    return x
+
+
+_DIGITS = {str(i).encode(): i for i in range(10)}
+_HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
+SENTENCE_TYPES = (b"VDM", b"VDO")
+
+
+class Frame(NamedTuple):
+    """One framed AIS sentence (a fragment when ``count > 1``)."""
+
+    count: int  # fragments in the message
+    number: int  # this fragment, 1-based
+    seq: bytes  # sequential message id (b"" for single-part)
+    channel: bytes
+    payload: bytes  # six-bit armoured
+    fill: int  # fill bits, 0–5
+    time: float | None  # tag-block ``c:`` or receiver-suffix time, epoch seconds
+
+
+def parse_tag_block(tag: bytes) -> float | None | Reject:
+    """NMEA 4.10 tag block body (between the backslashes) → ``c:`` time or None.
+
+    ``c:`` is UNIX time in seconds; values above 1e11 are taken as milliseconds
+    (some receivers write those). A present but wrong checksum is a reject.
+    """
+    star = tag.rfind(b"*")
+    if star >= 0:
+        expected = _HEX.get(tag[star + 1 : star + 3])
+        if expected is None:
+            return Reject.MALFORMED
+        body = tag[:star]
+        if checksum(body) != expected:
+            return Reject.BAD_CHECKSUM
+    else:
+        body = tag
+    when: float | None = None
+    for field in body.split(b","):
+        if field[:2] == b"c:":
+            try:
+                when = float(int(field[2:]))
+            except ValueError:
+                return Reject.MALFORMED
+            if when > 1e11:
+                when /= 1000.0
+    return when
+
+
+def parse_sentence(raw: bytes) -> Frame | Reject:
+    """Frame one line (already stripped of CR/LF and surrounding blanks)."""
+    if len(raw) > MAX_LINE:
+        return Reject.MALFORMED
+    when: float | None = None
+    if raw[:1] == b"\\":
+        end = raw.find(b"\\", 1)
+        if end < 0:
+            return Reject.MALFORMED
+        tag = parse_tag_block(raw[1:end])
+        if isinstance(tag, Reject):
+            return tag
+        when = tag
+        raw = raw[end + 1 :]
+    start = raw[:1]
+    if start != b"!":
+        return Reject.UNSUPPORTED_TYPE if start == b"$" else Reject.MALFORMED
+    star = raw.find(b"*")
+    if star < 0:
+        return Reject.MALFORMED
+    expected = _HEX.get(raw[star + 1 : star + 3])
+    if expected is None:
+        return Reject.MALFORMED
+    body = raw[1:star]
+    if checksum(body) != expected:
+        return Reject.BAD_CHECKSUM
+    fields = body.split(b",")
+    if len(fields) != 7:
+        return Reject.MALFORMED if fields[0][2:] in SENTENCE_TYPES else Reject.UNSUPPORTED_TYPE
+    head, count_f, number_f, seq, channel, payload, fill_f = fields
+    if len(head) != 5 or head[2:] not in SENTENCE_TYPES:
+        return Reject.UNSUPPORTED_TYPE
+    count = _DIGITS.get(count_f, 0)
+    number = _DIGITS.get(number_f, 0)
+    fill = _DIGITS.get(fill_f, 9)
+    if not (1 <= number <= count) or fill > 5 or not payload or len(seq) > 1:
+        return Reject.MALFORMED
+    if when is None and len(raw) > star + 3:
+        when = receiver_time(raw[star + 3 :])
+    return Frame(count, number, seq, channel, payload, fill, when)
+
+
+def receiver_time(suffix: bytes) -> float | None:
+    """Receiver suffix after the checksum (``,b003669794,1272412827``): a trailing
+    10-digit field is the collector's UNIX receive time (NOAA/USCG style logs)."""
+    last = suffix.rsplit(b",", 1)[-1].strip()
+    if len(last) == 10 and last.isdigit():
+        return float(int(last))
+    return None
+
+
+class Assembled(NamedTuple):
+    payload: bytes
+    fill: int
+    lines: int  # sentences that made the message
+    time: float | None
+
+
+class _Pending:
+    __slots__ = ("count", "first_at", "next", "parts", "time")
+
+    def __init__(self, count: int, payload: bytes, first_at: float, time: float | None) -> None:
+        self.count = count
+        self.next = 2
+        self.parts = [payload]
+        self.first_at = first_at
+        self.time = time
+
+
+class FragmentBuffer:
+    """Reassembles multi-part messages keyed by (connection, sequential id, channel).
+
+    Bounded: at most ``max_pending`` messages wait; the oldest is dropped when
+    full, and any older than ``ttl`` seconds (by receive time) expire. Lines of
+    dropped messages accumulate in ``dropped`` for the caller to count.
+    """
+
+    def __init__(self, max_pending: int = 256, ttl: float = 10.0) -> None:
+        self.max_pending = max_pending
+        self.ttl = ttl
+        self.dropped = 0
+        self._pending: dict[tuple[str, bytes, bytes], _Pending] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, key: tuple[str, bytes, bytes], frame: Frame, received_at: float) -> Assembled | None:
+        pending = self._pending
+        self.expire(received_at)
+        entry = pending.get(key)
+        if frame.number == 1:
+            if entry is not None:  # a new message reuses the id: the old one is incomplete
+                self.dropped += len(pending.pop(key).parts)
+            if len(pending) >= self.max_pending:
+                oldest = next(iter(pending))
+                self.dropped += len(pending.pop(oldest).parts)
+            pending[key] = _Pending(frame.count, frame.payload, received_at, frame.time)
+            return None
+        if entry is None or entry.count != frame.count or entry.next != frame.number:
+            if entry is not None:
+                self.dropped += len(pending.pop(key).parts)
+            self.dropped += 1
+            return None
+        entry.parts.append(frame.payload)
+        if entry.time is None:
+            entry.time = frame.time
+        if frame.number < frame.count:
+            entry.next += 1
+            return None
+        del pending[key]
+        return Assembled(b"".join(entry.parts), frame.fill, frame.count, entry.time)
+
+    def expire(self, now: float) -> None:
+        """Drop messages whose first fragment arrived more than ``ttl`` ago."""
+        pending = self._pending
+        limit = now - self.ttl
+        while pending:
+            key = next(iter(pending))
+            if pending[key].first_at >= limit:
+                break
+            self.dropped += len(pending.pop(key).parts)
+
+    def clear(self) -> None:
+        """Drop everything still waiting (end of a feed)."""
+        for entry in self._pending.values():
+            self.dropped += len(entry.parts)
+        self._pending.clear()
+
+    def take_dropped(self) -> int:
+        n, self.dropped = self.dropped, 0
+        return n

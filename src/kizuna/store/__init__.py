@@ -1,0 +1,1 @@
+"""Storage: the append-only event log, projections, users, audit anchor."""

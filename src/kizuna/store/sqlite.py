@@ -1,0 +1,284 @@
+"""SQLite backend (WAL): event log, projections, users, metadata."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from kizuna.core.hlc import HybridClock
+from kizuna.core.merge import Merge, lww_merge
+from kizuna.core.records import Event, RecordState
+from kizuna.store.base import CommitListener, Draft, User
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    pos INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hlc INTEGER NOT NULL,
+    record_type TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    precedence INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    UNIQUE (origin, seq)
+);
+CREATE INDEX IF NOT EXISTS events_record ON events (record_type, record_id);
+CREATE TABLE IF NOT EXISTS records (
+    record_type TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    updated_hlc INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (record_type, record_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_event_enc = msgspec.msgpack.Encoder()
+_event_dec = msgspec.msgpack.Decoder(Event)
+_state_dec = msgspec.msgpack.Decoder(RecordState)
+_user_dec = msgspec.msgpack.Decoder(User)
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+class SqliteStore:
+    """The embedded default store. One writer; safe to call from several threads."""
+
+    def __init__(self, path: Path | str, node_id: str) -> None:
+        self.node_id = node_id
+        self.path = Path(path)
+        self._conn = connect(path)
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._merges: dict[str, Merge] = {}
+        self._listeners: list[CommitListener] = []
+        row = self._conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?", (node_id,)
+        ).fetchone()
+        self._seq = int(row[0])
+        last = self._conn.execute("SELECT coalesce(max(hlc), 0) FROM events").fetchone()
+        self.clock = HybridClock(last=int(last[0]))
+
+    # -- wiring ---------------------------------------------------------------
+    def register_merge(self, record_type: str, merge: Merge) -> None:
+        self._merges[record_type] = merge
+
+    def on_commit(self, listener: CommitListener) -> None:
+        self._listeners.append(listener)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For sibling modules inside ``store/`` only."""
+        return self._conn
+
+    # -- writes ---------------------------------------------------------------
+    def append(self, drafts: Sequence[Draft]) -> list[Event]:
+        with self._lock:
+            events = []
+            seq = self._seq
+            for d in drafts:
+                seq += 1
+                events.append(
+                    Event(
+                        origin=self.node_id,
+                        seq=seq,
+                        hlc=self.clock.now(),
+                        record_type=d.record_type,
+                        record_id=d.record_id,
+                        op=d.op,
+                        label=d.label,
+                        precedence=d.precedence,
+                        payload=d.payload,
+                        author=d.author,
+                    )
+                )
+            self._commit(events, fresh=True)
+            self._seq = seq
+        self._notify(events)
+        return events
+
+    def apply(self, events: Iterable[Event]) -> list[Event]:
+        with self._lock:
+            incoming = [e for e in events if e.origin != self.node_id or e.seq <= self._seq]
+            new = self._commit(incoming, fresh=False)
+            for e in new:
+                self.clock.observe(e.hlc)
+        self._notify(new)
+        return new
+
+    def _commit(self, events: list[Event], *, fresh: bool) -> list[Event]:
+        if not events:
+            return []
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if fresh:
+                new = events
+                conn.executemany(
+                    "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            e.origin,
+                            e.seq,
+                            e.hlc,
+                            e.record_type,
+                            e.record_id,
+                            int(e.precedence),
+                            _event_enc.encode(e),
+                        )
+                        for e in events
+                    ],
+                )
+            else:
+                new = []
+                for e in events:
+                    cur = conn.execute(
+                        "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence,"
+                        " body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (
+                            e.origin,
+                            e.seq,
+                            e.hlc,
+                            e.record_type,
+                            e.record_id,
+                            int(e.precedence),
+                            _event_enc.encode(e),
+                        ),
+                    )
+                    if cur.rowcount:
+                        new.append(e)
+            self._project(new)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return new
+
+    def _project(self, events: list[Event]) -> None:
+        if not events:
+            return
+        states: dict[tuple[str, str], RecordState | None] = {}
+        keys = {(e.record_type, e.record_id) for e in events}
+        by_type: dict[str, list[str]] = {}
+        for rt, rid in keys:
+            by_type.setdefault(rt, []).append(rid)
+        for rt, ids in by_type.items():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for rid, blob in self._conn.execute(
+                    f"SELECT record_id, state FROM records WHERE record_type = ? AND record_id IN ({marks})",
+                    (rt, *chunk),
+                ):
+                    states[(rt, rid)] = _state_dec.decode(blob)
+        for e in events:
+            key = (e.record_type, e.record_id)
+            merge = self._merges.get(e.record_type, lww_merge)
+            states[key] = merge(states.get(key), e)
+        self._conn.executemany(
+            "INSERT INTO records (record_type, record_id, updated_hlc, state) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (record_type, record_id) DO UPDATE SET"
+            " updated_hlc = excluded.updated_hlc, state = excluded.state",
+            [
+                (rt, rid, s.updated_hlc, _event_enc.encode(s))
+                for (rt, rid), s in states.items()
+                if s is not None
+            ],
+        )
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        if events:
+            for listener in self._listeners:
+                listener(events)
+
+    # -- reads ----------------------------------------------------------------
+    def get(self, record_type: str, record_id: str) -> RecordState | None:
+        row = self._conn.execute(
+            "SELECT state FROM records WHERE record_type = ? AND record_id = ?",
+            (record_type, record_id),
+        ).fetchone()
+        return _state_dec.decode(row[0]) if row else None
+
+    def scan(self, record_type: str) -> list[RecordState]:
+        rows = self._conn.execute(
+            "SELECT state FROM records WHERE record_type = ? ORDER BY updated_hlc DESC",
+            (record_type,),
+        ).fetchall()
+        return [_state_dec.decode(r[0]) for r in rows]
+
+    def events_after(self, position: int, limit: int) -> list[tuple[int, Event]]:
+        rows = self._conn.execute(
+            "SELECT pos, body FROM events WHERE pos > ? ORDER BY pos LIMIT ?", (position, limit)
+        ).fetchall()
+        return [(int(p), _event_dec.decode(b)) for p, b in rows]
+
+    def record_events(self, record_type: str, record_id: str) -> list[Event]:
+        rows = self._conn.execute(
+            "SELECT body FROM events WHERE record_type = ? AND record_id = ? ORDER BY hlc, pos",
+            (record_type, record_id),
+        ).fetchall()
+        return [_event_dec.decode(r[0]) for r in rows]
+
+    def has_event(self, origin: str, seq: int) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM events WHERE origin = ? AND seq = ?", (origin, seq)
+        ).fetchone()
+        return row is not None
+
+    def last_position(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()
+        return int(row[0])
+
+    # -- users ----------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO users (name, token_hash, body) VALUES (?, ?, ?)",
+                (user.name, user.token_hash or None, _event_enc.encode(user)),
+            )
+
+    def user_by_token_hash(self, token_hash: str) -> User | None:
+        row = self._conn.execute(
+            "SELECT body FROM users WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return _user_dec.decode(row[0]) if row else None
+
+    def user_by_name(self, name: str) -> User | None:
+        row = self._conn.execute("SELECT body FROM users WHERE name = ?", (name,)).fetchone()
+        return _user_dec.decode(row[0]) if row else None
+
+    def users(self) -> list[User]:
+        return [_user_dec.decode(r[0]) for r in self._conn.execute("SELECT body FROM users")]
+
+    # -- metadata -------------------------------------------------------------
+    def meta_get(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,201 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { api, getToken, setToken } from './api';
+import { computeBanner } from './banner';
+import { ClassificationBanner, ExerciseBanner } from './components/Banner';
+import { Board } from './components/Board';
+import { Login } from './components/Login';
+import { LanguageSwitch, TimeZoneSwitch } from './components/Switches';
+import { TrackPanel } from './components/TrackPanel';
+import { useI18n } from './i18n';
+import { LiveStore, type ConnState } from './live';
+import { MapView } from './map/MapView';
+import type { Facility, HistoryPoint, Labelled, Me, Meta, Track } from './types';
+
+export function App() {
+  const { t } = useI18n();
+  const [token, setTok] = useState<string | null>(() => getToken());
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState<boolean>(() => !!getToken());
+
+  useEffect(() => {
+    document.title = t('app.title');
+  }, [t]);
+
+  useEffect(() => {
+    if (!token || me) return;
+    api
+      .me()
+      .then(setMe)
+      .catch(() => {
+        setToken(null);
+        setTok(null);
+      })
+      .finally(() => setChecking(false));
+  }, [token, me]);
+
+  const logout = useCallback(() => {
+    setToken(null);
+    setTok(null);
+    setMe(null);
+  }, []);
+
+  if (!token || !me) {
+    if (checking && token) return <div className="loading">{t('app.loading')}</div>;
+    return (
+      <div className="app">
+        <ClassificationBanner state={computeBanner([])} position="top" />
+        <Login
+          onLoggedIn={(tok, m) => {
+            setTok(tok);
+            setMe(m);
+            setChecking(false);
+          }}
+        />
+        <ClassificationBanner state={computeBanner([])} position="bottom" />
+      </div>
+    );
+  }
+  return <Workspace token={token} me={me} onLogout={logout} />;
+}
+
+type Tab = 'map' | 'board';
+
+function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: () => void }) {
+  const { t } = useI18n();
+  const store = useMemo(() => new LiveStore(token), [token]);
+  const [conn, setConn] = useState<ConnState>('connecting');
+  const [tab, setTab] = useState<Tab>('map');
+  const [meta, setMeta] = useState<Meta | null>(null);
+  const [facilities, setFacilities] = useState<Facility[]>([]);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [history, setHistory] = useState<HistoryPoint[]>([]);
+  const [mapItems, setMapItems] = useState<Labelled[]>([]);
+  const [boardItems, setBoardItems] = useState<Labelled[]>([]);
+  const [selectedTrack, setSelectedTrack] = useState<Track | null>(null);
+  const [trackCount, setTrackCount] = useState(0);
+
+  useEffect(() => {
+    const offConn = store.onConn(() => setConn(store.conn));
+    store.connect();
+    void store.loadRequests().catch(() => undefined);
+    (window as unknown as { __kizuna?: object }).__kizuna = {
+      ...((window as unknown as { __kizuna?: object }).__kizuna ?? {}),
+      store,
+    };
+    return () => {
+      offConn();
+      store.close();
+    };
+  }, [store]);
+
+  useEffect(() => {
+    api.meta().then(setMeta).catch(() => undefined);
+    api.facilities().then(setFacilities).catch(() => undefined);
+  }, []);
+
+  // Keep the selected track (and the track count) current without re-rendering on every update.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = () => {
+      timer = null;
+      setTrackCount(store.tracks.size);
+      if (!selectedId) return;
+      const tr = store.tracks.get(selectedId) ?? null;
+      setSelectedTrack((prev) => {
+        if (tr && prev && tr !== prev && (tr.lat !== prev.lat || tr.lon !== prev.lon)) {
+          setHistory((h) => [...h, { lat: tr.lat, lon: tr.lon, observed_at: tr.observed_at, course: tr.course, speed: tr.speed }]);
+        }
+        return tr ?? prev;
+      });
+    };
+    refresh();
+    const off = store.onTracks(() => {
+      if (!timer) timer = setTimeout(refresh, 250);
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, [store, selectedId]);
+
+  useEffect(() => {
+    setHistory([]);
+    setSelectedTrack(selectedId ? (store.tracks.get(selectedId) ?? null) : null);
+    if (!selectedId) return;
+    let cancelled = false;
+    api
+      .history(selectedId)
+      .then((h) => {
+        if (!cancelled) {
+          const sorted = [...h].sort((a, b) => Date.parse(a.observed_at) - Date.parse(b.observed_at));
+          setHistory(sorted);
+        }
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [selectedId, store]);
+
+  const banner = useMemo(() => {
+    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, selectedTrack] : boardItems;
+    return computeBanner(items);
+  }, [tab, mapItems, boardItems, selectedTrack]);
+
+  return (
+    <div className="app">
+      <ClassificationBanner state={banner} position="top" />
+      {banner.exercise && <ExerciseBanner />}
+      <header className="topbar">
+        <div className="brand">{t('app.title')}</div>
+        <nav className="tabs" role="tablist">
+          <button role="tab" aria-selected={tab === 'map'} className={tab === 'map' ? 'on' : ''} onClick={() => setTab('map')} data-testid="tab-map">
+            {t('nav.cop')}
+          </button>
+          <button role="tab" aria-selected={tab === 'board'} className={tab === 'board' ? 'on' : ''} onClick={() => setTab('board')} data-testid="tab-board">
+            {t('nav.board')}
+          </button>
+        </nav>
+        <div className="spacer" />
+        <span className={`conn conn-${conn}`} data-testid="conn">
+          {t(`conn.${conn}`)}
+        </span>
+        <span className="count" data-testid="track-count">
+          {t('map.trackCount', { count: trackCount })}
+        </span>
+        <TimeZoneSwitch />
+        <LanguageSwitch />
+        <span className="who" data-testid="who">
+          {t('user.summary', { name: me.name, nation: me.nation, node: meta?.node_id ?? me.node_id, clearance: me.clearance })}
+        </span>
+        <button className="ghost" onClick={onLogout} data-testid="logout">
+          {t('user.logout')}
+        </button>
+      </header>
+      <main className="main">
+        <div className={`view map-view ${tab === 'map' ? '' : 'hidden'}`}>
+          <MapView
+            store={store}
+            facilities={facilities}
+            lang={useI18n().lang}
+            visible={tab === 'map'}
+            selectedId={selectedId}
+            history={history}
+            pmtilesUrl={meta?.pmtiles_url ?? null}
+            onSelect={setSelectedId}
+            onScreenItems={setMapItems}
+          />
+          {selectedTrack && (
+            <TrackPanel track={selectedTrack} history={history} onClose={() => setSelectedId(null)} />
+          )}
+        </div>
+        {tab === 'board' && (
+          <div className="view board-view">
+            <Board store={store} me={me} nodeId={meta?.node_id ?? me.node_id} onScreenItems={setBoardItems} />
+          </div>
+        )}
+      </main>
+      <ClassificationBanner state={banner} position="bottom" />
+    </div>
+  );
+}

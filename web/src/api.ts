@@ -1,0 +1,79 @@
+import type { CoordRequest, Facility, HistoryPoint, Me, Meta, Track } from './types';
+
+const TOKEN_KEY = 'kizuna.token';
+
+export function getToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+export function setToken(token: string | null): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** An RFC 9457 problem returned by the node, or a transport failure (status 0). */
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public title: string,
+    public detail: string,
+  ) {
+    super(detail || title);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, 'network', String(e));
+  }
+  const text = await res.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!res.ok) {
+    const p = (data && typeof data === 'object' ? data : {}) as { title?: string; detail?: string };
+    throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? (typeof data === 'string' ? data : ''));
+  }
+  return data as T;
+}
+
+export const api = {
+  login: (name: string, password: string) =>
+    call<{ token: string; user: Me }>('POST', '/api/v1/login', { name, password }),
+  me: () => call<Me>('GET', '/api/v1/me'),
+  meta: () => call<Meta>('GET', '/api/v1/meta'),
+  tracks: (bbox: [number, number, number, number]) => call<Track[]>('GET', `/api/v1/tracks?bbox=${bbox.join(',')}`),
+  track: (id: string) => call<Track>('GET', `/api/v1/tracks/${encodeURIComponent(id)}`),
+  history: (id: string) => call<HistoryPoint[]>('GET', `/api/v1/tracks/${encodeURIComponent(id)}/history`),
+  facilities: () => call<Facility[]>('GET', '/api/v1/facilities'),
+  requests: () => call<CoordRequest[]>('GET', '/api/v1/requests'),
+  request: (id: string) => call<CoordRequest>('GET', `/api/v1/requests/${encodeURIComponent(id)}`),
+  createRequest: (body: {
+    addressees: string[];
+    kind: string;
+    precedence: string;
+    label: string;
+    title: { en: string; ja: string };
+    body: { en: string; ja: string };
+  }) => call<CoordRequest>('POST', '/api/v1/requests', body),
+  transition: (id: string, to: string, reason: string) =>
+    call<CoordRequest>('POST', `/api/v1/requests/${encodeURIComponent(id)}/transitions`, { to, reason }),
+  comment: (id: string, label: string, text: { en: string; ja: string }) =>
+    call<CoordRequest>('POST', `/api/v1/requests/${encodeURIComponent(id)}/comments`, { label, text }),
+};
+
+export function wsUrl(token: string): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/api/v1/ws?token=${encodeURIComponent(token)}`;
+}

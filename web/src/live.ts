@@ -1,0 +1,164 @@
+/**
+ * Live state shared by the map and the board: tracks and coordination requests,
+ * fed by REST snapshots and the node's WebSocket. Kept outside React so that
+ * 10,000 tracks updating at 1,000/s never go through React rendering.
+ */
+import { api, wsUrl } from './api';
+import type { CoordRequest, ServerMessage, Track } from './types';
+
+type Listener = () => void;
+export type Bbox = [number, number, number, number];
+export type ConnState = 'connecting' | 'open' | 'closed';
+
+export class LiveStore {
+  readonly tracks = new Map<string, Track>();
+  readonly requests = new Map<string, CoordRequest>();
+  /** Incremented on every track change; consumers poll it once per frame. */
+  trackVersion = 0;
+  requestVersion = 0;
+  conn: ConnState = 'closed';
+  /** Counters for diagnostics and the performance test. */
+  stats = { messages: 0, trackUpdates: 0, lastMessageAt: 0 };
+
+  private trackListeners = new Set<Listener>();
+  private requestListeners = new Set<Listener>();
+  private connListeners = new Set<Listener>();
+  private ws: WebSocket | null = null;
+  private bbox: Bbox | null = null;
+  private closed = false;
+  private retry = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private token: string) {}
+
+  onTracks(l: Listener): () => void {
+    this.trackListeners.add(l);
+    return () => this.trackListeners.delete(l);
+  }
+  onRequests(l: Listener): () => void {
+    this.requestListeners.add(l);
+    return () => this.requestListeners.delete(l);
+  }
+  onConn(l: Listener): () => void {
+    this.connListeners.add(l);
+    return () => this.connListeners.delete(l);
+  }
+
+  upsertTracks(items: Track[]): void {
+    for (const t of items) {
+      const prev = this.tracks.get(t.id);
+      // Late reports never roll a track back.
+      if (prev && prev.observed_at && t.observed_at && Date.parse(t.observed_at) < Date.parse(prev.observed_at)) continue;
+      this.tracks.set(t.id, t);
+    }
+    this.stats.trackUpdates += items.length;
+    this.trackVersion++;
+    this.trackListeners.forEach((l) => l());
+  }
+
+  removeTrack(id: string): void {
+    if (this.tracks.delete(id)) {
+      this.trackVersion++;
+      this.trackListeners.forEach((l) => l());
+    }
+  }
+
+  upsertRequest(r: CoordRequest): void {
+    this.requests.set(r.id, r);
+    this.requestVersion++;
+    this.requestListeners.forEach((l) => l());
+  }
+
+  setRequests(items: CoordRequest[]): void {
+    this.requests.clear();
+    items.forEach((r) => this.requests.set(r.id, r));
+    this.requestVersion++;
+    this.requestListeners.forEach((l) => l());
+  }
+
+  async loadRequests(): Promise<void> {
+    this.setRequests(await api.requests());
+  }
+
+  /** Drop tracks whose stale time has passed. */
+  pruneStale(now = Date.now()): void {
+    let changed = false;
+    for (const [id, t] of this.tracks) {
+      const s = Date.parse(t.stale_at);
+      if (!Number.isNaN(s) && s < now) {
+        this.tracks.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.trackVersion++;
+      this.trackListeners.forEach((l) => l());
+    }
+  }
+
+  subscribe(bbox: Bbox): void {
+    this.bbox = bbox;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ type: 'subscribe', bbox }));
+    }
+  }
+
+  connect(): void {
+    this.closed = false;
+    this.setConn('connecting');
+    const ws = new WebSocket(wsUrl(this.token));
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 0;
+      this.setConn('open');
+      if (this.bbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
+    };
+    ws.onmessage = (ev) => {
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(typeof ev.data === 'string' ? ev.data : '') as ServerMessage;
+      } catch {
+        return;
+      }
+      this.stats.messages++;
+      this.stats.lastMessageAt = performance.now();
+      this.handle(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.setConn('closed');
+      if (!this.closed) {
+        const delay = Math.min(10_000, 500 * 2 ** this.retry++);
+        this.retryTimer = setTimeout(() => this.connect(), delay);
+      }
+    };
+  }
+
+  handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'tracks':
+        this.upsertTracks(msg.items);
+        break;
+      case 'track_removed':
+        this.removeTrack(msg.id);
+        break;
+      case 'request':
+      case 'overdue':
+        this.upsertRequest(msg.type === 'overdue' ? { ...msg.item, overdue: true } : msg.item);
+        break;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.ws?.close();
+    this.ws = null;
+  }
+
+  private setConn(c: ConnState): void {
+    this.conn = c;
+    this.connListeners.forEach((l) => l());
+  }
+}

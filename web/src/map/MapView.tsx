@@ -1,0 +1,332 @@
+import { useEffect, useRef } from 'react';
+import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource, type MapLayerMouseEvent } from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import type { FeatureCollection, Point, LineString } from 'geojson';
+import { basemapStyle } from './basemap';
+import { addPmtilesOverlay } from './pmtiles';
+import { clusterImage, IMAGE_PIXEL_RATIO, symbolImage } from './symbols';
+import type { Bbox, LiveStore } from '../live';
+import type { Facility, HistoryPoint, Labelled, Track } from '../types';
+import type { Lang } from '../i18n';
+
+setWorkerUrl(workerUrl);
+
+/** Counters read by the performance test (window.__kizuna.mapStats). */
+export const mapStats = {
+  pushes: 0,
+  lastPushCount: 0,
+  lastPushMs: 0,
+  renderedCount: 0,
+  renderedAt: 0,
+};
+
+const PUSH_INTERVAL_MS = 200;
+
+interface Props {
+  store: LiveStore;
+  facilities: Facility[];
+  lang: Lang;
+  visible: boolean;
+  selectedId: string | null;
+  history: HistoryPoint[];
+  pmtilesUrl: string | null;
+  onSelect: (id: string | null) => void;
+  /** Everything labelled that is on screen now (tracks and facilities in view). */
+  onScreenItems: (items: Labelled[]) => void;
+}
+
+function trackFeatures(tracks: Iterable<Track>): FeatureCollection<Point> {
+  const features: FeatureCollection<Point>['features'] = [];
+  for (const t of tracks) {
+    if (typeof t.lat !== 'number' || typeof t.lon !== 'number') continue;
+    features.push({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [t.lon, t.lat] },
+      properties: { id: t.id, sidc: t.sidc || '10012500001100000000' },
+    });
+  }
+  return { type: 'FeatureCollection', features };
+}
+
+function inBounds(lon: number, lat: number, b: Bbox): boolean {
+  return lat >= b[1] && lat <= b[3] && (b[0] <= b[2] ? lon >= b[0] && lon <= b[2] : lon >= b[0] || lon <= b[2]);
+}
+
+function viewBbox(map: MLMap, pad = 0): Bbox {
+  const b = map.getBounds();
+  const w = b.getWest();
+  const e = b.getEast();
+  const s = b.getSouth();
+  const n = b.getNorth();
+  const dx = (e - w) * pad;
+  const dy = (n - s) * pad;
+  const clampLon = (x: number) => Math.max(-180, Math.min(180, x));
+  const clampLat = (y: number) => Math.max(-90, Math.min(90, y));
+  if (e - w + 2 * dx >= 360) return [-180, clampLat(s - dy), 180, clampLat(n + dy)];
+  return [clampLon(w - dx), clampLat(s - dy), clampLon(e + dx), clampLat(n + dy)];
+}
+
+export function MapView(props: Props) {
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MLMap | null>(null);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const facilityMarkers = useRef<Marker[]>([]);
+  const selectedMarker = useRef<Marker | null>(null);
+  const loaded = useRef(false);
+
+  // Create the map once.
+  useEffect(() => {
+    const { store } = propsRef.current;
+    const map = new MLMap({
+      container: container.current!,
+      style: basemapStyle(),
+      center: [136, 34],
+      zoom: 4.2,
+      attributionControl: false,
+      maxPitch: 0,
+      dragRotate: false,
+      renderWorldCopies: false,
+      fadeDuration: 0,
+    });
+    mapRef.current = map;
+    map.touchZoomRotate.disableRotation();
+    map.setMissingStyleImageResolver((id: string) => {
+      if (map.hasImage(id)) return;
+      if (id.startsWith('sidc-')) map.addImage(id, symbolImage(id.slice(5)), { pixelRatio: IMAGE_PIXEL_RATIO });
+      else if (id.startsWith('cluster-'))
+        map.addImage(id, clusterImage(id.slice(8)), { pixelRatio: IMAGE_PIXEL_RATIO });
+    });
+
+    let lastVersion = -1;
+    let pendingCount = 0;
+    const push = () => {
+      if (!loaded.current || store.trackVersion === lastVersion) return;
+      lastVersion = store.trackVersion;
+      const t0 = performance.now();
+      const fc = trackFeatures(store.tracks.values());
+      (map.getSource('tracks') as GeoJSONSource).setData(fc);
+      mapStats.pushes++;
+      mapStats.lastPushCount = fc.features.length;
+      mapStats.lastPushMs = performance.now() - t0;
+      pendingCount = fc.features.length;
+      const sel = propsRef.current.selectedId;
+      if (sel && selectedMarker.current) {
+        const t = store.tracks.get(sel);
+        if (t) selectedMarker.current.setLngLat([t.lon, t.lat]);
+      }
+    };
+    const onRender = () => {
+      if (pendingCount && map.isSourceLoaded('tracks')) {
+        mapStats.renderedCount = pendingCount;
+        mapStats.renderedAt = performance.now();
+        pendingCount = 0;
+      }
+    };
+    map.on('render', onRender);
+    const pushTimer = setInterval(push, PUSH_INTERVAL_MS);
+
+    let screenTimer: ReturnType<typeof setTimeout> | null = null;
+    const reportScreen = () => {
+      screenTimer = null;
+      if (!loaded.current) return;
+      const b = viewBbox(map);
+      const items: Labelled[] = [];
+      for (const t of store.tracks.values()) if (inBounds(t.lon, t.lat, b)) items.push(t);
+      for (const f of propsRef.current.facilities) if (inBounds(f.lon, f.lat, b)) items.push(f);
+      propsRef.current.onScreenItems(items);
+    };
+    const scheduleScreen = (delay = 500) => {
+      if (!screenTimer) screenTimer = setTimeout(reportScreen, delay);
+    };
+    const offTracks = store.onTracks(() => scheduleScreen(1000));
+
+    map.on('load', () => {
+      map.addSource('tracks', {
+        type: 'geojson',
+        data: { type: 'FeatureCollection', features: [] },
+        cluster: true,
+        clusterMaxZoom: 7,
+        clusterRadius: 48,
+      });
+      map.addSource('trail', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+      map.addSource('facilities', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+      map.addLayer({
+        id: 'trail-line',
+        type: 'line',
+        source: 'trail',
+        paint: { 'line-color': '#ffd84d', 'line-width': 2, 'line-dasharray': [2, 1] },
+      });
+      map.addLayer({
+        id: 'facilities-circle',
+        type: 'circle',
+        source: 'facilities',
+        paint: {
+          'circle-radius': 5,
+          'circle-color': '#f5f5f5',
+          'circle-stroke-color': '#1d2b36',
+          'circle-stroke-width': 2,
+        },
+      });
+      map.addLayer({
+        id: 'tracks-clusters',
+        type: 'symbol',
+        source: 'tracks',
+        filter: ['has', 'point_count'],
+        layout: {
+          'icon-image': ['concat', 'cluster-', ['get', 'point_count_abbreviated']],
+          'icon-allow-overlap': true,
+          'icon-ignore-placement': true,
+        },
+      });
+      map.addLayer({
+        id: 'tracks-symbols',
+        type: 'symbol',
+        source: 'tracks',
+        filter: ['!', ['has', 'point_count']],
+        layout: {
+          'icon-image': ['concat', 'sidc-', ['get', 'sidc']],
+          'icon-allow-overlap': true,
+          'icon-ignore-placement': true,
+        },
+      });
+      map.addLayer({
+        id: 'tracks-selected',
+        type: 'circle',
+        source: 'tracks',
+        filter: ['==', ['get', 'id'], ''],
+        paint: {
+          'circle-radius': 16,
+          'circle-color': 'rgba(0,0,0,0)',
+          'circle-stroke-color': '#ffd84d',
+          'circle-stroke-width': 2.5,
+        },
+      });
+      loaded.current = true;
+      const pm = propsRef.current.pmtilesUrl;
+      if (pm) void addPmtilesOverlay(map, pm);
+      store.subscribe(viewBbox(map, 0.25));
+      push();
+      scheduleScreen(0);
+    });
+
+    map.on('moveend', () => {
+      if (!loaded.current) return;
+      store.subscribe(viewBbox(map, 0.25));
+      scheduleScreen(100);
+    });
+
+    const onClickTrack = (e: MapLayerMouseEvent) => {
+      const f = e.features?.[0];
+      if (f?.properties?.id) propsRef.current.onSelect(String(f.properties.id));
+    };
+    const onClickCluster = async (e: MapLayerMouseEvent) => {
+      const f = e.features?.[0];
+      if (!f) return;
+      const src = map.getSource('tracks') as GeoJSONSource;
+      const zoom = await src.getClusterExpansionZoom(f.properties!.cluster_id as number);
+      map.easeTo({ center: (f.geometry as Point).coordinates as [number, number], zoom });
+    };
+    map.on('click', 'tracks-symbols', onClickTrack);
+    map.on('click', 'tracks-clusters', (e) => void onClickCluster(e));
+    for (const layer of ['tracks-symbols', 'tracks-clusters']) {
+      map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
+      map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
+    }
+    const pruneTimer = setInterval(() => store.pruneStale(), 15_000);
+
+    (window as unknown as { __kizuna?: object }).__kizuna = {
+      ...((window as unknown as { __kizuna?: object }).__kizuna ?? {}),
+      map,
+      mapStats,
+    };
+
+    return () => {
+      clearInterval(pushTimer);
+      clearInterval(pruneTimer);
+      if (screenTimer) clearTimeout(screenTimer);
+      offTracks();
+      map.remove();
+      mapRef.current = null;
+      loaded.current = false;
+    };
+  }, []);
+
+  // Resize when the map tab becomes visible again.
+  useEffect(() => {
+    if (props.visible) mapRef.current?.resize();
+  }, [props.visible]);
+
+  // Facilities: points in a GeoJSON layer, names as DOM labels in the current language.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    const apply = () => {
+      const fc: FeatureCollection<Point> = {
+        type: 'FeatureCollection',
+        features: props.facilities.map((f) => ({
+          type: 'Feature',
+          geometry: { type: 'Point', coordinates: [f.lon, f.lat] },
+          properties: { id: f.id },
+        })),
+      };
+      (map.getSource('facilities') as GeoJSONSource | undefined)?.setData(fc);
+      facilityMarkers.current.forEach((m) => m.remove());
+      facilityMarkers.current = props.facilities.map((f) => {
+        const el = document.createElement('div');
+        el.className = 'facility-label';
+        el.dataset.facility = f.id;
+        el.textContent = props.lang === 'ja' ? f.name.ja || f.name.en : f.name.en || f.name.ja;
+        el.title = `${f.name.en} / ${f.name.ja} — ${props.lang === 'ja' ? f.label_ja : f.label}`;
+        return new Marker({ element: el, anchor: 'left', offset: [8, 0] }).setLngLat([f.lon, f.lat]).addTo(map);
+      });
+    };
+    if (loaded.current) apply();
+    else map.once('load', apply);
+  }, [props.facilities, props.lang]);
+
+  // Selected track: highlight ring and a DOM callsign label.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    const apply = () => {
+      const id = props.selectedId ?? '';
+      map.setFilter('tracks-selected', ['all', ['!', ['has', 'point_count']], ['==', ['get', 'id'], id]]);
+      selectedMarker.current?.remove();
+      selectedMarker.current = null;
+      const t = id ? props.store.tracks.get(id) : undefined;
+      if (t) {
+        const el = document.createElement('div');
+        el.className = 'track-callout';
+        el.textContent = t.callsign || t.name || t.id;
+        selectedMarker.current = new Marker({ element: el, anchor: 'bottom', offset: [0, -18] })
+          .setLngLat([t.lon, t.lat])
+          .addTo(map);
+      }
+    };
+    if (loaded.current) apply();
+    else map.once('load', apply);
+  }, [props.selectedId, props.store]);
+
+  // History trail of the selected track.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    const apply = () => {
+      const coords = props.history.map((p) => [p.lon, p.lat]);
+      const fc: FeatureCollection<LineString> = {
+        type: 'FeatureCollection',
+        features:
+          coords.length >= 2
+            ? [{ type: 'Feature', geometry: { type: 'LineString', coordinates: coords }, properties: {} }]
+            : [],
+      };
+      (map.getSource('trail') as GeoJSONSource | undefined)?.setData(fc);
+    };
+    if (loaded.current) apply();
+    else map.once('load', apply);
+  }, [props.history]);
+
+  return <div ref={container} className="map" data-testid="map" />;
+}

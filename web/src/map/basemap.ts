@@ -1,0 +1,35 @@
+/**
+ * Offline basemap: Natural Earth countries (world-atlas, 1:50m) bundled into the app.
+ * No tile server, no glyphs, no sprite: every label is drawn in the DOM or as an image.
+ */
+import type { StyleSpecification } from 'maplibre-gl';
+import { feature, mesh } from 'topojson-client';
+import type { Topology, GeometryCollection } from 'topojson-specification';
+import countries50m from 'world-atlas/countries-50m.json';
+
+export function basemapStyle(): StyleSpecification {
+  const topo = countries50m as unknown as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
+  const land = feature(topo, topo.objects.land);
+  const borders = mesh(topo, topo.objects.countries, (a, b) => a !== b);
+  const coast = mesh(topo, topo.objects.land);
+  return {
+    version: 8,
+    name: 'kizuna-offline',
+    sources: {
+      land: { type: 'geojson', data: land, maxzoom: 8 },
+      borders: { type: 'geojson', data: borders, maxzoom: 8 },
+      coast: { type: 'geojson', data: coast, maxzoom: 8 },
+    },
+    layers: [
+      { id: 'sea', type: 'background', paint: { 'background-color': '#0e2233' } },
+      { id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#2a3a33' } },
+      { id: 'coast', type: 'line', source: 'coast', paint: { 'line-color': '#4f6b5d', 'line-width': 0.8 } },
+      {
+        id: 'borders',
+        type: 'line',
+        source: 'borders',
+        paint: { 'line-color': '#8aa397', 'line-width': 0.7, 'line-dasharray': [3, 2] },
+      },
+    ],
+  };
+}
