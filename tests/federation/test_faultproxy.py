@@ -162,6 +162,16 @@ async def test_reset_breaks_open_connections_but_keeps_accepting(proxy: FaultPro
     assert proxy.stats.accepted == 2
 
 
+async def test_stop_closes_open_connections(proxy: FaultProxy) -> None:
+    reader, writer = await asyncio.open_connection(HOST, proxy.port)
+    await rtt(reader, writer)
+    await proxy.stop()
+    assert await broken(reader)
+    writer.close()
+    assert await refused(proxy.port)
+    await proxy.stop()  # idempotent
+
+
 async def test_delay_adds_latency_and_keeps_order(proxy: FaultProxy) -> None:
     reader, writer = await asyncio.open_connection(HOST, proxy.port)
     try:

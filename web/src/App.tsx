@@ -61,7 +61,7 @@ export function App() {
 type Tab = 'map' | 'board';
 
 function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const store = useMemo(() => new LiveStore(token), [token]);
   const [conn, setConn] = useState<ConnState>('connecting');
   const [tab, setTab] = useState<Tab>('map');
@@ -177,7 +177,7 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
           <MapView
             store={store}
             facilities={facilities}
-            lang={useI18n().lang}
+            lang={lang}
             visible={tab === 'map'}
             selectedId={selectedId}
             history={history}

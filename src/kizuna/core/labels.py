@@ -397,6 +397,8 @@ def make_label(
     for code in sorted(codes):
         if code in COUNTRIES:
             continue
+        if not is_group_name(code):
+            raise LabelError(f"{code!r} in REL TO is neither a country code nor a group name")
         if len(code) == 3 and code.isalpha() and code not in groups:
             raise LabelError(
                 f"unknown country code {code!r} in REL TO (not an ISO 3166 alpha-3 code "

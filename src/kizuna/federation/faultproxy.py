@@ -367,39 +367,62 @@ def execute(proxy: FaultProxy, line: str) -> dict[str, Any]:
     return {"ok": True}
 
 
-async def serve_control(
-    proxy: FaultProxy,
-    host: str,
-    port: int,
-    on_shutdown: Callable[[], None] | None = None,
-) -> asyncio.Server:
-    """Serve the control protocol: one command per line, one JSON line per answer.
+class ControlServer:
+    """Line-based control socket for a proxy: one command per line, one JSON line back.
 
     Commands: cut, heal, reset, delay SECONDS, throttle BPS|off, stats, shutdown.
     """
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, proxy: FaultProxy, on_shutdown: Callable[[], None] | None = None) -> None:
+        self.proxy = proxy
+        self.on_shutdown = on_shutdown
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._sessions: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+
+    async def start(self, host: str, port: int) -> int:
+        self._server = await asyncio.start_server(self._handle, host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for writer in self._sessions.values():
+            writer.transport.abort()  # ends their reads; no cancellation needed
+        if self._sessions:
+            await asyncio.wait(self._sessions)
+        await server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions[task] = writer
         try:
             while raw := await reader.readline():
                 line = raw.decode("utf-8", "replace").strip()
                 if not line:
                     continue
-                if line == "shutdown" and on_shutdown is not None:
-                    answer: dict[str, Any] = {"ok": True}
-                    on_shutdown()
-                else:
-                    try:
-                        answer = execute(proxy, line)
-                    except ValueError as exc:
-                        answer = {"ok": False, "error": str(exc)}
+                shutdown = line == "shutdown" and self.on_shutdown is not None
+                answer = {"ok": True} if shutdown else self._answer(line)
                 writer.write(json.dumps(answer).encode() + b"\n")
                 await writer.drain()
-        except (OSError, asyncio.LimitOverrunError, ValueError):
+                if shutdown and self.on_shutdown is not None:
+                    self.on_shutdown()
+                    break
+        except (OSError, ValueError):  # ValueError: line over the stream limit
             pass
         finally:
+            del self._sessions[task]
             writer.close()
 
-    return await asyncio.start_server(handle, host, port)
+    def _answer(self, line: str) -> dict[str, Any]:
+        try:
+            return execute(self.proxy, line)
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
 
 
 async def _run(listen: tuple[str, int], target: tuple[str, int], control: tuple[str, int]) -> None:
@@ -409,15 +432,14 @@ async def _run(listen: tuple[str, int], target: tuple[str, int], control: tuple[
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, done.set)
     async with FaultProxy(*listen, *target) as proxy:
-        ctl = await serve_control(proxy, *control, on_shutdown=done.set)
-        ctl_port = ctl.sockets[0].getsockname()[1]
+        ctl = ControlServer(proxy, on_shutdown=done.set)
+        ctl_port = await ctl.start(*control)
         hello = {"listen_port": proxy.port, "control_port": ctl_port, "target_port": target[1]}
         print(json.dumps(hello), flush=True)
         try:
             await done.wait()
         finally:
-            ctl.close()
-            await ctl.wait_closed()
+            await ctl.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ import { Marking } from './Marking';
 const MS_TO_KT = 1.943844;
 
 export function TrackPanel({ track, history, onClose }: { track: Track; history: HistoryPoint[]; onClose: () => void }) {
-  const { t, time } = useI18n();
+  const { t, tOr, time } = useI18n();
   const course = track.course == null ? t('common.none') : t('track.courseValue', { deg: track.course.toFixed(0).padStart(3, '0') });
   const speed =
     track.speed == null
@@ -26,7 +26,7 @@ export function TrackPanel({ track, history, onClose }: { track: Track; history:
         <dt>{t('track.id')}</dt>
         <dd className="mono">{track.id}</dd>
         <dt>{t('track.affiliation')}</dt>
-        <dd>{t(`affiliation.${track.affiliation}`) === `affiliation.${track.affiliation}` ? track.affiliation : t(`affiliation.${track.affiliation}`)}</dd>
+        <dd>{tOr(`affiliation.${track.affiliation}`, track.affiliation)}</dd>
         <dt>{t('track.sidc')}</dt>
         <dd className="mono">{track.sidc}</dd>
         <dt>{t('track.course')}</dt>

@@ -32,6 +32,8 @@ interface I18nValue {
   tz: TimeZoneMode;
   setTz: (t: TimeZoneMode) => void;
   t: (key: string, params?: Record<string, string | number>) => string;
+  /** Translate a key built from data (e.g. an affiliation); show the raw value if the catalog lacks it. */
+  tOr: (key: string, fallback: string) => string;
   time: (iso: string | null | undefined) => string;
 }
 
@@ -56,6 +58,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       tz,
       setTz,
       t: (key, params) => translate(lang, key, params),
+      tOr: (key, fallback) => (key in CATALOGS[lang] ? CATALOGS[lang][key] : fallback),
       time: (iso) => formatTime(iso, tz),
     }),
     [lang, tz, setLang, setTz],

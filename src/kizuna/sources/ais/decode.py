@@ -63,6 +63,9 @@ class StaticReport(NamedTuple):
     destination: str | None = None
 
 
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
+
+
 def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
     """Six-bit armoured payload → (value, bit length). Raises DecodeError."""
     n = len(payload)
@@ -77,76 +80,76 @@ def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
     return value >> fill, n * 6 - fill
 
 
-def _latlon(raw: int) -> float:
-    # == round(raw / 600000, 6), computed in integers (as pyais does)
-    return ((10 * raw + 3) // 6) / 1e6
-
-
 def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | None:
     """Fast path for types 1, 2, 3, 18, 19, 27. None when the message is too
-    short for it (the caller then uses :func:`decode_with_pyais`)."""
+    short for it (the caller then uses :func:`position_with_pyais`).
+
+    Lat/lon: ``((10 * raw + 3) // 6) / 1e6`` == ``round(raw / 600000, 6)``
+    computed in integers, as pyais does (type 27: 1/10 minute, x10000).
+    """
     if msg_type <= 3:
         if length < 137:
             return None
-        s = length - 137  # v >> s puts bit 136 (end of heading) at bit 0
-        w = v >> s
+        w = v >> (length - 137)  # bit 136 (end of heading) now at bit 0
         lon = (w >> 48) & 0xFFFFFFF
         if lon & 0x8000000:
             lon -= 0x10000000
         lat = (w >> 21) & 0x7FFFFFF
         if lat & 0x4000000:
             lat -= 0x8000000
-        return PositionReport(
+        fields = (
             msg_type,
             (w >> 99) & 0x3FFFFFFF,
-            _latlon(lat),
-            _latlon(lon),
+            ((10 * lat + 3) // 6) / 1e6,
+            ((10 * lon + 3) // 6) / 1e6,
             ((w >> 77) & 0x3FF) / 10.0,
             ((w >> 9) & 0xFFF) / 10.0,
             w & 0x1FF,
             (w >> 95) & 0xF,
         )
-    if msg_type == 18 or msg_type == 19:
+    elif msg_type == 18 or msg_type == 19:
         if length < 133:
             return None
-        w = v >> (length - 133)  # end of heading (bit 132) at bit 0
+        w = v >> (length - 133)  # bit 132 (end of heading) now at bit 0
         lon = (w >> 48) & 0xFFFFFFF
         if lon & 0x8000000:
             lon -= 0x10000000
         lat = (w >> 21) & 0x7FFFFFF
         if lat & 0x4000000:
             lat -= 0x8000000
-        return PositionReport(
+        fields = (
             msg_type,
             (w >> 95) & 0x3FFFFFFF,
-            _latlon(lat),
-            _latlon(lon),
+            ((10 * lat + 3) // 6) / 1e6,
+            ((10 * lon + 3) // 6) / 1e6,
             ((w >> 77) & 0x3FF) / 10.0,
             ((w >> 9) & 0xFFF) / 10.0,
             w & 0x1FF,
             None,
         )
-    if msg_type == 27:
+    elif msg_type == 27:
         if length < 94:
             return None
-        w = v >> (length - 94)  # end of course (bit 93) at bit 0
+        w = v >> (length - 94)  # bit 93 (end of course) now at bit 0
         lon = (w >> 32) & 0x3FFFF
         if lon & 0x20000:
             lon -= 0x40000
         lat = (w >> 15) & 0x1FFFF
         if lat & 0x10000:
             lat -= 0x20000
-        return PositionReport(
+        fields = (
             27,
             (w >> 56) & 0x3FFFFFFF,
-            ((10000 * lat + 3) // 6) / 1e6,  # == round(lat / 600, 6)
+            ((10000 * lat + 3) // 6) / 1e6,
             ((10000 * lon + 3) // 6) / 1e6,
             float((w >> 9) & 0x3F),
             float(w & 0x1FF),
             None,
             (w >> 50) & 0xF,
         )
-    return None
+    else:
+        return None
+    return _new(PositionReport, fields)  # type: ignore[no-any-return]
 
 
 def _text(v: int, length: int, start: int, width: int) -> str:

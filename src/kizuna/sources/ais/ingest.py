@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
+from msgspec.structs import replace
 
 from kizuna.core.labels import Label
 from kizuna.picture.models import Provenance, Track
@@ -19,7 +20,7 @@ from kizuna.sources.ais.decode import (
     static_from_type19,
     static_with_pyais,
 )
-from kizuna.sources.ais.nmea import Assembled, Frame, FragmentBuffer, Reject, parse_sentence
+from kizuna.sources.ais.nmea import Assembled, FragmentBuffer, Frame, Reject, parse_sentence
 from kizuna.sources.ais.symbols import track_symbology
 
 log = structlog.get_logger("kizuna.sources.ais")
@@ -80,14 +81,18 @@ class IngestStats:
         }
 
 
-class _Static:
-    __slots__ = ("callsign", "name", "remarks", "ship_type")
+class _Vessel:
+    """What we know about one MMSI: static data and a template Track whose
+    per-vessel fields are filled in (rebuilt when static data changes)."""
+
+    __slots__ = ("callsign", "name", "remarks", "ship_type", "template")
 
     def __init__(self) -> None:
         self.name = ""
         self.callsign = ""
         self.ship_type: int | None = None
         self.remarks = ""
+        self.template: Track | None = None
 
 
 class AisIngestor:
@@ -124,7 +129,7 @@ class AisIngestor:
         self.stats = IngestStats()
         self.fragments = FragmentBuffer(max_pending_fragments, fragment_ttl)
         self.static_cache_size = static_cache_size
-        self._static: dict[int, _Static] = {}
+        self._vessels: dict[int, _Vessel] = {}
         self._batch: list[Track] = []
         self._last_received = 0.0
 
@@ -160,7 +165,8 @@ class AisIngestor:
             conn = connection or self.connection
             if frame.count == 1:
                 when = frame.time
-                self._message(frame.payload, frame.fill, received_at if when is None else when, 1, conn, raw)
+                observed = received_at if when is None else when
+                self._message(frame.payload, frame.fill, observed, 1, conn, raw)
                 return
             done = self.fragments.add((conn, frame.seq, frame.channel), frame, received_at)
             dropped = self.fragments.take_dropped()
@@ -216,13 +222,17 @@ class AisIngestor:
         else:
             self._reject(Reject.UNSUPPORTED_TYPE, lines, raw)
 
-    def _apply_static(self, report: StaticReport) -> None:
-        cache = self._static
-        entry = cache.get(report.mmsi)
+    def _vessel(self, mmsi: int) -> _Vessel:
+        vessels = self._vessels
+        entry = vessels.get(mmsi)
         if entry is None:
-            if len(cache) >= self.static_cache_size:
-                del cache[next(iter(cache))]  # oldest vessel first
-            entry = cache[report.mmsi] = _Static()
+            if len(vessels) >= self.static_cache_size:
+                del vessels[next(iter(vessels))]  # oldest vessel first
+            entry = vessels[mmsi] = _Vessel()
+        return entry
+
+    def _apply_static(self, report: StaticReport) -> None:
+        entry = self._vessel(report.mmsi)
         if report.name is not None:
             entry.name = report.name
         if report.callsign is not None:
@@ -236,10 +246,11 @@ class AisIngestor:
             if report.destination:
                 parts.append(f"destination {report.destination}")
             entry.remarks = "; ".join(parts)
+        entry.template = None
 
     def static_for(self, mmsi: int) -> dict[str, object] | None:
         """What the static cache knows about a vessel (for inspection and tests)."""
-        entry = self._static.get(mmsi)
+        entry = self._vessels.get(mmsi)
         if entry is None:
             return None
         return {
@@ -248,6 +259,31 @@ class AisIngestor:
             "ship_type": entry.ship_type,
             "remarks": entry.remarks,
         }
+
+    def _template(self, mmsi: int, entry: _Vessel) -> Track:
+        label = self.label
+        sidc, cot_type, affiliation = track_symbology(entry.ship_type, label.exercise)
+        source_id = str(mmsi)
+        entry.template = Track(
+            id="ais-" + source_id,
+            source="ais",
+            source_id=source_id,
+            lat=0.0,
+            lon=0.0,
+            observed_at=0.0,
+            stale_at=0.0,
+            label=label,
+            sidc=sidc,
+            cot_type=cot_type,
+            affiliation=affiliation,
+            callsign=entry.callsign,
+            name=entry.name,
+            exercise=label.exercise,
+            ship_type=entry.ship_type,
+            mmsi=mmsi,
+            remarks=entry.remarks,
+        )
+        return entry.template
 
     # -- output --------------------------------------------------------------
 
@@ -259,43 +295,30 @@ class AisIngestor:
         else:
             speed = None if pos.speed >= 102.3 else pos.speed * KNOT
             course = None if pos.course >= 360.0 else pos.course
+        entry = self._vessels.get(mmsi)
+        if entry is None:
+            entry = self._vessel(mmsi)
+        template = entry.template or self._template(mmsi, entry)
+        remarks = template.remarks
         status = pos.status
-        remarks = "" if status is None else _NAV_STATUS[status]
-        static = self._static.get(mmsi)
-        name = callsign = ""
-        ship_type = None
-        if static is not None:
-            name, callsign, ship_type = static.name, static.callsign, static.ship_type
-            if static.remarks:
-                remarks = f"{remarks}; {static.remarks}" if remarks else static.remarks
-        label = self.label
-        exercise = label.exercise
-        sidc, cot_type, affiliation = track_symbology(ship_type, exercise)
-        source_id = str(mmsi)
+        if status is not None and status != 15:
+            remarks = f"{_NAV_STATUS[status]}; {remarks}" if remarks else _NAV_STATUS[status]
         self._batch.append(
-            Track(
-                id="ais-" + source_id,
-                source="ais",
-                source_id=source_id,
+            replace(
+                template,
                 lat=pos.lat,
                 lon=pos.lon,
                 observed_at=observed,
                 stale_at=observed + STALE_AFTER[msg_type],
-                label=label,
-                sidc=sidc,
-                cot_type=cot_type,
-                affiliation=affiliation,
-                callsign=callsign,
-                name=name,
                 course=course,
                 speed=speed,
-                exercise=exercise,
-                ship_type=ship_type,
-                mmsi=mmsi,
                 remarks=remarks,
                 sources=[
                     Provenance(
-                        source="ais", source_id=source_id, observed_at=observed, connection=conn
+                        source="ais",
+                        source_id=template.source_id,
+                        observed_at=observed,
+                        connection=conn,
                     )
                 ],
             )

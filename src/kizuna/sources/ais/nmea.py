@@ -57,7 +57,7 @@ class Frame(NamedTuple):
     time: float | None  # tag-block ``c:`` or receiver-suffix time, epoch seconds
 
 
-def parse_tag_block(tag: bytes) -> float | None | Reject:
+def parse_tag_block(tag: bytes) -> float | Reject | None:
     """NMEA 4.10 tag block body (between the backslashes) → ``c:`` time or None.
 
     ``c:`` is UNIX time in seconds; values above 1e11 are taken as milliseconds
@@ -124,7 +124,7 @@ def parse_sentence(raw: bytes) -> Frame | Reject:
         return Reject.MALFORMED
     if when is None and len(raw) > star + 3:
         when = receiver_time(raw[star + 3 :])
-    return Frame(count, number, seq, channel, payload, fill, when)
+    return _new(Frame, (count, number, seq, channel, payload, fill, when))
 
 
 def receiver_time(suffix: bytes) -> float | None:
@@ -134,6 +134,9 @@ def receiver_time(suffix: bytes) -> float | None:
     if len(last) == 10 and last.isdigit():
         return float(int(last))
     return None
+
+
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
 
 
 class Assembled(NamedTuple):
@@ -171,7 +174,9 @@ class FragmentBuffer:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def add(self, key: tuple[str, bytes, bytes], frame: Frame, received_at: float) -> Assembled | None:
+    def add(
+        self, key: tuple[str, bytes, bytes], frame: Frame, received_at: float
+    ) -> Assembled | None:
         pending = self._pending
         self.expire(received_at)
         entry = pending.get(key)

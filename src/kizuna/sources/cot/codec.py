@@ -333,7 +333,7 @@ def to_xml(ev: CotEvent, *, declaration: bool = True) -> bytes:
     """Serialize for sending to a TAK client."""
     body = ET.tostring(to_element(ev), encoding="unicode").encode()
     if declaration:
-        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
     return body
 
 

@@ -1,0 +1,143 @@
+"""The report API, checked from outside against a real node process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.nodes import NodeProcess
+
+PROBLEM = "application/problem+json"
+
+
+def report(label: str, en: str = "Typhoon landfall", ja: str = "台風上陸") -> dict[str, object]:
+    return {
+        "label": label,
+        "title": {"en": en, "ja": ja},
+        "body": {"en": "Roads closed near Yokota.", "ja": "横田付近の道路閉鎖。"},
+        "position": {"lat": 35.7, "lon": 139.3},
+    }
+
+
+@pytest.fixture
+def usfj(node_factory: Callable[..., NodeProcess]) -> NodeProcess:
+    return node_factory("usfj", "USA")
+
+
+def test_create_get_list_update(usfj: NodeProcess) -> None:
+    alice = usfj.user("alice", "USA", "SECRET")
+    r = alice.post("/api/v1/reports", json=report("S//REL TO JPN, USA"))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["label"] == "SECRET//REL TO USA, JPN"
+    assert created["label_ja"].startswith("極秘")
+    assert created["title"] == {"en": "Typhoon landfall", "ja": "台風上陸"}
+    assert created["position"] == {"lat": 35.7, "lon": 139.3}
+
+    got = alice.get(f"/api/v1/reports/{created['id']}").json()
+    assert got == created
+    assert [x["id"] for x in alice.get("/api/v1/reports").json()] == [created["id"]]
+
+    r = alice.patch(f"/api/v1/reports/{created['id']}", json={"title": {"en": "Update", "ja": "更新"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"]["ja"] == "更新"
+    assert r.json()["body"] == created["body"]
+
+
+def test_reads_are_filtered_by_release(usfj: NodeProcess) -> None:
+    alice = usfj.user("alice", "USA", "TOP SECRET")
+    kenji = usfj.user("kenji", "JPN", "SECRET")
+    jack = usfj.user("jack", "AUS", "SECRET")
+    low = usfj.user("bob", "USA", "CONFIDENTIAL")
+    ids = {}
+    for marking in ("S//REL TO USA, JPN", "SECRET//NOFORN", "U", "C//REL TO USA, AUS, JPN",
+                    "TS//REL TO USA, JPN", "S//REL TO FVEY"):
+        r = alice.post("/api/v1/reports", json=report(marking))
+        assert r.status_code == 201, r.text
+        ids[marking] = r.json()["id"]
+
+    def seen(client: httpx.Client) -> set[str]:
+        return {x["label"] for x in client.get("/api/v1/reports").json()}
+
+    assert seen(kenji) == {"SECRET//REL TO USA, JPN", "UNCLASSIFIED",
+                           "CONFIDENTIAL//REL TO USA, AUS, JPN"}
+    assert seen(jack) == {"UNCLASSIFIED", "CONFIDENTIAL//REL TO USA, AUS, JPN",
+                          "SECRET//REL TO USA, FVEY"}
+    assert seen(low) == {"UNCLASSIFIED", "CONFIDENTIAL//REL TO USA, AUS, JPN"}
+    # Hidden records answer 404, never 403: existence is not disclosed.
+    for client, marking in ((kenji, "SECRET//NOFORN"), (jack, "S//REL TO USA, JPN"),
+                            (kenji, "TS//REL TO USA, JPN")):
+        r = client.get(f"/api/v1/reports/{ids[marking]}")
+        assert r.status_code == 404
+        assert r.headers["content-type"].startswith(PROBLEM)
+
+
+def test_writes_above_clearance_or_locking_out_own_nation_are_refused(usfj: NodeProcess) -> None:
+    kenji = usfj.user("kenji", "JPN", "CONFIDENTIAL")
+    for marking in ("SECRET//REL TO USA, JPN", "C//REL TO USA", "C//NOFORN"):
+        r = kenji.post("/api/v1/reports", json=report(marking))
+        assert r.status_code == 403, (marking, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+    assert kenji.post("/api/v1/reports", json=report("C//REL TO USA, JPN")).status_code == 201
+
+
+BAD_BODIES = {
+    "wrong type": {"label": "U", "title": "not an object"},
+    "unknown field": {**report("U"), "colour": "red"},
+    "missing field": {"title": {"en": "x", "ja": ""}},
+    "malformed label": report("SECRET//REL TO NARNIA"),
+    "contradictory label": report("SECRET//NOFORN//REL TO USA, JPN"),
+    "unknown classification": report("SUPER SECRET"),
+    "position out of range": {**report("U"), "position": {"lat": 123, "lon": 0}},
+    "empty title": {**report("U"), "title": {"en": "", "ja": " "}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_BODIES))
+def test_bad_input_gets_problem_json(usfj: NodeProcess, kind: str) -> None:
+    alice = usfj.user(f"u{abs(hash(kind)) % 10**6}", "USA", "SECRET")
+    r = alice.post("/api/v1/reports", json=BAD_BODIES[kind])
+    assert 400 <= r.status_code < 500, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["status"] == r.status_code and body["detail"]
+
+
+def test_bad_transport_input(usfj: NodeProcess) -> None:
+    alice = usfj.user("alice", "USA", "SECRET")
+    cases = [
+        alice.post("/api/v1/reports", content=b"{not json", headers={"content-type": "application/json"}),
+        alice.post("/api/v1/reports", content=b"[" + b"1," * 600_000 + b"1]",
+                   headers={"content-type": "application/json"}),
+        httpx.get(f"{usfj.url}/api/v1/reports"),
+        httpx.get(f"{usfj.url}/api/v1/reports", headers={"Authorization": "Bearer kz_wrong"}),
+        httpx.get(f"{usfj.url}/api/v1/reports", headers={"Authorization": "Basic abc"}),
+        alice.patch("/api/v1/reports/none", json={"title": 5}),
+        alice.get("/api/v1/reports/does-not-exist"),
+    ]
+    statuses = [r.status_code for r in cases]
+    assert statuses == [400, 413, 401, 401, 401, 400, 404]
+    for r in cases:
+        assert r.headers["content-type"].startswith(PROBLEM), r.text
+    metrics = httpx.get(f"{usfj.url}/metrics").text
+    assert 'kizuna_bad_input_total{reason="413",source="api"}' in metrics
+    assert 'kizuna_access_refused_total{reason="bad_token"}' in metrics
+
+
+def test_openapi_health_and_metrics(usfj: NodeProcess) -> None:
+    assert httpx.get(f"{usfj.url}/healthz").json()["status"] == "ok"
+    spec = httpx.get(f"{usfj.url}/api/docs/openapi.json").json()
+    assert "/api/v1/reports" in spec["paths"]
+    assert "kizuna_events_committed_total" in httpx.get(f"{usfj.url}/metrics").text
+
+
+def test_password_login_issues_a_session_token(usfj: NodeProcess) -> None:
+    usfj.user("hana", "JPN", "SECRET", "--password", "correct horse")
+    bad = httpx.post(f"{usfj.url}/api/v1/login", json={"name": "hana", "password": "wrong"})
+    assert bad.status_code == 401
+    r = httpx.post(f"{usfj.url}/api/v1/login", json={"name": "hana", "password": "correct horse"})
+    token = r.json()["token"]
+    me = httpx.get(f"{usfj.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["nation"] == "JPN" and me["clearance"] == "SECRET"

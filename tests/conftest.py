@@ -1,0 +1,47 @@
+"""Shared fixtures: real node directories and real node processes on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.nodes import NodeProcess, make_node_dir
+
+# Property tests: 10,000 examples in CI, fewer on a developer's machine.
+settings.register_profile(
+    "ci", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+SHARED_DATA = Path(
+    os.environ.get("KIZUNA_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"test data not found at {SHARED_DATA} (set KIZUNA_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def node_factory(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
+    """Start real `kizuna serve` processes; all are stopped after the test."""
+    started: list[NodeProcess] = []
+
+    def start(node_id: str = "usfj", nation: str = "USA", **kw: object) -> NodeProcess:
+        directory = make_node_dir(tmp_path / node_id, node_id, nation, **kw)
+        proc = NodeProcess(directory)
+        proc.start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()

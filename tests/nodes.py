@@ -1,0 +1,108 @@
+"""Real node processes for tests: init through the CLI, serve on loopback, talk HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+KIZUNA = [sys.executable, "-m", "kizuna.cli"]
+
+
+def free_port(span: int = 2) -> int:
+    """A port p such that p .. p+span-1 are free on 127.0.0.1 right now."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + span > 65535:
+            continue
+        ok = True
+        for extra in range(1, span):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + extra))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return int(port)
+    raise RuntimeError("no free port range")
+
+
+def kizuna(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*KIZUNA, *args], capture_output=True, text=True, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kizuna {' '.join(args)} failed: {proc.stderr}\n{proc.stdout}")
+    return proc
+
+
+def make_node_dir(directory: Path, node_id: str, nation: str, **options: Any) -> Path:
+    port = options.pop("port", None) or free_port(2)
+    args = ["init", "--dir", str(directory), "--node-id", node_id, "--nation", nation,
+            "--port", str(port)]
+    for key, value in options.items():
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    kizuna(*args)
+    return directory
+
+
+def add_user(directory: Path, name: str, nation: str, clearance: str, *extra: str) -> str:
+    out = kizuna("user", "add", "--dir", str(directory), "--name", name, "--nation", nation,
+                 "--clearance", clearance, *extra)
+    return out.stdout.strip().splitlines()[-1]
+
+
+class NodeProcess:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+        text = (directory / "node.toml").read_text()
+        self.port = int(next(ln.split("=")[1] for ln in text.splitlines() if ln.startswith("port ")))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "node.log"
+
+    def start(self) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with self.log.open("ab") as fh:
+            self.proc = subprocess.Popen(
+                [*KIZUNA, "serve", "--dir", str(self.dir)], stdout=fh, stderr=fh, env=env
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"node exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"node did not come up: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def user(self, name: str, nation: str, clearance: str, *extra: str) -> httpx.Client:
+        token = add_user(self.dir, name, nation, clearance, *extra)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
