@@ -10,7 +10,7 @@ export default defineConfig({
   base: '/',
   build: {
     outDir: 'dist',
-    chunkSizeWarningLimit: 2500,
+    chunkSizeWarningLimit: 4000,
     sourcemap: false,
   },
   server: {

@@ -48,7 +48,8 @@ def init(
     """Create a node directory with its config, certificate authority and node certificate."""
     from kizuna.node.setup import init_node
 
-    groups: dict[str, list[str]] = {}
+    # ACM: the Alliance Coordination Mechanism partners, known to every node by default.
+    groups: dict[str, list[str]] = {} if group else {"ACM": ["USA", "JPN"]}
     for spec in group:
         name, _, members = spec.partition("=")
         groups[name.strip().upper()] = [m.strip().upper() for m in members.split(",") if m]

@@ -239,8 +239,10 @@ def test_equivalent_spellings_parse_to_the_same_label(label: Label, style: str) 
         parts.append("REL TO " + "; ".join(sorted(label.rel_to, reverse=True)))
     text = "//".join(parts)
     if label.exercise:
-        text = "EXERCISE//" + text.removeprefix("//") if style == "exercise-first" else (
-            text + "//EXERCISE"
+        text = (
+            "EXERCISE//" + text.removeprefix("//")
+            if style == "exercise-first"
+            else (text + "//EXERCISE")
         )
     if style == "lower":
         text = text.lower()

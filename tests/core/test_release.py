@@ -148,7 +148,9 @@ def test_cleared_nation_in_rel_to_is_released(label: Label, data: st.DataObject)
 
 @given(labels(), principals())
 def test_originator_sees_its_own_information(label: Label, p: Principal) -> None:
-    own = make_principal(label.originator, max(p.clearance, label.classification), registry=REGISTRY)
+    own = make_principal(
+        label.originator, max(p.clearance, label.classification), registry=REGISTRY
+    )
     assert may_release(label, own)
 
 

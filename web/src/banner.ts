@@ -86,8 +86,8 @@ export function computeBanner(items: Iterable<Partial<LabelLike> | null | undefi
   let classifiedWithoutRel = false;
   // Intersection of the REL TO lists, tracked both as expanded nations and as raw tokens
   // (so that a group shared by every item stays a group in the banner).
-  let nations: Set<string> | null = null;
-  let tokens: Set<string> | null = null;
+  let nations = null as Set<string> | null;
+  let tokens = null as Set<string> | null;
   for (const item of items) {
     if (!item) continue;
     count++;

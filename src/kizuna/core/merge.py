@@ -29,13 +29,23 @@ def new_state(event: Event) -> RecordState:
         label=event.label,
         precedence=event.precedence,
         fields={},
-        clocks={} if event.op == "create" else {GENESIS: (1 << 62, "", 0)},
+        clocks={} if event.op == "create" else {GENESIS: _genesis_key(event)},
         base=event.order,
         created_hlc=event.hlc,
         updated_hlc=event.hlc,
         created_by=event.author,
         updated_by=event.author,
     )
+
+
+def _genesis_key(event: Event) -> Order:
+    """Creates name the record's origin; without one, the earliest event does, provisionally."""
+    if event.op == "create":
+        return event.order
+    return (event.hlc + _PROVISIONAL, event.origin, event.seq)
+
+
+_PROVISIONAL = 1 << 62
 
 
 def clock_of(state: RecordState, key: str) -> Order | None:
@@ -79,9 +89,10 @@ def merge_envelope(state: RecordState | None, event: Event) -> RecordState:
         return state
     order = event.order
     genesis = clock_of(state, GENESIS)
-    if event.op == "create" and (genesis is None or order < genesis):
-        # The earliest create names the record's origin and creator.
-        _stamp(state, GENESIS, order)
+    candidate = _genesis_key(event)
+    if genesis is None or candidate < genesis:
+        # The earliest create (or, lacking one, the earliest event) names origin and creator.
+        _stamp(state, GENESIS, candidate)
         state.origin = event.origin
         state.created_by = event.author
         state.created_hlc = event.hlc

@@ -58,8 +58,16 @@ class PytakClient:
 def cot(uid: str, cot_type: str = "a-f-G-U-C", **attrs: str) -> bytes:
     """A CoT event built by pytak, with extra event attributes (labels)."""
     event = pytak.cot_event(
-        lat=35.68, lon=139.76, hae=40, ce=10, le=10, uid=uid, stale=300,
-        cot_type=cot_type, callsign=uid, extra_attrs=attrs or None,
+        lat=35.68,
+        lon=139.76,
+        hae=40,
+        ce=10,
+        le=10,
+        uid=uid,
+        stale=300,
+        cot_type=cot_type,
+        callsign=uid,
+        extra_attrs=attrs or None,
     )
     return pytak.serialize_cot(event)
 

@@ -60,7 +60,10 @@ def test_track_from_event() -> None:
         ({"access": "SECRET", "releaseableTo": "JPN AUS"}, "SECRET//REL TO USA, AUS, JPN"),
         ({"access": "Unclassified"}, "UNCLASSIFIED"),
         ({"access": "SECRET", "caveat": "NOFORN"}, "SECRET//NOFORN"),
-        ({"access": "CONFIDENTIAL", "releasableTo": "KOR,JPN"}, "CONFIDENTIAL//REL TO USA, JPN, KOR"),
+        (
+            {"access": "CONFIDENTIAL", "releasableTo": "KOR,JPN"},
+            "CONFIDENTIAL//REL TO USA, JPN, KOR",
+        ),
         ({"access": "SECRET", "rel_to": "FVEY"}, "SECRET//REL TO USA, FVEY"),  # pytak spelling
         ({"access": "SECRET//REL TO USA, JPN"}, "SECRET//REL TO USA, JPN"),
         ({"access": "U", "opex": "e-KEEN SWORD"}, "UNCLASSIFIED//EXERCISE"),
@@ -74,8 +77,12 @@ def test_label_from_cot_attributes(attrs: dict[str, str], marking: str) -> None:
 
 @pytest.mark.parametrize(
     "attrs",
-    [{"access": "SUPER SECRET"}, {"access": "SECRET", "caveat": "ORCON"},
-     {"access": "SECRET", "releaseableTo": "XYZ"}, {"access": "UNCLASSIFIED", "caveat": "NOFORN"}],
+    [
+        {"access": "SUPER SECRET"},
+        {"access": "SECRET", "caveat": "ORCON"},
+        {"access": "SECRET", "releaseableTo": "XYZ"},
+        {"access": "UNCLASSIFIED", "caveat": "NOFORN"},
+    ],
 )
 def test_unreadable_label_is_refused_not_defaulted(attrs: dict[str, str]) -> None:
     ev = parse_xml(cot("L2", **attrs))
@@ -91,7 +98,12 @@ def test_xml_round_trip_writes_label() -> None:
     assert b'access="SECRET"' in data and b'releaseableTo="USA JPN"' in data
     back = parse_xml(data)
     assert (back.uid, back.lat, back.lon, back.callsign, back.remarks) == (
-        ev.uid, ev.lat, ev.lon, "RAIDEN", "on station")
+        ev.uid,
+        ev.lat,
+        ev.lon,
+        "RAIDEN",
+        "on station",
+    )
     assert back.time == pytest.approx(ev.time, abs=1e-3)
     assert label_from_event(back, USA_U, "USA") == ev.label
     assert [el.tag for el in back.extra] == ["takv", "uid", "status"]
@@ -122,8 +134,11 @@ XXE = b"""<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passw
         (ATAK_SA.replace(b'course="271.5"', b'course="NNW"'), "invalid"),
         (ATAK_SA.replace(b'uid="ANDROID-589520ccfcd20f01" ', b""), "invalid"),
         (b"<notanevent/>", "invalid"),
-        (b"<event uid='a' type='a-f-G' time='2024-01-01T00:00:00Z' stale='2024-01-01T00:00:00Z'/>",
-         "invalid"),  # no point
+        (
+            b"<event uid='a' type='a-f-G' time='2024-01-01T00:00:00Z'"
+            b" stale='2024-01-01T00:00:00Z'/>",
+            "invalid",
+        ),  # no point
         (ATAK_SA.replace(b"on station", b"A" * 70_000), "too_large"),
     ],
 )
@@ -201,9 +216,18 @@ def test_oversized_protobuf_frame_is_skipped() -> None:
 
 def _track() -> Track:
     return Track(
-        id="ais-431000000", source="ais", source_id="431000000", lat=34.9, lon=139.8,
-        observed_at=1_700_000_000.0, stale_at=1_700_000_600.0, cot_type="a-n-S-X",
-        sidc="10043000001400000000", name="SHIP ONE", course=45.0, speed=6.0,
+        id="ais-431000000",
+        source="ais",
+        source_id="431000000",
+        lat=34.9,
+        lon=139.8,
+        observed_at=1_700_000_000.0,
+        stale_at=1_700_000_600.0,
+        cot_type="a-n-S-X",
+        sidc="10043000001400000000",
+        name="SHIP ONE",
+        course=45.0,
+        speed=6.0,
         label=make_label(Classification.UNCLASSIFIED, rel_to={"JPN"}, originator="USA"),
     )
 

@@ -19,6 +19,11 @@ from kizuna.sources.cot.codec import CotEvent, to_xml
 from kizuna.sources.cot.server import CotServer
 
 
+def url_of(srv: CotServer, tls: bool = False) -> str:
+    host, port = srv.tls_address if tls else srv.tcp_address
+    return f"{'tls' if tls else 'tcp'}://{host}:{port}"
+
+
 def tcp_server(**kw) -> CotServer:
     return CotServer(tcp_port=0, tls_port=None, **kw)
 
@@ -26,7 +31,7 @@ def tcp_server(**kw) -> CotServer:
 async def test_tcp_relay_and_tracks() -> None:
     got: list[Track] = []
     async with tcp_server(on_tracks=got.extend) as srv:
-        url = "tcp://%s:%d" % srv.tcp_address
+        url = url_of(srv)
         a, b = await PytakClient.connect(url), await PytakClient.connect(url)
         await b.recv(skip=())  # the t-x-takp-v announcement comes first
         await a.send(cot("ALPHA-1"))
@@ -54,7 +59,7 @@ async def test_tls_clients_get_only_what_their_certificate_allows(pki) -> None:
     got: list[Track] = []
     srv = CotServer(on_tracks=got.extend, tcp_port=None, tls_port=0, ssl_context=pki.ssl_context())
     async with srv:
-        url = "tls://%s:%d" % srv.tls_address
+        url = url_of(srv, tls=True)
         usa = await PytakClient.connect(url, pki.client("VIPER", "USA", "SECRET"))
         jpn = await PytakClient.connect(url, pki.client("SAKURA", "JPN", "SECRET"))
         kor = await PytakClient.connect(url, pki.client("HANA", "KOR", "SECRET"))
@@ -93,7 +98,7 @@ async def test_tls_requires_a_certificate_from_our_ca(pki, tmp_path) -> None:
             if chain:
                 ctx.load_cert_chain(*map(str, chain))
             with pytest.raises((ssl.SSLError, ConnectionError, asyncio.IncompleteReadError)):
-                reader, writer = await asyncio.open_connection(host, port, ssl=ctx)
+                reader, _ = await asyncio.open_connection(host, port, ssl=ctx)
                 await asyncio.wait_for(reader.readuntil(b"</event>"), WAIT)
         assert srv.stats()["connections"] == 0
 
@@ -110,7 +115,7 @@ async def test_protobuf_negotiation() -> None:
         assert answer.get("type") == "t-x-takp-r"
         assert answer.find("detail/TakControl/TakResponse").get("status") == "true"
         # from now on this client receives protobuf; an XML (pytak) client's event arrives as such
-        xml_client = await PytakClient.connect("tcp://%s:%d" % (host, port))
+        xml_client = await PytakClient.connect(url_of(srv))
         await xml_client.send(cot("XML-1", access="UNCLASSIFIED"))
         assert await asyncio.wait_for(reader.readexactly(1), WAIT) == b"\xbf"
         size = 0
@@ -119,8 +124,11 @@ async def test_protobuf_negotiation() -> None:
             size |= (byte & 0x7F) << shift
             if not byte & 0x80:
                 break
-        msg = takproto.parse_proto(bytearray(b"\xbf") + bytearray(proto.encode_varint(size))
-                                   + bytearray(await reader.readexactly(size)))
+        msg = takproto.parse_proto(
+            bytearray(b"\xbf")
+            + bytearray(proto.encode_varint(size))
+            + bytearray(await reader.readexactly(size))
+        )
         assert msg.cotEvent.uid == "XML-1" and msg.cotEvent.access == "UNCLASSIFIED"
         # it may send protobuf (encoded by takproto) and the XML client gets XML
         writer.write(bytes(takproto.xml2proto(cot("PROTO-1"), takproto.TAKProtoVer.STREAM)))
@@ -133,7 +141,7 @@ async def test_protobuf_negotiation() -> None:
 
 async def test_pytak_protobuf_sender_is_understood() -> None:
     async with tcp_server() as srv:
-        url = "tcp://%s:%d" % srv.tcp_address
+        url = url_of(srv)
         listener = await PytakClient.connect(url)
         sender = await PytakClient.connect(url, TAK_PROTO="1")  # pytak sends protobuf frames
         await sender.send(cot("PB-1"))
@@ -143,7 +151,7 @@ async def test_pytak_protobuf_sender_is_understood() -> None:
 
 
 async def test_malformed_input_is_counted_and_others_keep_service() -> None:
-    async with tcp_server() as srv:
+    async with tcp_server(max_errors_in_a_row=6) as srv:
         host, port = srv.tcp_address
         url = f"tcp://{host}:{port}"
         good, watcher = await PytakClient.connect(url), await PytakClient.connect(url)
@@ -170,10 +178,9 @@ async def test_malformed_input_is_counted_and_others_keep_service() -> None:
             assert stats[f"rejected_{reason}"] == 1, reason
         assert stats["buffer_peak"] < 3 * 65536
         # repeated garbage closes the offending connection, nobody else's
-        for _ in range(5):
+        for _ in range(6):
             writer.write(b"<event><broken></event>")
         await writer.drain()
-        assert await asyncio.wait_for(reader.read(), WAIT) is not None
         await asyncio.wait_for(_closed(reader), WAIT)
         assert srv.stats()["closed_for_errors"] == 1
         await good.send(cot("GOOD-2"))
@@ -183,8 +190,11 @@ async def test_malformed_input_is_counted_and_others_keep_service() -> None:
 
 
 async def _closed(reader: asyncio.StreamReader) -> None:
-    while await reader.read(65536):
-        pass
+    try:
+        while await reader.read(65536):
+            pass
+    except ConnectionResetError:
+        pass  # closed with our unread junk still in its buffer
 
 
 async def test_slow_client_is_coalesced_not_buffered() -> None:
@@ -193,16 +203,21 @@ async def test_slow_client_is_coalesced_not_buffered() -> None:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, port))  # never reads
-        fast = await PytakClient.connect("tcp://%s:%d" % srv.tcp_address)
+        fast = await PytakClient.connect(url_of(srv))
         await fast.recv(skip=())
         label = make_label(Classification.UNCLASSIFIED, originator="USA")
-        now = asyncio.get_running_loop().time()
         for i in range(300):
-            ev = CotEvent(uid=f"U{i % 40}", type="a-f-S-C", time=1e9 + i, start=1e9 + i,
-                          stale=2e9, remarks="x" * 60_000, label=label)
+            ev = CotEvent(
+                uid=f"U{i % 40}",
+                type="a-f-S-C",
+                time=1e9 + i,
+                start=1e9 + i,
+                stale=2e9,
+                remarks="x" * 60_000,
+                label=label,
+            )
             assert srv.publish(ev) == 2
             assert (await fast.recv()).get("uid") == f"U{i % 40}"
-        del now
         stats = srv.stats()
         assert stats["coalesced"] + stats["dropped"] > 0
         assert stats["queued"] <= 20
@@ -213,14 +228,30 @@ async def test_slow_client_is_coalesced_not_buffered() -> None:
 async def test_publish_track_respects_release() -> None:
     jpn = make_principal("JPN", Classification.SECRET, name="jp-default")
     async with tcp_server(default_principal=jpn) as srv:
-        client = await PytakClient.connect("tcp://%s:%d" % srv.tcp_address)
+        client = await PytakClient.connect(url_of(srv))
         await client.recv(skip=())
-        base = dict(source="ais", lat=34.9, lon=139.8, observed_at=1.7e9, stale_at=1.7e9 + 600,
-                    cot_type="a-n-S-X", sidc="10043000001400000000")
-        secret_kor = Track(id="ais-1", source_id="1", label=make_label(
-            Classification.SECRET, rel_to={"KOR"}, originator="USA"), **base)
-        open_track = Track(id="ais-2", source_id="2", name="MARU", label=make_label(
-            Classification.UNCLASSIFIED, originator="USA"), **base)
+        base = dict(
+            source="ais",
+            lat=34.9,
+            lon=139.8,
+            observed_at=1.7e9,
+            stale_at=1.7e9 + 600,
+            cot_type="a-n-S-X",
+            sidc="10043000001400000000",
+        )
+        secret_kor = Track(
+            id="ais-1",
+            source_id="1",
+            label=make_label(Classification.SECRET, rel_to={"KOR"}, originator="USA"),
+            **base,
+        )
+        open_track = Track(
+            id="ais-2",
+            source_id="2",
+            name="MARU",
+            label=make_label(Classification.UNCLASSIFIED, originator="USA"),
+            **base,
+        )
         assert srv.publish(secret_kor) == 0
         assert srv.publish(open_track) == 1
         ev = await client.recv()

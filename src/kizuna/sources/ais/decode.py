@@ -152,6 +152,22 @@ def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | N
     return _new(PositionReport, fields)  # type: ignore[no-any-return]
 
 
+def fast_position(payload: bytes, fill: int) -> PositionReport | None:
+    """The fast path end to end: armoured payload → PositionReport, or None
+    when the fast path does not cover the message. Raises DecodeError."""
+    msg_type = MESSAGE_TYPE[payload[0]]
+    n = len(payload)
+    r = n & 3
+    try:
+        data = binascii.a2b_base64(payload.translate(_ARMOR_TO_B64) + _PAD[r], strict_mode=True)
+    except binascii.Error as exc:
+        raise DecodeError(f"invalid six-bit payload: {exc}") from None
+    value = int.from_bytes(data, "big")
+    if r:
+        value >>= 6 * (4 - r)
+    return position_from_bits(msg_type, value >> fill, n * 6 - fill)
+
+
 def _text(v: int, length: int, start: int, width: int) -> str:
     end = min(start + width, length)
     chars = _SIXBIT_CHAR

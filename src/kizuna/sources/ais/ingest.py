@@ -14,8 +14,8 @@ from kizuna.sources.ais.decode import (
     DecodeError,
     PositionReport,
     StaticReport,
+    fast_position,
     payload_bits,
-    position_from_bits,
     position_with_pyais,
     static_from_type19,
     static_with_pyais,
@@ -49,6 +49,8 @@ _NAV_STATUS = (
     "AIS-SART active",
     "",
 )
+
+_POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 
 Sink = Callable[[list[Track]], None]
 
@@ -132,6 +134,7 @@ class AisIngestor:
         self._vessels: dict[int, _Vessel] = {}
         self._batch: list[Track] = []
         self._last_received = 0.0
+        self._log = log.bind(connection=connection)  # bound once: cheap per-reject calls
 
     # -- input ---------------------------------------------------------------
 
@@ -188,18 +191,13 @@ class AisIngestor:
         self, payload: bytes, fill: int, observed: float, lines: int, conn: str, raw: bytes
     ) -> None:
         msg_type = MESSAGE_TYPE[payload[0]]
-        if msg_type in (1, 2, 3, 18, 19, 27):
+        if msg_type in _POSITION_TYPES:
             try:
-                pos = None
-                if self.fast_path:
-                    v, length = payload_bits(payload, fill)
-                    pos = position_from_bits(msg_type, v, length)
-                    if msg_type == 19:
-                        static19 = static_from_type19(v, length)
-                        if static19 is not None:
-                            self._apply_static(static19)
+                pos = fast_position(payload, fill) if self.fast_path else None
                 if pos is None:
                     pos = position_with_pyais(payload, fill)
+                if msg_type == 19:
+                    self._type19_static(payload, fill)
             except DecodeError:
                 self._reject(Reject.DECODE_ERROR, lines, raw)
                 return
@@ -230,6 +228,12 @@ class AisIngestor:
                 del vessels[next(iter(vessels))]  # oldest vessel first
             entry = vessels[mmsi] = _Vessel()
         return entry
+
+    def _type19_static(self, payload: bytes, fill: int) -> None:
+        v, length = payload_bits(payload, fill)
+        report = static_from_type19(v, length)
+        if report is not None:
+            self._apply_static(report)
 
     def _apply_static(self, report: StaticReport) -> None:
         entry = self._vessel(report.mmsi)
@@ -347,13 +351,13 @@ class AisIngestor:
         if dropped:
             self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, b"(unfinished at close)")
         self.flush()
-        log.info("ais_ingest_summary", connection=self.connection, **self.stats.as_dict())
+        self._log.info("ais_ingest_summary", **self.stats.as_dict())
 
     # -- rejects -------------------------------------------------------------
 
     def _reject(self, reason: Reject, lines: int, raw: bytes | str) -> None:
         self.stats.rejected[reason] += lines
-        log.debug("ais_reject", reason=str(reason), lines=lines, line=_show(raw))
+        self._log.debug("ais_reject", reason=str(reason), lines=lines, line=_show(raw))
 
 
 def _show(raw: bytes | str) -> str:

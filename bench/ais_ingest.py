@@ -1,0 +1,259 @@
+"""AIS NMEA → persisted Tracks, sentences/s, against bare pyais decoding.
+
+Ours: every sentence through ``AisIngestor`` (framing, checksum, reassembly,
+decode, Track mapping, static enrichment) into a sink that persists the
+latest state per track in SQLite (upsert, one transaction per batch), or
+``--sink picture`` for ``kizuna.picture.service.PictureService``.
+
+Reference, same corpus, same run: ``pyais.decode(sentence)`` of each line
+(and ``NMEAMessage.from_bytes(line).decode()``), exceptions swallowed. pyais
+does not verify checksums by default, reassemble, build tracks or persist.
+
+Corpora: the three shared AIS sample files concatenated (comments dropped) and
+repeated to ~50,000 lines; and the Solent CSV (one hour of real traffic,
+decoded positions) encoded to type 1 sentences with ``c:`` tag blocks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import logging
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+import pyais
+import structlog
+from pyais.messages import NMEAMessage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import print_table, write_json
+from kizuna.core.labels import Classification, Label
+from kizuna.picture.models import Track
+from kizuna.sources.ais import AisIngestor, coalesce_latest
+from kizuna.sources.ais.nmea import checksum
+
+DATA = (
+    Path(
+        os.environ.get(
+            "KIZUNA_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+        )
+    )
+    / "ais"
+)
+SAMPLES = ("gpsd_sample.aivdm", "libais_test.aivdm", "pyais_nmea_data_sample.txt")
+LABEL = Label(classification=Classification.UNCLASSIFIED)
+
+
+# -- corpora ----------------------------------------------------------------
+
+
+def sample_corpus(target: int) -> list[bytes]:
+    lines: list[bytes] = []
+    for name in SAMPLES:
+        for raw in (DATA / name).read_bytes().splitlines():
+            raw = raw.strip()
+            if raw and not raw.startswith(b"#"):
+                lines.append(raw)
+    reps = -(-target // len(lines))
+    return (lines * reps)[:target]
+
+
+def solent_corpus() -> list[bytes]:
+    out: list[bytes] = []
+    with open(DATA / "solent_ais_20160112.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            when = dt.datetime.fromisoformat(row["Time"]).replace(tzinfo=dt.UTC).timestamp()
+            sentence = pyais.encode_dict(
+                {
+                    "type": 1,
+                    "mmsi": int(row["MMSI"]),
+                    "lat": float(row["Latitude_degrees"]),
+                    "lon": float(row["Longitude_degrees"]),
+                    "course": float(row["COG_degrees"]),
+                    "speed": float(row["SOG_knots"]),
+                },
+                talker_id="AI",
+                sentence_type="VDM",
+            )[0]
+            tag = f"c:{int(when)}".encode()
+            out.append(b"\\%s*%02X\\%s" % (tag, checksum(tag), sentence.encode()))
+    return out
+
+
+# -- sinks ------------------------------------------------------------------
+
+
+class SqliteLatestSink:
+    """Latest state per track: upsert by id, newer observations only, one
+    transaction per batch; the Track is stored msgpack-encoded."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS track_latest ("
+            "id TEXT PRIMARY KEY, observed_at REAL NOT NULL, lat REAL, lon REAL, doc BLOB)"
+        )
+        self.enc = msgspec.msgpack.Encoder()
+        self.rows = 0
+
+    def __call__(self, tracks: list[Track]) -> None:
+        enc = self.enc.encode
+        rows = [(t.id, t.observed_at, t.lat, t.lon, enc(t)) for t in coalesce_latest(tracks)]
+        self.rows += len(rows)
+        db = self.db
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO track_latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "observed_at = excluded.observed_at, lat = excluded.lat, lon = excluded.lon, "
+            "doc = excluded.doc WHERE excluded.observed_at >= track_latest.observed_at",
+            rows,
+        )
+        db.execute("COMMIT")
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM track_latest").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def picture_sink(path: Path) -> tuple[Callable[[list[Track]], None], Callable[[], int]]:
+    """PictureService.ingest as the sink (imported lazily: the lead's module)."""
+    from kizuna.picture.service import PictureService
+
+    from kizuna.store.sqlite import SqliteStore
+
+    service = PictureService(SqliteStore(path, "bench"))  # type: ignore[call-arg]
+    return service.ingest, lambda: -1
+
+
+# -- runs -------------------------------------------------------------------
+
+
+def run_ours(lines: list[bytes], sink_kind: str, batch: int, fast: bool = True) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ais.db"
+        if sink_kind == "sqlite":
+            sqlite_sink = SqliteLatestSink(path)
+            sink: Callable[[list[Track]], None] = sqlite_sink
+        elif sink_kind == "picture":
+            sink, _ = picture_sink(path)
+        else:
+            sink = lambda tracks: None  # noqa: E731
+        ing = AisIngestor(sink, LABEL, batch_size=batch, fast_path=fast)
+        feed = ing.feed_bytes
+        now = time.time()
+        start = time.perf_counter()
+        for raw in lines:
+            feed(raw, now)
+        ing.close()
+        elapsed = time.perf_counter() - start
+        stats = ing.stats
+        assert stats.accepted + stats.rejected_total == stats.offered == len(lines)
+        result = {
+            "seconds": elapsed,
+            "per_s": len(lines) / elapsed,
+            "accepted": stats.accepted,
+            "rejected": stats.rejected_total,
+            "tracks": stats.tracks,
+        }
+        if sink_kind == "sqlite":
+            result["rows_written"] = sqlite_sink.rows
+            result["tracks_stored"] = sqlite_sink.count()
+            sqlite_sink.close()
+        return result
+
+
+def run_pyais(lines: list[bytes], how: str) -> dict[str, float]:
+    ok = 0
+    start = time.perf_counter()
+    if how == "decode":
+        decode = pyais.decode
+        for raw in lines:
+            try:
+                decode(raw)
+                ok += 1
+            except Exception:
+                pass
+    else:
+        from_bytes = NMEAMessage.from_bytes
+        for raw in lines:
+            try:
+                from_bytes(raw).decode()
+                ok += 1
+            except Exception:
+                pass
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "per_s": len(lines) / elapsed, "decoded": ok}
+
+
+def best(fn: Callable[[], dict[str, float]], repeats: int) -> dict[str, float]:
+    runs = [fn() for _ in range(repeats)]
+    top = max(runs, key=lambda r: r["per_s"])
+    top["median_per_s"] = statistics.median(r["per_s"] for r in runs)
+    return top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=50_000, help="sample corpus size")
+    parser.add_argument("--batch", type=int, default=1000, help="ingestor batch size")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sink", choices=("sqlite", "picture"), default="sqlite")
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+    corpora = {"samples": sample_corpus(args.lines), "solent": solent_corpus()}
+    rows: list[list[object]] = []
+    results: dict[str, object] = {}
+    for name, lines in corpora.items():
+        ref = best(lambda lines=lines: run_pyais(lines, "decode"), args.repeats)
+        ref2 = best(lambda lines=lines: run_pyais(lines, "from_bytes"), args.repeats)
+        ours = best(lambda lines=lines: run_ours(lines, args.sink, args.batch), args.repeats)
+        nosink = best(lambda lines=lines: run_ours(lines, "none", args.batch), args.repeats)
+        slow = best(lambda lines=lines: run_ours(lines, "none", args.batch, False), args.repeats)
+        base = ref["per_s"]
+        for label, r in (
+            ("pyais.decode (reference)", ref),
+            ("NMEAMessage.from_bytes().decode()", ref2),
+            (f"ours → {args.sink} (whole pipeline)", ours),
+            ("ours, no sink", nosink),
+            ("ours, no sink, pyais path only", slow),
+        ):
+            rows.append([name, len(lines), label, r["per_s"], r["per_s"] / base])
+        results[name] = {
+            "lines": len(lines),
+            "pyais_decode": ref,
+            "pyais_from_bytes": ref2,
+            "ours_persisted": ours,
+            "ours_no_sink": nosink,
+            "ours_pyais_path_only": slow,
+            "ratio_vs_pyais_decode": ours["per_s"] / base,
+            "ratio_vs_pyais_from_bytes": ours["per_s"] / ref2["per_s"],
+        }
+    print_table(
+        f"AIS ingest, sentences/s (best of {args.repeats}; batch {args.batch}, sink {args.sink})",
+        ["corpus", "lines", "pipeline", "sentences/s", "× pyais.decode"],
+        rows,
+    )
+    path = write_json(
+        "ais_ingest",
+        {"batch": args.batch, "sink": args.sink, "repeats": args.repeats, "corpora": results},
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
