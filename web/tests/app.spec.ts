@@ -66,7 +66,7 @@ async function waitForMapIdle(page: Page): Promise<void> {
   );
 }
 
-test.describe.serial('Kizuna web app on a live node', () => {
+test.describe('Kizuna web app on a live node', () => {
   test('rejects a wrong password and logs in with name and password', async ({ page }) => {
     const s = nodeState();
     await page.goto('/');

@@ -65,7 +65,7 @@ class SqliteStore:
         self.path = Path(path)
         self._conn = connect(path)
         self._conn.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+        self._lock: threading.RLock = threading.RLock()
         self._merges: dict[str, Merge] = {}
         self._listeners: list[CommitListener] = []
         row = self._conn.execute(
@@ -81,6 +81,11 @@ class SqliteStore:
 
     def on_commit(self, listener: CommitListener) -> None:
         self._listeners.append(listener)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every writer; sibling modules inside ``store/`` take it too."""
+        return self._lock
 
     @property
     def connection(self) -> sqlite3.Connection:
