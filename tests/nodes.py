@@ -106,3 +106,29 @@ class NodeProcess:
         return httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
+
+
+def node_info(directory: Path) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(kizuna("node", "info", "--dir", str(directory)).stdout))
+
+
+def peer_one_way(a: Path, b: Path, *, url: str | None = None, **agreement: Any) -> None:
+    """Tell node ``a`` about node ``b`` (url defaults to b's federation URL)."""
+    info = node_info(b)
+    cert = b / "exported-cert.pem"
+    cert.write_text(kizuna("node", "cert", "--dir", str(b)).stdout)
+    args = ["peer", "add", "--dir", str(a), "--peer-id", info["node_id"], "--nation",
+            info["nation"], "--url", url or info["federation_url"], "--cert", str(cert)]
+    for key, value in agreement.items():
+        if value is True:
+            args.append(f"--{key.replace('_', '-')}")
+        else:
+            args += [f"--{key.replace('_', '-')}", str(value)]
+    kizuna(*args)
+
+
+def peer_both(a: Path, b: Path, **agreement: Any) -> None:
+    peer_one_way(a, b, **agreement)
+    peer_one_way(b, a, **agreement)

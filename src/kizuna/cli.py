@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from kizuna.cli_node import node_app, peer_app
 from kizuna.core.labels import LabelError, normalize
 from kizuna.node.config import NodeConfig, NodeDir
 
@@ -21,6 +21,8 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 app.add_typer(user_app, name="user")
 app.add_typer(label_app, name="label")
 app.add_typer(audit_app, name="audit")
+app.add_typer(node_app, name="node")
+app.add_typer(peer_app, name="peer")
 
 err = Console(stderr=True)
 
@@ -93,8 +95,16 @@ def user_add(
         node.store.add_user(user)
     except (ValueError, LabelError) as exc:
         _fail(str(exc))
-    node.audit.append("user.add", "cli", "ok", name=name, nation=user.nation,
-                      clearance=user.clearance, groups=user.groups, roles=user.roles)
+    node.audit.append(
+        "user.add",
+        "cli",
+        "ok",
+        name=name,
+        nation=user.nation,
+        clearance=user.clearance,
+        groups=user.groups,
+        roles=user.roles,
+    )
     print(f"user {name} ({user.nation}, {user.clearance}) added; bearer token:")
     print(token)
 
@@ -147,5 +157,3 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
-
-_ = json

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bannerText, computeBanner } from './banner';
+import { bannerText, computeBanner, parseMarking } from './banner';
 
 const L = (classification: string, rel_to: string[] = [], noforn = false, exercise = false) => ({
   classification,
@@ -50,5 +50,16 @@ describe('computeBanner', () => {
 
   it('flags exercise data', () => {
     expect(computeBanner([L('UNCLASSIFIED', [], false, true)]).exercise).toBe(true);
+  });
+});
+
+describe('parseMarking', () => {
+  it('reads the U.S. marking form', () => {
+    expect(parseMarking('SECRET//REL TO USA, JPN')).toEqual({ classification: 'SECRET', rel_to: ['USA', 'JPN'], noforn: false, exercise: false });
+    expect(parseMarking('CONFIDENTIAL//NOFORN//EXERCISE')).toMatchObject({ noforn: true, exercise: true });
+    expect(parseMarking('UNCLASSIFIED').classification).toBe('UNCLASSIFIED');
+  });
+  it('never understates an unreadable marking', () => {
+    expect(parseMarking('WHATEVER')).toMatchObject({ classification: 'TOP SECRET', noforn: true });
   });
 });

@@ -137,3 +137,33 @@ export function bannerText(state: BannerState, lang: 'en' | 'ja'): string {
     parts.push('NOFORN');
   return parts.join('//');
 }
+
+const CLASS_ALIASES: Record<string, ClassName> = {
+  U: 'UNCLASSIFIED',
+  UNCLASSIFIED: 'UNCLASSIFIED',
+  C: 'CONFIDENTIAL',
+  CONFIDENTIAL: 'CONFIDENTIAL',
+  S: 'SECRET',
+  SECRET: 'SECRET',
+  TS: 'TOP SECRET',
+  'TOP SECRET': 'TOP SECRET',
+  TOP_SECRET: 'TOP SECRET',
+};
+
+/**
+ * Label fields from a rendered marking ("SECRET//REL TO USA, JPN//EXERCISE"), for records
+ * (such as comments) that carry only the marking string. Unknown markings count as
+ * TOP SECRET//NOFORN so that a banner never understates what is on screen.
+ */
+export function parseMarking(marking: string): LabelLike {
+  const [head, ...rest] = marking.split('//').map((s) => s.trim().toUpperCase().replace(/\s+/g, ' '));
+  const classification = CLASS_ALIASES[head ?? ''];
+  if (!classification) return { classification: 'TOP SECRET', rel_to: [], noforn: true, exercise: false };
+  const out: LabelLike = { classification, rel_to: [], noforn: false, exercise: false };
+  for (const seg of rest) {
+    if (seg === 'NOFORN' || seg === 'NF') out.noforn = true;
+    else if (seg === 'EXERCISE') out.exercise = true;
+    else if (seg.startsWith('REL TO ')) out.rel_to.push(...seg.slice(7).split(/[\s,]+/).filter(Boolean));
+  }
+  return out;
+}

@@ -28,6 +28,8 @@ export class LiveStore {
   private closed = false;
   private retry = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private polling = false;
 
   constructor(private token: string) {}
 
@@ -100,11 +102,34 @@ export class LiveStore {
     this.bbox = bbox;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify({ type: 'subscribe', bbox }));
+    } else {
+      void this.poll();
+    }
+  }
+
+  /** REST fallback while the WebSocket is down: fetch the tracks in the current view. */
+  async poll(): Promise<void> {
+    if (!this.bbox || this.polling) return;
+    this.polling = true;
+    try {
+      const items = await api.tracks(this.bbox);
+      if (Array.isArray(items) && items.length) this.upsertTracks(items);
+    } catch {
+      // the node may be unreachable; the WebSocket retry loop reports the state
+    } finally {
+      this.polling = false;
     }
   }
 
   connect(): void {
     this.closed = false;
+    if (!this.pollTimer)
+      this.pollTimer = setInterval(() => {
+        if (this.conn !== 'open') {
+          void this.poll();
+          void this.loadRequests().catch(() => undefined);
+        }
+      }, 5000);
     this.setConn('connecting');
     const ws = new WebSocket(wsUrl(this.token));
     this.ws = ws;
@@ -153,6 +178,8 @@ export class LiveStore {
   close(): void {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
     this.ws?.close();
     this.ws = null;
   }

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from kizuna.api.auth import provide_caller, provide_node
 from kizuna.api.problems import EXCEPTION_HANDLERS, Problem, problem_response
 from kizuna.core.errors import KizunaError
+from kizuna.federation.views import digest_route
 from kizuna.node.runtime import Caller, Node
 from kizuna.operations.views import ReportController
 
@@ -78,7 +79,7 @@ def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response
 
 
 def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
-    handlers: list[Any] = [healthz, metrics, login, me, meta, ReportController]
+    handlers: list[Any] = [healthz, metrics, login, me, meta, ReportController, digest_route]
     handlers += route_handlers or []
     if WEB_DIST.is_dir():
         handlers.append(

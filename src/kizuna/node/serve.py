@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import structlog
 import uvicorn
@@ -15,12 +13,10 @@ from kizuna.node.runtime import Node
 
 log = structlog.get_logger("kizuna.serve")
 
-# Services started beside the API (CoT server, federation links, …) register here.
-Service = Callable[[Node, Any], Awaitable[None]]
-SERVICES: list[Service] = []
-
 
 async def serve(node: Node) -> None:
+    from kizuna.federation.service import Federation
+
     app = create_app(node)
     config = uvicorn.Config(
         app,
@@ -32,7 +28,8 @@ async def serve(node: Node) -> None:
         ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
-    tasks = [asyncio.create_task(svc(node, app)) for svc in SERVICES]
+    federation = Federation(node)
+    tasks = [asyncio.create_task(federation.run())]
     log.info("node serving", node_id=node.node_id, api_url=node.config.api_url)
     try:
         await server.serve()

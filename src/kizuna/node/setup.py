@@ -16,8 +16,12 @@ def init_node(directory: NodeDir, config: NodeConfig) -> NodeConfig:
     pki.write_cert(directory.ca_cert, ca_cert)
     pki.write_key(directory.ca_key, ca_key)
     cert, key = pki.issue_cert(
-        ca_cert, ca_key, common_name=config.node_id, nation=config.nation,
-        clearance="TOP_SECRET", server=True,
+        ca_cert,
+        ca_key,
+        common_name=config.node_id,
+        nation=config.nation,
+        clearance="TOP_SECRET",
+        server=True,
     )
     pki.write_cert(directory.node_cert, cert)
     pki.write_key(directory.node_key, key)

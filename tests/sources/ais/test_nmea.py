@@ -6,8 +6,8 @@ import functools
 import operator
 
 from kizuna.sources.ais.nmea import (
-    Frame,
     FragmentBuffer,
+    Frame,
     Reject,
     checksum,
     parse_sentence,
@@ -35,8 +35,12 @@ def test_good_sentence_frames() -> None:
 
 
 def test_aivdo_and_other_talkers_are_accepted() -> None:
-    assert isinstance(parse_sentence(with_checksum(b"AIVDO,1,1,,,B>qc:003wk?8mP=18D3Q3wgTiT;T,0")), Frame)
-    assert isinstance(parse_sentence(with_checksum(b"BSVDM,1,1,,B,15RTgt0PAso;90TKcjM8h6g208CQ,0")), Frame)
+    assert isinstance(
+        parse_sentence(with_checksum(b"AIVDO,1,1,,,B>qc:003wk?8mP=18D3Q3wgTiT;T,0")), Frame
+    )
+    assert isinstance(
+        parse_sentence(with_checksum(b"BSVDM,1,1,,B,15RTgt0PAso;90TKcjM8h6g208CQ,0")), Frame
+    )
 
 
 def test_rejects() -> None:

@@ -4,6 +4,7 @@ import { useI18n } from '../i18n';
 import type { LiveStore } from '../live';
 import { KINDS, PRECEDENCES, STATUSES, type CoordRequest, type Labelled, type Me } from '../types';
 import { Marking } from './Marking';
+import { parseMarking } from '../banner';
 
 const PRECEDENCE_RANK: Record<string, number> = { FLASH: 0, IMMEDIATE: 1, PRIORITY: 2, ROUTINE: 3 };
 
@@ -65,7 +66,9 @@ export function Board({ store, me, nodeId, onScreenItems }: BoardProps) {
   // What is on screen: every card shown plus the open record's comments.
   useEffect(() => {
     const items: Labelled[] = [...shown];
-    if (current) for (const c of current.comments ?? []) if (c.classification) items.push(c as unknown as Labelled);
+    if (current)
+      for (const c of current.comments ?? [])
+        items.push(c.classification ? (c as unknown as Labelled) : ({ ...parseMarking(c.label), label: c.label, label_ja: '' } as Labelled));
     onScreenItems(items);
   }, [shown, current, onScreenItems]);
 

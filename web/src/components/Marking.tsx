@@ -1,4 +1,4 @@
-import { BANNER_COLOURS, CLASS_NAMES, type ClassName } from '../banner';
+import { BANNER_COLOURS, CLASS_NAMES, parseMarking, type ClassName } from '../banner';
 import { useI18n } from '../i18n';
 import type { Labelled } from '../types';
 
@@ -7,7 +7,7 @@ export function Marking({ item, compact = false }: { item: Partial<Labelled>; co
   const { t } = useI18n();
   const cls = (CLASS_NAMES as readonly string[]).includes(String(item.classification))
     ? (item.classification as ClassName)
-    : 'UNCLASSIFIED';
+    : (parseMarking(item.label ?? '').classification as ClassName);
   const c = BANNER_COLOURS[cls];
   return (
     <div className={`marking ${compact ? 'compact' : ''}`} data-testid="marking" aria-label={t('label.aria')}>

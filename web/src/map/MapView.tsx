@@ -3,7 +3,7 @@ import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource, type MapLayerMo
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { FeatureCollection, Point, LineString } from 'geojson';
-import { basemapStyle } from './basemap';
+import { addDetailedBasemap, basemapStyle, DETAIL_ZOOM } from './basemap';
 import { addPmtilesOverlay } from './pmtiles';
 import { clusterImage, IMAGE_PIXEL_RATIO, symbolImage } from './symbols';
 import type { Bbox, LiveStore } from '../live';
@@ -213,6 +213,7 @@ export function MapView(props: Props) {
 
     map.on('moveend', () => {
       if (!loaded.current) return;
+      if (map.getZoom() >= DETAIL_ZOOM - 0.5) void addDetailedBasemap(map, 'trail-line').catch(() => undefined);
       store.subscribe(viewBbox(map, 0.25));
       scheduleScreen(100);
     });

@@ -33,3 +33,36 @@ export function basemapStyle(): StyleSpecification {
     ],
   };
 }
+
+/** Zoom from which the 1:10m coastline and borders replace the 1:50m ones. */
+export const DETAIL_ZOOM = 5.5;
+
+/**
+ * Natural Earth 1:10m, loaded on demand (a separate chunk served by the node) the
+ * first time the user zooms in past DETAIL_ZOOM. Layers are inserted below `before`.
+ */
+export async function addDetailedBasemap(map: import('maplibre-gl').Map, before?: string): Promise<void> {
+  if (map.getSource('land10')) return;
+  const mod = (await import('world-atlas/countries-10m.json')) as unknown as { default: unknown };
+  if (map.getSource('land10')) return;
+  const topo = mod.default as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
+  map.addSource('land10', { type: 'geojson', data: feature(topo, topo.objects.land) });
+  map.addSource('coast10', { type: 'geojson', data: mesh(topo, topo.objects.land) });
+  map.addSource('borders10', { type: 'geojson', data: mesh(topo, topo.objects.countries, (a, b) => a !== b) });
+  map.addLayer({ id: 'land10', type: 'fill', source: 'land10', minzoom: DETAIL_ZOOM, paint: { 'fill-color': '#2a3a33' } }, before);
+  map.addLayer(
+    { id: 'coast10', type: 'line', source: 'coast10', minzoom: DETAIL_ZOOM, paint: { 'line-color': '#4f6b5d', 'line-width': 0.8 } },
+    before,
+  );
+  map.addLayer(
+    {
+      id: 'borders10',
+      type: 'line',
+      source: 'borders10',
+      minzoom: DETAIL_ZOOM,
+      paint: { 'line-color': '#8aa397', 'line-width': 0.8, 'line-dasharray': [3, 2] },
+    },
+    before,
+  );
+  for (const id of ['land', 'coast', 'borders']) map.setLayerZoomRange(id, 0, DETAIL_ZOOM);
+}

@@ -15,7 +15,7 @@ const PIXEL_RATIO = Math.max(1, Math.min(2, Math.round(globalThis.devicePixelRat
 export const IMAGE_PIXEL_RATIO = PIXEL_RATIO;
 
 function toImage(canvas: HTMLCanvasElement): RasterImage {
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
   return { width: img.width, height: img.height, data: img.data };
 }
@@ -31,7 +31,7 @@ export function symbolImage(sidc: string, size = 22): RasterImage {
   const canvas = document.createElement('canvas');
   canvas.width = Math.max(1, halfW * 2);
   canvas.height = Math.max(1, halfH * 2);
-  canvas.getContext('2d')!.drawImage(src, halfW - ax, halfH - ay);
+  canvas.getContext('2d', { willReadFrequently: true })!.drawImage(src, halfW - ax, halfH - ay);
   return toImage(canvas);
 }
 
@@ -39,7 +39,7 @@ export function clusterImage(text: string): RasterImage {
   const r = 17 * PIXEL_RATIO;
   const canvas = document.createElement('canvas');
   canvas.width = canvas.height = r * 2 + 4;
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.beginPath();
   ctx.arc(r + 2, r + 2, r, 0, Math.PI * 2);
   ctx.fillStyle = 'rgba(20, 60, 110, 0.85)';

@@ -1,0 +1,1 @@
+"""Coordination requests between commands: lifecycle, merge rules, API."""

@@ -1,0 +1,522 @@
+"""Coordination requests through the store: writes checked and audited, reads release-filtered.
+
+Also the node's request pub/sub (:func:`on_request_change`) and the overdue
+watcher (:func:`watch_overdue`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import inspect
+import math
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+
+from kizuna.coordination.models import (
+    MAX_ATTACHMENT_BYTES,
+    REQUEST,
+    AttachmentIn,
+    CommentIn,
+    Link,
+    RequestIn,
+    RequestPatch,
+    Status,
+    TransitionIn,
+)
+from kizuna.coordination.rules import (
+    ADDRESSEE,
+    REQUESTER,
+    TERMINAL,
+    Entry,
+    Request,
+    allowed_transitions,
+    caller_sides,
+    check_transition,
+    comment_problems,
+    derive,
+    is_complete,
+    is_overdue,
+    may_act,
+    merge_request,
+    original_language,
+    text_problems,
+    timeline,
+)
+from kizuna.core.errors import Forbidden, Invalid, NotFound
+from kizuna.core.hlc import to_seconds
+from kizuna.core.ids import new_id
+from kizuna.core.label_view import label_fields
+from kizuna.core.records import Event, Precedence, RecordState, Text
+from kizuna.core.release import may_release
+from kizuna.core.time import iso, parse_iso
+from kizuna.node.access import filter_visible, get_visible, label_for_write
+from kizuna.node.runtime import Caller, Node
+from kizuna.store.base import Draft
+
+log = structlog.get_logger("kizuna.coordination")
+
+RequestListener = Callable[[RecordState], None]
+_listeners: weakref.WeakKeyDictionary[Node, list[RequestListener]] = weakref.WeakKeyDictionary()
+
+
+# -- wiring -------------------------------------------------------------------
+
+
+def register(node: Node) -> None:
+    """Install the request merge rule and the change feed on a node's store."""
+    node.store.register_merge(REQUEST, merge_request)
+    node.store.on_commit(lambda events: _publish(node, events))
+
+
+def on_request_change(node: Node, callback: RequestListener) -> Callable[[], None]:
+    """Call ``callback(state)`` after each commit that changes a request (local or
+    federated). Callbacks run on the committing thread and must not block; the
+    caller filters with ``may_release`` before passing anything on. Returns an
+    unsubscribe function."""
+    callbacks = _listeners.setdefault(node, [])
+    callbacks.append(callback)
+
+    def unsubscribe() -> None:
+        with contextlib.suppress(ValueError):
+            callbacks.remove(callback)
+
+    return unsubscribe
+
+
+def _publish(node: Node, events: Sequence[Event]) -> None:
+    callbacks = list(_listeners.get(node, ()))
+    if not callbacks:
+        return
+    ids = dict.fromkeys(e.record_id for e in events if e.record_type == REQUEST)
+    for rid in ids:
+        state = node.store.get(REQUEST, rid)
+        if state is None or not is_complete(state):
+            continue
+        for callback in callbacks:
+            try:
+                callback(state)
+            except Exception:
+                log.exception("request listener failed", record_id=rid)
+
+
+async def watch_overdue(
+    node: Node, push: Callable[[dict[str, Any]], Any], interval: float = 30.0
+) -> None:
+    """Call ``push(request_summary(...))`` once per request (and due time) when an
+    open request passes its due time. Runs until cancelled. ``push`` may be async;
+    the summary carries the request's label fields and no comments or attachments,
+    so a hub must still check ``may_release`` on the request's label per subscriber."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    unsubscribe = on_request_change(node, lambda _state: loop.call_soon_threadsafe(wake.set))
+    notified: set[tuple[str, float]] = set()
+    try:
+        while True:
+            wake.clear()
+            now = time.time()
+            next_due = math.inf
+            for state in node.store.scan(REQUEST):
+                if not is_complete(state):
+                    continue
+                request = derive(state)
+                if request.status in TERMINAL or request.due is None:
+                    continue
+                if not is_overdue(request, now):
+                    next_due = min(next_due, request.due)
+                    continue
+                key = (state.record_id, request.due)
+                if key in notified:
+                    continue
+                notified.add(key)
+                try:
+                    result = push(request_summary(state, now))
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("overdue push failed", record_id=state.record_id)
+            timeout = min(interval, max(0.0, next_due - now) + 0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)
+    finally:
+        unsubscribe()
+
+
+# -- views --------------------------------------------------------------------
+
+
+def _time(seconds: float | None) -> str | None:
+    return None if seconds is None else iso(seconds)
+
+
+def _entry_view(entry: Entry) -> dict[str, Any]:
+    return {"id": entry.id, "node": entry.node, "at": iso(to_seconds(entry.hlc))}
+
+
+def request_summary(state: RecordState, now: float | None = None) -> dict[str, Any]:
+    """The parts of a request every reader of its label may see (no comments,
+    attachments, timeline or per-caller transitions)."""
+    r = derive(state)
+    now = time.time() if now is None else now
+    return {
+        "id": r.id,
+        "requester": r.requester,
+        "addressees": r.addressees,
+        "kind": r.kind,
+        "precedence": state.precedence.name,
+        "status": r.status.value,
+        "due": _time(r.due),
+        "overdue": is_overdue(r, now),
+        "title": r.title,
+        "body": r.body,
+        "original_language": r.original_language,
+        "links": r.links,
+        "response": r.response,
+        "decline_reason": r.decline_reason,
+        **label_fields(state.label),
+        "created_at": iso(to_seconds(state.created_hlc)),
+        "updated_at": iso(to_seconds(state.updated_hlc)),
+        "created_by": state.created_by,
+        "updated_by": state.updated_by,
+    }
+
+
+def request_view(
+    node: Node, caller: Caller, state: RecordState, now: float | None = None
+) -> dict[str, Any]:
+    """The full record as this caller may see it: comments, attachments and
+    timeline entries whose own label the caller may not see are left out."""
+    r = derive(state)
+    who = caller.principal
+    view = request_summary(state, now)
+    view["attachments"] = [
+        {
+            **_entry_view(a),
+            "name": a.data["name"],
+            "media_type": a.data["media_type"],
+            "size": len(a.data["content"]),
+            "author": a.author,
+            **label_fields(a.label),
+        }
+        for a in r.attachments
+        if may_release(a.label, who)
+    ]
+    view["comments"] = [
+        {**_entry_view(c), "author": c.author, "text": c.data["text"], **label_fields(c.label)}
+        for c in r.comments
+        if may_release(c.label, who)
+    ]
+    view["timeline"] = [
+        {
+            "at": iso(to_seconds(c.hlc)),
+            "actor": c.actor,
+            "node": c.node,
+            "action": c.action,
+            "from": c.from_,
+            "to": c.to,
+            "reason": c.reason,
+        }
+        for c in timeline(node.store.record_events(REQUEST, state.record_id))
+        if may_release(c.label, who)
+    ]
+    view["allowed_transitions"] = _allowed(node, caller, r)
+    return view
+
+
+def _allowed(node: Node, caller: Caller, r: Request) -> list[str]:
+    sides = caller_sides(node.node_id, r.requester, r.addressees)
+    return allowed_transitions(r.status, sides, caller.user.roles)
+
+
+# -- service ------------------------------------------------------------------
+
+
+def _due(text: str) -> float:
+    try:
+        return parse_iso(text)
+    except (ValueError, TypeError):
+        raise Invalid(f"due must be an ISO 8601 time, got {text!r}") from None
+
+
+def _links(links: list[Link]) -> list[dict[str, str]]:
+    unique = dict.fromkeys((link.type, link.id) for link in links)
+    return [{"type": t, "id": i} for t, i in unique]
+
+
+def _decode(attachment: AttachmentIn) -> bytes:
+    if len(attachment.content) > (MAX_ATTACHMENT_BYTES // 3 + 1) * 4:
+        raise Invalid(f"attachment {attachment.name!r} is larger than 256 KiB")
+    try:
+        content = base64.b64decode(attachment.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid(f"attachment {attachment.name!r} is not valid base64") from None
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise Invalid(f"attachment {attachment.name!r} is larger than 256 KiB")
+    return content
+
+
+class RequestService:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    # reads
+    def get(self, caller: Caller, rid: str) -> RecordState:
+        state = get_visible(self.node, caller, REQUEST, rid)
+        if not is_complete(state):
+            raise NotFound(f"no request {rid}")
+        return state
+
+    def list(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        addressee: str | None = None,
+        overdue: bool | None = None,
+    ) -> list[RecordState]:
+        now = time.time()
+        out = []
+        for state in filter_visible(self.node, caller, self.node.store.scan(REQUEST)):
+            if not is_complete(state):
+                continue
+            r = derive(state)
+            if status is not None and r.status.value != status:
+                continue
+            if addressee is not None and addressee not in r.addressees:
+                continue
+            if overdue is not None and is_overdue(r, now) != overdue:
+                continue
+            out.append(state)
+        return out
+
+    def attachment(self, caller: Caller, rid: str, aid: str) -> tuple[Entry, bytes]:
+        state = self.get(caller, rid)
+        for a in derive(state).attachments:
+            if a.id == aid and may_release(a.label, caller.principal):
+                return a, bytes(a.data["content"])
+        raise NotFound(f"no attachment {aid} on request {rid}")
+
+    # writes
+    def _commit(self, drafts: list[Draft], action: str, caller: Caller, **details: Any) -> None:
+        self.node.store.append(drafts)
+        self.node.audit.append(f"request.{action}", caller.name, "ok", **details)
+
+    def _refused(self, caller: Caller, action: str, rid: str, exc: Exception) -> None:
+        self.node.audit.append(f"request.{action}", caller.name, "refused", id=rid, reason=str(exc))
+
+    def create(self, caller: Caller, data: RequestIn) -> RecordState:
+        if not may_act(caller.user.roles, REQUESTER):
+            raise Forbidden("your roles do not let you make requests")
+        problems = text_problems(data.title, data.body)
+        addressees = list(dict.fromkeys(data.addressees))
+        if len(addressees) != len(data.addressees):
+            problems.append("addressees are repeated")
+        if problems:
+            raise Invalid("; ".join(problems), errors=problems)
+        label = label_for_write(self.node, caller, data.label)
+        precedence = Precedence[data.precedence]
+        files = [
+            (a, label_for_write(self.node, caller, a.label), _decode(a)) for a in data.attachments
+        ]
+        now = time.time()
+        rid = new_id()
+        sets: dict[str, Any] = {
+            "addressees": addressees,
+            "kind": data.kind,
+            "title": msgspec.to_builtins(data.title),
+            "body": msgspec.to_builtins(data.body),
+            "original_language": original_language(data.title),
+            "links": _links(data.links),
+            "due": _due(data.due) if data.due else now + precedence.handling_seconds,
+            "due_auto": data.due is None,
+        }
+        drafts = [
+            Draft(
+                REQUEST,
+                rid,
+                "create",
+                label,
+                {"action": "create", "set": sets},
+                precedence=precedence,
+                author=caller.name,
+            )
+        ]
+        for a, a_label, content in files:
+            payload = {
+                "action": "attach",
+                "id": new_id(),
+                "name": a.name,
+                "media_type": a.media_type.lower(),
+                "content": content,
+            }
+            drafts.append(
+                Draft(
+                    REQUEST,
+                    rid,
+                    "patch",
+                    a_label,
+                    payload,
+                    precedence=precedence,
+                    author=caller.name,
+                )
+            )
+        self._commit(
+            drafts,
+            "create",
+            caller,
+            id=rid,
+            label=label.render(),
+            addressees=addressees,
+            attachments=len(files),
+        )
+        return self._fresh(rid)
+
+    def edit(self, caller: Caller, rid: str, patch: RequestPatch) -> RecordState:
+        state = self.get(caller, rid)
+        r = derive(state)
+        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        if REQUESTER not in sides or not may_act(caller.user.roles, REQUESTER):
+            raise Forbidden(f"only the requester side ({r.requester}) may change the request")
+        if r.status in TERMINAL:
+            raise Invalid(f"a {r.status.value} request cannot change")
+        problems = text_problems(patch.title, patch.body)
+        if problems:
+            raise Invalid("; ".join(problems), errors=problems)
+        label = label_for_write(self.node, caller, patch.label) if patch.label else state.label
+        precedence = Precedence[patch.precedence] if patch.precedence else state.precedence
+        sets: dict[str, Any] = {}
+        for key in ("title", "body"):
+            value = getattr(patch, key)
+            if value is not None:
+                sets[key] = msgspec.to_builtins(value)
+        if patch.title is not None:
+            sets["original_language"] = r.original_language
+        if patch.links is not None:
+            sets["links"] = _links(patch.links)
+        if patch.due is not None:
+            sets.update(due=_due(patch.due), due_auto=False)
+        elif r.due_auto and precedence != state.precedence:
+            start = r.due - state.precedence.handling_seconds if r.due else time.time()
+            sets["due"] = start + precedence.handling_seconds
+        self._commit(
+            [
+                Draft(
+                    REQUEST,
+                    rid,
+                    "patch",
+                    label,
+                    {"action": "edit", "set": sets},
+                    precedence=precedence,
+                    author=caller.name,
+                )
+            ],
+            "edit",
+            caller,
+            id=rid,
+            label=label.render(),
+            fields=sorted(sets),
+        )
+        return self._fresh(rid)
+
+    def transition(self, caller: Caller, rid: str, data: TransitionIn) -> RecordState:
+        state = self.get(caller, rid)
+        r = derive(state)
+        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        try:
+            to = check_transition(r.status, data.to, sides, caller.user.roles, data.reason)
+            if data.response is not None and ADDRESSEE not in sides:
+                raise Forbidden(
+                    "only the addressee side may write the response",
+                    allowed_transitions=_allowed(self.node, caller, r),
+                )
+        except (Invalid, Forbidden) as exc:
+            self._refused(caller, "transition", rid, exc)
+            raise
+        sets: dict[str, Any] = {}
+        if to is Status.SUBMITTED and r.due_auto:
+            sets["due"] = time.time() + state.precedence.handling_seconds
+        if to is Status.DECLINED:
+            sets["decline_reason"] = data.reason.strip()
+        if data.response is not None:
+            sets["response"] = msgspec.to_builtins(data.response)
+        payload = {
+            "action": "transition",
+            "from": r.status.value,
+            "to": to.value,
+            "reason": data.reason.strip(),
+            "set": sets,
+        }
+        self._commit(
+            [
+                Draft(
+                    REQUEST,
+                    rid,
+                    "patch",
+                    state.label,
+                    payload,
+                    precedence=state.precedence,
+                    author=caller.name,
+                )
+            ],
+            "transition",
+            caller,
+            id=rid,
+            frm=r.status.value,
+            to=to.value,
+        )
+        return self._fresh(rid)
+
+    def comment(self, caller: Caller, rid: str, data: CommentIn) -> RecordState:
+        state = self.get(caller, rid)
+        r = derive(state)
+        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        if not any(may_act(caller.user.roles, side) for side in sides):
+            raise Forbidden("only users of the requester or addressee side may comment")
+        problems = comment_problems(data.text)
+        if problems:
+            raise Invalid("; ".join(problems), errors=problems)
+        label = label_for_write(self.node, caller, data.label)
+        cid = new_id()
+        payload = {"action": "comment", "id": cid, "text": msgspec.to_builtins(data.text)}
+        self._commit(
+            [
+                Draft(
+                    REQUEST,
+                    rid,
+                    "patch",
+                    label,
+                    payload,
+                    precedence=state.precedence,
+                    author=caller.name,
+                )
+            ],
+            "comment",
+            caller,
+            id=rid,
+            comment=cid,
+            label=label.render(),
+        )
+        return self._fresh(rid)
+
+    def _fresh(self, rid: str) -> RecordState:
+        state = self.node.store.get(REQUEST, rid)
+        assert state is not None
+        return state
+
+
+__all__ = [
+    "RequestService",
+    "Text",
+    "on_request_change",
+    "register",
+    "request_summary",
+    "request_view",
+    "watch_overdue",
+]

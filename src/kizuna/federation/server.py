@@ -1,0 +1,130 @@
+"""The federation listener: HTTP/1.1 over mutual TLS, peers identified by pinned certificate.
+
+Endpoints:
+- ``POST /federation/v1/events``: a batch (see :mod:`wire`); answers an :class:`Ack`.
+- ``GET /federation/v1/digest?peer=ID``: the digest of what the two nodes should share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import h11
+import structlog
+
+from kizuna.federation.tls import der_fingerprint
+
+log = structlog.get_logger("kizuna.federation")
+
+MAX_BODY = 16 * 1024 * 1024
+
+Handler = Callable[[str, str, dict[str, str], bytes, str], Awaitable[tuple[int, bytes, str]]]
+"""(method, path, query, body, peer fingerprint) -> (status, body, content type)."""
+
+
+class FederationServer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        ctx: ssl.SSLContext,
+        handler: Handler,
+        on_refused: Callable[[str], None],
+    ) -> None:
+        self.host, self.port, self.ctx = host, port, ctx
+        self.handler = handler
+        self.on_refused = on_refused
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, ssl=self.ctx, ssl_handshake_timeout=10
+        )
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ssl_obj = writer.get_extra_info("ssl_object")
+        der = ssl_obj.getpeercert(binary_form=True) if ssl_obj else None
+        fingerprint = der_fingerprint(der) if der else ""
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        try:
+            while True:
+                request, body = await self._read_request(conn, reader)
+                if request is None:
+                    break
+                target = urlsplit(request.target.decode("ascii", "replace"))
+                query = {k: v[0] for k, v in parse_qs(target.query).items()}
+                try:
+                    status, out, ctype = await self.handler(
+                        request.method.decode(), target.path, query, body, fingerprint
+                    )
+                except Exception:  # never let one bad batch take the listener down
+                    log.exception("federation handler failed")
+                    status, out, ctype = 500, b'{"detail":"internal error"}', "application/json"
+                await self._respond(conn, writer, status, out, ctype)
+                if conn.our_state is h11.MUST_CLOSE:
+                    break
+                conn.start_next_cycle()
+        except (h11.RemoteProtocolError, ConnectionError, asyncio.IncompleteReadError) as exc:
+            log.info("federation connection closed", reason=str(exc)[:200])
+        except ssl.SSLError as exc:
+            self.on_refused(f"tls: {exc.reason}")
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> tuple[h11.Request | None, bytes]:
+        request: h11.Request | None = None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await reader.read(65536)
+                conn.receive_data(data)
+                if not data and conn.their_state is h11.IDLE:
+                    return None, b""
+                continue
+            if isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > MAX_BODY:
+                    raise h11.RemoteProtocolError("body too large")
+                chunks.append(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return request, b"".join(chunks)
+            elif isinstance(event, h11.ConnectionClosed):
+                return None, b""
+
+    async def _respond(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        status: int,
+        body: bytes,
+        ctype: str,
+    ) -> None:
+        headers = [("content-type", ctype), ("content-length", str(len(body)))]
+        writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+        writer.write(conn.send(h11.Data(data=body)))
+        writer.write(conn.send(h11.EndOfMessage()))
+        await writer.drain()
+
+
+def problem(status: int, detail: str) -> tuple[int, bytes, str]:
+    body = {"type": "about:blank", "title": "Federation error", "status": status, "detail": detail}
+    return status, json.dumps(body).encode(), "application/problem+json"

@@ -1,0 +1,45 @@
+"""Mutual TLS between nodes: our node certificate, trust only in configured peers."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from pathlib import Path
+
+from kizuna.node import pki
+from kizuna.node.config import NodeDir
+
+
+def _trust(ctx: ssl.SSLContext, peer_files: list[Path]) -> None:
+    # Peers' certificate files hold their node certificate and CA; partial-chain
+    # lets a pinned node certificate stand as its own trust anchor.
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    for path in peer_files:
+        ctx.load_verify_locations(cafile=str(path))
+
+
+def server_context(node_dir: NodeDir, peer_files: list[Path]) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(node_dir.node_cert), str(node_dir.node_key))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    _trust(ctx, peer_files)  # not our own CA: it signs TAK clients, which are not peers
+    return ctx
+
+
+def client_context(node_dir: NodeDir, peer_file: Path) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(node_dir.node_cert), str(node_dir.node_key))
+    ctx.check_hostname = True
+    _trust(ctx, [peer_file])
+    return ctx
+
+
+def leaf_fingerprint(peer_file: Path) -> str:
+    """Fingerprint of the first certificate in a peer file: the pinned node certificate."""
+    return pki.fingerprint(pki.load_cert(peer_file))
+
+
+def der_fingerprint(der: bytes) -> str:
+    return hashlib.sha256(der).hexdigest()

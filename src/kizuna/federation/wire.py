@@ -1,0 +1,39 @@
+"""The federation wire format: a zlib-compressed msgpack array of events."""
+
+from __future__ import annotations
+
+import zlib
+
+import msgspec
+
+from kizuna.core.records import Event
+
+MAX_BATCH_BYTES = 8 * 1024 * 1024
+
+_enc = msgspec.msgpack.Encoder()
+_dec = msgspec.msgpack.Decoder(list[Event])
+
+
+class WireError(ValueError):
+    pass
+
+
+class Ack(msgspec.Struct):
+    accepted: int
+    applied: int
+    refused: int
+
+
+def encode_batch(events: list[Event]) -> bytes:
+    return zlib.compress(_enc.encode(events), 1)
+
+
+def decode_batch(body: bytes) -> list[Event]:
+    try:
+        d = zlib.decompressobj()
+        raw = d.decompress(body, MAX_BATCH_BYTES)
+        if d.unconsumed_tail:
+            raise WireError(f"batch larger than {MAX_BATCH_BYTES} bytes uncompressed")
+        return _dec.decode(raw)
+    except (zlib.error, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise WireError(f"malformed batch: {exc}") from None
