@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, getToken, setToken } from './api';
+import { api, getToken, setToken, setUnauthorizedHandler } from './api';
 import { computeBanner } from './banner';
 import { ClassificationBanner, ExerciseBanner } from './components/Banner';
 import { Board } from './components/Board';
@@ -38,6 +38,10 @@ export function App() {
     setTok(null);
     setMe(null);
   }, []);
+  useEffect(() => {
+    setUnauthorizedHandler(logout);
+    return () => setUnauthorizedHandler(null);
+  }, [logout]);
 
   if (!token || !me) {
     if (checking && token) return <div className="loading">{t('app.loading')}</div>;

@@ -10,6 +10,12 @@ export function setToken(token: string | null): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
+let onUnauthorized: (() => void) | null = null;
+/** Called when the node rejects the session token (expired or revoked). */
+export function setUnauthorizedHandler(fn: (() => void) | null): void {
+  onUnauthorized = fn;
+}
+
 /** An RFC 9457 problem returned by the node, or a transport failure (status 0). */
 export class ApiError extends Error {
   constructor(
@@ -42,6 +48,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     }
   }
   if (!res.ok) {
+    if (res.status === 401 && token && !path.endsWith('/login')) onUnauthorized?.();
     const p = (data && typeof data === 'object' ? data : {}) as { title?: string; detail?: string };
     throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? (typeof data === 'string' ? data : ''));
   }

@@ -30,6 +30,7 @@ export class LiveStore {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
+  private everOpened = false;
 
   constructor(private token: string) {}
 
@@ -65,15 +66,21 @@ export class LiveStore {
     }
   }
 
+  /** Merge: a summary (no comments/timeline/allowed_transitions) keeps the parts it lacks. */
   upsertRequest(r: CoordRequest): void {
-    this.requests.set(r.id, r);
+    const prev = this.requests.get(r.id);
+    this.requests.set(r.id, prev ? { ...prev, ...r } : r);
     this.requestVersion++;
     this.requestListeners.forEach((l) => l());
   }
 
   setRequests(items: CoordRequest[]): void {
+    const prev = new Map(this.requests);
     this.requests.clear();
-    items.forEach((r) => this.requests.set(r.id, r));
+    items.forEach((r) => {
+      const p = prev.get(r.id);
+      this.requests.set(r.id, p ? { ...p, ...r } : r);
+    });
     this.requestVersion++;
     this.requestListeners.forEach((l) => l());
   }
@@ -137,6 +144,9 @@ export class LiveStore {
       this.retry = 0;
       this.setConn('open');
       if (this.bbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
+      // Pushes missed while disconnected: reconcile the board once per (re)connect.
+      if (this.everOpened) void this.loadRequests().catch(() => undefined);
+      this.everOpened = true;
     };
     ws.onmessage = (ev) => {
       let msg: ServerMessage;
@@ -163,6 +173,8 @@ export class LiveStore {
   handle(msg: ServerMessage): void {
     switch (msg.type) {
       case 'tracks':
+        // The first chunk after a subscribe carries snapshot: true and replaces the picture.
+        if (msg.snapshot) this.tracks.clear();
         this.upsertTracks(msg.items);
         break;
       case 'track_removed':

@@ -107,9 +107,14 @@ export interface CoordRequest extends Labelled {
   title: Bilingual;
   body: Bilingual;
   original_language: 'en' | 'ja' | string;
-  comments: RequestComment[];
-  timeline: TimelineEntry[];
-  allowed_transitions: string[];
+  /** Present on the full record (GET /requests/{id}); summaries may leave them out. */
+  comments?: RequestComment[];
+  timeline?: TimelineEntry[];
+  allowed_transitions?: string[];
+  response?: unknown;
+  decline_reason?: string | null;
+  created_at?: string;
+  updated_at?: string;
 }
 
 export interface Me {
@@ -128,7 +133,7 @@ export interface Meta {
 }
 
 export type ServerMessage =
-  | { type: 'tracks'; items: Track[] }
+  | { type: 'tracks'; items: Track[]; snapshot?: boolean }
   | { type: 'track_removed'; id: string }
   | { type: 'request'; item: CoordRequest }
   | { type: 'overdue'; item: CoordRequest };

@@ -124,6 +124,9 @@ test.describe('Kizuna web app on a live node', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await waitForMapIdle(page);
     await page.screenshot({ path: resolve(SCREENSHOTS, 'map.png') });
+    await expect(page.getByTestId('track-observed')).toHaveText(/Z$/);
+    await page.getByTestId('tz-jst').click();
+    await expect(page.getByTestId('track-observed')).toHaveText(/ JST$/);
     expect(foreign, 'the app fetched something other than its node').toEqual([]);
   });
 
@@ -140,8 +143,12 @@ test.describe('Kizuna web app on a live node', () => {
     const s = nodeState();
     await loginWithPassword(page, 'alice', s.password);
     await expect(page.getByTestId('tab-map')).toHaveText('Common Operational Picture');
+    // Facilities (from GET /api/v1/facilities) are labelled in the current language.
+    const yokota = page.locator('[data-facility="yokota"]');
+    await expect(yokota).toHaveText('Yokota Air Base');
     await page.getByTestId('lang-ja').click();
     await expect(page.getByTestId('tab-map')).toHaveText('共通作戦状況図');
+    await expect(yokota).toHaveText('横田飛行場');
     await expect(page.getByTestId('tab-board')).toHaveText('調整要請');
     await expect(page.getByTestId('logout')).toHaveText('ログアウト');
     await expect(page.getByTestId('banner-top')).toHaveText(/^(指定なし|秘|極秘|機密)/);

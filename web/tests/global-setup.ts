@@ -6,15 +6,17 @@
  * The node serves the built app (web/dist) at "/". The returned function stops it.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const here = dirname(fileURLToPath(import.meta.url));
+
 export const PASSWORD = 'correct-horse-battery-staple-42';
 
 function kizunaBin(): string {
-  return process.env.KIZUNA_BIN || resolve(dirname(fileURLToPath(import.meta.url)), '../../.venv/bin/kizuna');
+  return process.env.KIZUNA_BIN || resolve(here, '../../.venv/bin/kizuna');
 }
 
 function run(args: string[]): string {
@@ -63,7 +65,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     users[name] = lastLine(out);
   }
   const log = openSync(join(dir, 'serve.log'), 'a');
-  const child = spawn(kizunaBin(), ['serve', '--dir', nodeDir], { stdio: ['ignore', log, log], env: { ...process.env, NO_COLOR: '1' } });
+  // Reference facilities from the shared test data, read in place (never copied into the repo).
+  const facilities = process.env.KIZUNA_FACILITIES || resolve(here, '../../../shared/data/reference/facilities.csv');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  if (existsSync(facilities)) env.KIZUNA_FACILITIES = facilities;
+  const child = spawn(kizunaBin(), ['serve', '--dir', nodeDir], { stdio: ['ignore', log, log], env });
   const base = `http://127.0.0.1:${port}`;
   await waitForNode(base, child);
   const state = { dir, nodeDir, base, port, cotPort, password: PASSWORD, tokens: users, log: join(dir, 'serve.log') };

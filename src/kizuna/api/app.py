@@ -20,6 +20,7 @@ from kizuna.core.errors import KizunaError
 from kizuna.federation.views import digest_route
 from kizuna.node.runtime import Caller, Node
 from kizuna.operations.views import ReportController
+from kizuna.picture.views import PICTURE_HANDLERS
 
 WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 
@@ -80,6 +81,10 @@ def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response
 
 def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
     handlers: list[Any] = [healthz, metrics, login, me, meta, ReportController, digest_route]
+    handlers += PICTURE_HANDLERS
+    from kizuna.coordination.views import RequestController
+
+    handlers.append(RequestController)
     handlers += route_handlers or []
     if WEB_DIST.is_dir():
         handlers.append(

@@ -54,7 +54,7 @@ from kizuna.core.errors import Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
 from kizuna.core.label_view import label_fields
-from kizuna.core.records import Event, Precedence, RecordState, Text
+from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import may_release
 from kizuna.core.time import iso, parse_iso
 from kizuna.node.access import filter_visible, get_visible, label_for_write
@@ -513,7 +513,6 @@ class RequestService:
 
 __all__ = [
     "RequestService",
-    "Text",
     "on_request_change",
     "register",
     "request_summary",

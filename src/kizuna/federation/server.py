@@ -42,9 +42,8 @@ class FederationServer:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, self.host, self.port, ssl=self.ctx, ssl_handshake_timeout=10
-        )
+        # TLS is started per connection so that a refused handshake is ours to log.
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
 
     async def stop(self) -> None:
         if self._server:
@@ -53,6 +52,13 @@ class FederationServer:
                 await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        try:
+            await asyncio.wait_for(writer.start_tls(self.ctx), timeout=10)
+        except (ssl.SSLError, TimeoutError, ConnectionError, OSError) as exc:
+            self.on_refused(f"tls handshake from {peer}: {getattr(exc, 'reason', None) or exc}")
+            writer.close()
+            return
         ssl_obj = writer.get_extra_info("ssl_object")
         der = ssl_obj.getpeercert(binary_form=True) if ssl_obj else None
         fingerprint = der_fingerprint(der) if der else ""

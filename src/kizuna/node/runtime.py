@@ -53,6 +53,12 @@ class Node:
         self.store.on_commit(
             lambda events: self.metrics.events_committed.labels(self.node_id).inc(len(events))
         )
+        from kizuna.picture.service import PictureService
+
+        self.picture = PictureService(self)
+        from kizuna.coordination.service import register as register_requests
+
+        register_requests(self)
 
     @property
     def node_id(self) -> str:

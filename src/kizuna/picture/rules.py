@@ -44,10 +44,23 @@ def _content(track: Track) -> bytes:
     conn = track.sources[0].connection if track.sources else ""
     return msgspec.json.encode(
         [
-            track.lat, track.lon, track.stale_at, track.label.render(), track.sidc,
-            track.cot_type, track.affiliation, track.callsign, track.name, track.course,
-            track.speed, track.hae, track.exercise, track.ship_type, track.mmsi,
-            track.remarks, conn,
+            track.lat,
+            track.lon,
+            track.stale_at,
+            track.label.render(),
+            track.sidc,
+            track.cot_type,
+            track.affiliation,
+            track.callsign,
+            track.name,
+            track.course,
+            track.speed,
+            track.hae,
+            track.exercise,
+            track.ship_type,
+            track.mmsi,
+            track.remarks,
+            conn,
         ]
     )
 

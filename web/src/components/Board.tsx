@@ -40,13 +40,13 @@ export function Board({ store, me, nodeId, onScreenItems }: BoardProps) {
   const [selected, setSelected] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [overdueOnly, setOverdueOnly] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
   const errText = useErrorText();
 
   useEffect(() => {
     store.loadRequests().then(
       () => setLoadError(null),
-      (e) => setLoadError(errText(e)),
+      (e: unknown) => setLoadError(e),
     );
   }, [store]);
 
@@ -91,7 +91,7 @@ export function Board({ store, me, nodeId, onScreenItems }: BoardProps) {
           {t('board.overdueOnly')}
         </label>
         <span className="muted">{t('board.count', { count: shown.length })}</span>
-        {loadError && <span className="error">{loadError}</span>}
+        {loadError ? <span className="error">{errText(loadError)}</span> : null}
       </div>
       <div className="board-body">
         <div className="columns">
@@ -105,7 +105,7 @@ export function Board({ store, me, nodeId, onScreenItems }: BoardProps) {
                 {col.map((r) => (
                   <button
                     key={r.id}
-                    className={`card ${r.overdue ? 'overdue' : ''} ${selected === r.id ? 'on' : ''} prec-${r.precedence}`}
+                    className={`card ${r.overdue ? 'overdue' : ''} ${selected === r.id ? 'on' : ''}`}
                     data-testid="request-card"
                     data-request-id={r.id}
                     onClick={() => {
@@ -160,7 +160,7 @@ function RequestDetail({
   const { t, tOr, time } = useI18n();
   const errText = useErrorText();
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [cLabel, setCLabel] = useState(r.label);
   const [cEn, setCEn] = useState('');
@@ -172,6 +172,25 @@ function RequestDetail({
     setReason('');
   }, [r.id]);
 
+  // Lists and live pushes may carry summaries: fetch the full record (comments, timeline,
+  // and the transitions the node allows this caller) whenever the request changes.
+  const version = `${r.id}|${r.status}|${r.updated_at ?? ''}|${r.overdue}`;
+  useEffect(() => {
+    let cancelled = false;
+    api.request(r.id).then(
+      (full) => {
+        if (!cancelled) store.upsertRequest(full);
+      },
+      (e: unknown) => {
+        if (!cancelled) setError(e);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [version, store, r.id]);
+  const allowed = r.allowed_transitions ?? [];
+
   const act = async (fn: () => Promise<CoordRequest>) => {
     setBusy(true);
     setError(null);
@@ -179,7 +198,7 @@ function RequestDetail({
       store.upsertRequest(await fn());
       return true;
     } catch (e) {
-      setError(errText(e));
+      setError(e);
       return false;
     } finally {
       setBusy(false);
@@ -225,6 +244,12 @@ function RequestDetail({
         <dd className={r.overdue ? 'overdue-text' : ''}>
           {time(r.due)} {r.overdue ? t('request.overdueParen') : null}
         </dd>
+        {r.decline_reason ? (
+          <>
+            <dt>{t('request.declineReason')}</dt>
+            <dd>{r.decline_reason}</dd>
+          </>
+        ) : null}
       </dl>
       {(['en', 'ja'] as const).map((l) => (
         <section key={l} className="bilingual" lang={l} data-testid={`request-text-${l}`}>
@@ -237,7 +262,7 @@ function RequestDetail({
       ))}
       <section className="actions" data-testid="transitions">
         <h3>{t('request.actions')}</h3>
-        {r.allowed_transitions.length === 0 ? (
+        {allowed.length === 0 ? (
           <p className="muted">{t('request.noActions')}</p>
         ) : (
           <>
@@ -248,7 +273,7 @@ function RequestDetail({
               data-testid="transition-reason"
             />
             <div className="buttons">
-              {r.allowed_transitions.map((to) => (
+              {allowed.map((to) => (
                 <button key={to} disabled={busy} onClick={() => transition(to)} data-testid={`transition-${to}`} className={`to-${to}`}>
                   {t(`transition.${to}`)}
                 </button>
@@ -256,11 +281,11 @@ function RequestDetail({
             </div>
           </>
         )}
-        {error && (
+        {error ? (
           <div className="error" role="alert">
-            {error}
+            {errText(error)}
           </div>
-        )}
+        ) : null}
       </section>
       <section className="comments">
         <h3>{t('request.comments', { count: r.comments?.length ?? 0 })}</h3>
@@ -343,7 +368,7 @@ function CreateRequest({
   const [titleJa, setTitleJa] = useState('');
   const [bodyEn, setBodyEn] = useState('');
   const [bodyJa, setBodyJa] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (ev: FormEvent) => {
@@ -364,7 +389,7 @@ function CreateRequest({
       });
       onCreated(r);
     } catch (e) {
-      setError(errText(e));
+      setError(e);
     } finally {
       setBusy(false);
     }
@@ -432,11 +457,11 @@ function CreateRequest({
           <textarea value={bodyJa} onChange={(e) => setBodyJa(e.target.value)} lang="ja" data-testid="create-body-ja" />
         </label>
         <p className="muted small">{t('create.hint')}</p>
-        {error && (
+        {error ? (
           <div className="error" role="alert">
-            {error}
+            {errText(error)}
           </div>
-        )}
+        ) : null}
         <div className="buttons">
           <button type="submit" className="primary" disabled={busy || (!titleEn.trim() && !titleJa.trim())} data-testid="create-submit">
             {t('create.submit')}

@@ -10,7 +10,7 @@ export function Login({ onLoggedIn }: { onLoggedIn: (token: string, me: Me) => v
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [token, setTok] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   const describe = (e: unknown) => {
@@ -39,7 +39,7 @@ export function Login({ onLoggedIn }: { onLoggedIn: (token: string, me: Me) => v
       }
     } catch (e) {
       setToken(null);
-      setError(describe(e));
+      setError(e);
     } finally {
       setBusy(false);
     }
@@ -85,11 +85,11 @@ export function Login({ onLoggedIn }: { onLoggedIn: (token: string, me: Me) => v
             <input name="token" value={token} onChange={(e) => setTok(e.target.value)} required />
           </label>
         )}
-        {error && (
+        {error ? (
           <div className="error" role="alert">
-            {error}
+            {describe(error)}
           </div>
-        )}
+        ) : null}
         <button type="submit" className="primary" disabled={busy}>
           {t('login.submit')}
         </button>

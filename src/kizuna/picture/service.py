@@ -1,0 +1,427 @@
+"""The COP picture: ingest tracks, hold hot state, answer release-filtered reads.
+
+Sources (the AIS ingestor, the CoT server, ``POST /api/v1/tracks``) hand
+batches of :class:`Track` to :meth:`PictureService.ingest`. Each report is one
+*observation*; observations about one object (same ``Track.id``) form one
+picture entry, merged by :mod:`kizuna.picture.rules` (newest per source key,
+late reports never roll back). The entries live in memory for fast reads and in
+SQLite (``kizuna.store.tracks``) for persistence, the R*Tree and history.
+
+Stale handling: a view is flagged ``stale`` once its ``stale_at`` has passed;
+an observation ``grace`` seconds past its ``stale_at`` is dropped (from memory,
+store and live views — subscribers get ``track_removed``) by :meth:`sweep`,
+which runs at most every ``sweep_interval`` seconds from ingest, from the live
+hub and from :meth:`run`.
+
+Federation (for the lead; tracks are NOT written to the event log — too heavy
+at AIS rates):
+
+* :meth:`on_tracks` — ``callback(observations)`` after each committed batch,
+  with the observations that changed the picture (each a :class:`Track` with
+  its own label and a single provenance entry). Callbacks run on the ingesting
+  thread, must be quick and must not raise (exceptions are logged). A peer
+  feeds them to its own :meth:`ingest`; replay is harmless (idempotent merge).
+* :meth:`changes_since` — a resumable, coalesced change feed: ``(observations,
+  next_cursor)`` of every entry changed after ``cursor`` (a per-node version
+  counter persisted with the entries). Start at 0; store the returned cursor.
+  Entries swept as stale are not reported (peers sweep their own).
+
+Every egress filters each observation with ``may_release``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import structlog
+
+from kizuna.core.label_view import label_fields
+from kizuna.core.labels import Classification, Label
+from kizuna.core.release import Principal, may_release
+from kizuna.core.time import iso
+from kizuna.picture import rules
+from kizuna.picture.live import Hub
+from kizuna.picture.models import Track
+from kizuna.picture.rules import BBox, Observations
+from kizuna.store.tracks import EntryRow, HistoryPoint, TrackStore
+
+if TYPE_CHECKING:
+    from kizuna.node.runtime import Node
+
+log = structlog.get_logger("kizuna.picture")
+
+TracksListener = Callable[[list[Track]], None]
+
+
+class IngestResult(msgspec.Struct):
+    accepted: int = 0  # observations that changed the picture
+    unchanged: int = 0  # late or repeated reports
+    rejected: int = 0  # invalid reports
+    problems: list[str] = []
+
+
+class IngestStats:
+    __slots__ = ("accepted", "rejected", "swept", "unchanged")
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.unchanged = 0
+        self.rejected = 0
+        self.swept = 0
+
+
+class Facility(msgspec.Struct, frozen=True):
+    id: str
+    name_en: str
+    name_ja: str
+    nation: str
+    kind: str
+    lat: float
+    lon: float
+
+
+def track_view(track: Track, now: float) -> dict[str, Any]:
+    """A track as the API shows it (``track`` is already a fused, visible view)."""
+    return {
+        "id": track.id,
+        "source": track.source,
+        "source_id": track.source_id,
+        "callsign": track.callsign,
+        "name": track.name,
+        "lat": track.lat,
+        "lon": track.lon,
+        "course": track.course,
+        "speed": track.speed,
+        "hae": track.hae,
+        "sidc": track.sidc,
+        "cot_type": track.cot_type,
+        "affiliation": track.affiliation,
+        "observed_at": iso(track.observed_at),
+        "stale_at": iso(track.stale_at),
+        "stale": rules.is_stale(track, now),
+        "ship_type": track.ship_type,
+        "mmsi": track.mmsi,
+        "remarks": track.remarks,
+        "sources": [
+            {
+                "source": p.source,
+                "source_id": p.source_id,
+                "observed_at": iso(p.observed_at),
+                "connection": p.connection,
+            }
+            for p in track.sources
+        ],
+        **label_fields(track.label),
+    }
+
+
+def history_view(point: HistoryPoint) -> dict[str, Any]:
+    return {
+        "lat": point.lat,
+        "lon": point.lon,
+        "observed_at": iso(point.observed_at),
+        "course": point.course,
+        "speed": point.speed,
+    }
+
+
+class PictureService:
+    """Hot picture state + persistence + live hub. See the module docstring."""
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        clock: Callable[[], float] = time.time,
+        grace: float = 300.0,
+        sweep_interval: float = 5.0,
+        max_future: float = 300.0,
+        max_sources: int = rules.MAX_SOURCES,
+        history_points: int = 500,
+        history_seconds: float = 24 * 3600.0,
+        push_interval: float = 0.1,
+    ) -> None:
+        self.node = node
+        self.clock = clock
+        self.grace = grace
+        self.sweep_interval = sweep_interval
+        self.max_future = max_future
+        self.max_sources = max_sources
+        self.history_points = history_points
+        self.history_seconds = history_seconds
+        self.stats = IngestStats()
+        self.hub = Hub(self, interval=push_interval)
+        self._lock = threading.RLock()
+        self._entries: dict[str, Observations] = {}
+        self._version = 0
+        self._store: TrackStore | None = None
+        self._listeners: list[TracksListener] = []
+        self._last_sweep = 0.0
+        self._facilities: list[Facility] | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    @property
+    def store(self) -> TrackStore:
+        """Opened (and the entries loaded) on first use, so CLI commands stay cheap."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    store = TrackStore(
+                        self.node.store.path,
+                        history_points=self.history_points,
+                        history_seconds=self.history_seconds,
+                    )
+                    for tid, observations, _version in store.load():
+                        self._entries[tid] = tuple(observations)
+                    self._version = store.max_version()
+                    self._store = store
+                    self._gauge()
+        return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    async def run(self) -> None:
+        """Periodic sweep; the node may run this beside the API (``serve.SERVICES``)."""
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            await asyncio.to_thread(self.maybe_sweep)
+
+    # -- federation hooks -----------------------------------------------------
+    def on_tracks(self, callback: TracksListener) -> None:
+        """Call ``callback(observations)`` after each committed change (see module doc)."""
+        self._listeners.append(callback)
+
+    def changes_since(self, cursor: int, limit: int = 1000) -> tuple[list[Track], int]:
+        """Observations of entries changed after ``cursor`` and the cursor to resume from."""
+        rows = self.store.changed_since(cursor, limit)
+        out = [obs for _tid, observations, _v in rows for obs in observations]
+        return out, (rows[-1][2] if rows else cursor)
+
+    # -- ingest ---------------------------------------------------------------
+    def ingest(self, tracks: Iterable[Track]) -> None:
+        """The sink for AIS, CoT and other sources: merge a batch into the picture."""
+        self.apply(tracks)
+
+    def apply(self, tracks: Iterable[Track]) -> IngestResult:
+        """Like :meth:`ingest`, returning what happened to each report."""
+        result = IngestResult()
+        store = self.store
+        now = self.clock()
+        accepted: list[Track] = []
+        with self._lock:
+            changed: dict[str, Observations] = {}
+            for track in tracks:
+                problem = rules.report_problem(track, now, self.max_future)
+                if problem is not None:
+                    result.rejected += 1
+                    if len(result.problems) < 20:
+                        result.problems.append(f"{track.id or '?'}: {problem}")
+                    continue
+                obs = rules.normalise(track)
+                current = changed.get(obs.id)
+                if current is None:
+                    current = self._entries.get(obs.id, ())
+                new = rules.merge(current, obs, self.max_sources)
+                if new is None:
+                    result.unchanged += 1
+                    continue
+                changed[obs.id] = new
+                accepted.append(obs)
+            if changed:
+                rows = []
+                for tid, observations in changed.items():
+                    self._version += 1
+                    rows.append(
+                        EntryRow(tid, observations, rules.box_of(observations), self._version)
+                    )
+                store.write(rows, history=accepted)
+                self._entries.update(changed)
+        result.accepted = len(accepted)
+        self.stats.accepted += result.accepted
+        self.stats.unchanged += result.unchanged
+        self.stats.rejected += result.rejected
+        if result.rejected:
+            self.node.metrics.bad_input.labels("picture", "track").inc(result.rejected)
+        if changed:
+            self._gauge()
+            self.hub.publish_entries(changed)
+            self._notify(accepted)
+        self.maybe_sweep(now)
+        return result
+
+    def _notify(self, accepted: list[Track]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(accepted)
+            except Exception:
+                log.exception("picture.listener_failed")
+
+    def _gauge(self) -> None:
+        self.node.metrics.tracks.set(len(self._entries))
+
+    # -- stale sweep ----------------------------------------------------------
+    def maybe_sweep(self, now: float | None = None) -> None:
+        now = self.clock() if now is None else now
+        if now - self._last_sweep >= self.sweep_interval:
+            self.sweep(now)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Drop observations past stale + grace; announce entries that just went stale."""
+        store = self.store
+        now = self.clock() if now is None else now
+        with self._lock:
+            last, self._last_sweep = self._last_sweep, now
+            updated: dict[str, Observations] = {}
+            removed: list[str] = []
+            flipped: dict[str, Observations] = {}
+            for tid, observations in self._entries.items():
+                kept = rules.expire(observations, now, self.grace)
+                if kept is not observations:
+                    if kept:
+                        updated[tid] = kept
+                    else:
+                        removed.append(tid)
+                elif any(last < o.stale_at <= now for o in observations):
+                    flipped[tid] = observations
+            if updated or removed:
+                rows = []
+                for tid, observations in updated.items():
+                    self._version += 1
+                    rows.append(
+                        EntryRow(tid, observations, rules.box_of(observations), self._version)
+                    )
+                store.write(rows, removed=removed)
+                self._entries.update(updated)
+                for tid in removed:
+                    del self._entries[tid]
+        self.stats.swept += len(removed)
+        if updated or removed or flipped:
+            self._gauge()
+            changes: dict[str, Observations | None] = {**flipped, **updated}
+            changes.update(dict.fromkeys(removed))
+            self.hub.publish_entries(changes)
+        return len(removed)
+
+    # -- reads ----------------------------------------------------------------
+    def view_of(self, observations: Observations, principal: Principal, now: float) -> Track | None:
+        """What ``principal`` sees of an entry (``None``: nothing releasable or expired)."""
+        view = rules.fuse(observations, lambda label: may_release(label, principal))
+        if view is None or view.stale_at + self.grace < now:
+            return None
+        return view
+
+    def entry(self, track_id: str) -> Observations | None:
+        _ = self.store
+        return self._entries.get(track_id)
+
+    def visible(self, principal: Principal, track_id: str) -> Track | None:
+        observations = self.entry(track_id)
+        if observations is None:
+            return None
+        return self.view_of(observations, principal, self.clock())
+
+    def candidates(self, bbox: BBox | None) -> list[tuple[str, Observations]]:
+        """Entries that may lie in ``bbox`` (R*Tree), or all entries."""
+        store = self.store
+        with self._lock:
+            if bbox is None:
+                return list(self._entries.items())
+            ids = store.query_bbox(bbox.parts())
+            return [(tid, self._entries[tid]) for tid in ids if tid in self._entries]
+
+    def query(self, principal: Principal, bbox: BBox | None = None) -> list[Track]:
+        """Tracks ``principal`` may see, inside ``bbox`` if given, ordered by id."""
+        now = self.clock()
+        out = []
+        hidden = 0
+        for _tid, observations in self.candidates(bbox):
+            view = self.view_of(observations, principal, now)
+            if view is None:
+                hidden += 1
+                continue
+            if bbox is None or bbox.contains(view.lat, view.lon):
+                out.append(view)
+        if hidden:
+            self.node.metrics.released_denied.labels("picture").inc(hidden)
+        out.sort(key=lambda t: t.id)
+        return out
+
+    def history(self, principal: Principal, track_id: str, limit: int = 500) -> list[HistoryPoint]:
+        """Releasable points of a track the caller may see (the caller checks visibility)."""
+        since = self.clock() - self.history_seconds
+        points = self.store.history(track_id, since, min(limit, self.history_points))
+        return [p for p in points if may_release(p.label, principal)]
+
+    def __len__(self) -> int:
+        _ = self.store
+        return len(self._entries)
+
+    # -- facilities -----------------------------------------------------------
+    def facilities(self) -> list[Facility]:
+        if self._facilities is None:
+            self._facilities = load_facilities(self._facilities_path())
+        return self._facilities
+
+    @property
+    def facility_label(self) -> Label:
+        return Label(classification=Classification.UNCLASSIFIED, originator=self.node.nation)
+
+    def _facilities_path(self) -> Path | None:
+        configured = self.node.config.facilities_csv or os.environ.get("KIZUNA_FACILITIES", "")
+        if not configured:
+            return None
+        path = Path(configured)
+        return path if path.is_absolute() else self.node.dir.root / path
+
+
+def load_facilities(path: Path | None) -> list[Facility]:
+    """Reference facilities from CSV (id,name_en,name_ja,nation,kind,lat,lon); bad rows skipped."""
+    if path is None:
+        return []
+    out: list[Facility] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            for n, row in enumerate(csv.DictReader(fh), start=2):
+                try:
+                    fac = Facility(
+                        id=row["id"].strip(),
+                        name_en=row.get("name_en", "").strip(),
+                        name_ja=row.get("name_ja", "").strip(),
+                        nation=row.get("nation", "").strip().upper(),
+                        kind=row.get("kind", "").strip(),
+                        lat=float(row["lat"]),
+                        lon=float(row["lon"]),
+                    )
+                    if not fac.id or not (-90 <= fac.lat <= 90 and -180 <= fac.lon <= 180):
+                        raise ValueError("missing id or position out of range")
+                except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                    log.warning("picture.bad_facility_row", path=str(path), line=n, error=str(exc))
+                    continue
+                out.append(fac)
+    except OSError as exc:
+        log.warning("picture.facilities_unreadable", path=str(path), error=str(exc))
+    return out
+
+
+def facility_view(fac: Facility, label: Label) -> dict[str, Any]:
+    return {
+        "id": fac.id,
+        "name": {"en": fac.name_en, "ja": fac.name_ja},
+        "nation": fac.nation,
+        "kind": fac.kind,
+        "lat": fac.lat,
+        "lon": fac.lon,
+        **label_fields(label),
+    }

@@ -1,0 +1,61 @@
+"""Federations of real node processes on loopback, optionally behind fault proxies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kizuna.federation.faultproxy import FaultProxyClient, FaultProxyProcess
+from tests.nodes import NodeProcess, make_node_dir, node_info, peer_one_way
+
+
+class Cluster:
+    """Nodes, their links and the fault proxies in between."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.nodes: dict[str, NodeProcess] = {}
+        self.proxies: dict[tuple[str, str], tuple[FaultProxyProcess, FaultProxyClient]] = {}
+
+    def node(self, node_id: str, nation: str) -> NodeProcess:
+        directory = make_node_dir(self.root / node_id, node_id, nation)
+        self.nodes[node_id] = NodeProcess(directory)
+        return self.nodes[node_id]
+
+    def link(self, a: str, b: str, *, proxied: bool = False, **agreement: Any) -> None:
+        """Peer a and b both ways; with ``proxied`` a's traffic to b goes through a fault proxy."""
+        for src, dst in ((a, b), (b, a)):
+            url = None
+            if proxied:
+                port = int(node_info(self.nodes[dst].dir)["federation_url"].rsplit(":", 1)[1])
+                proc = FaultProxyProcess("127.0.0.1", port)
+                client = proc.start()
+                self.proxies[(src, dst)] = (proc, client)
+                url = f"https://127.0.0.1:{proc.listen_port}"
+            peer_one_way(self.nodes[src].dir, self.nodes[dst].dir, url=url, **agreement)
+
+    def proxy(self, src: str, dst: str) -> FaultProxyClient:
+        return self.proxies[(src, dst)][1]
+
+    def start(self) -> None:
+        for node in self.nodes.values():
+            node.start()
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+        for proc, _ in self.proxies.values():
+            proc.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    c = Cluster(tmp_path)
+    yield c
+    c.stop()
+
+
+Wait = Callable[..., None]

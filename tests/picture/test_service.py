@@ -1,0 +1,115 @@
+"""PictureService in-process, on a real node directory: ingest, release, stale, hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kizuna.core.release import may_release
+from kizuna.node.runtime import Node
+from kizuna.picture.models import Track
+from kizuna.picture.rules import parse_bbox
+from kizuna.picture.service import PictureService, track_view
+from tests.nodes import make_node_dir
+from tests.picture.support import AUS_C, JPN_S, S_NOFORN, S_REL_JPN, U, US_TS, track
+
+
+class Clock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Node:
+    return Node(make_node_dir(tmp_path / "usfj", "usfj", "USA"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def picture(node: Node, clock: Clock) -> PictureService:
+    return PictureService(node, clock=clock, grace=60, sweep_interval=1e9)
+
+
+def test_ingest_merges_sources_and_keeps_release_per_observation(picture: PictureService) -> None:
+    picture.ingest([
+        track("ship", source="ais", source_id="431", t=900, lat=30.0, label=U),
+        track("ship", source="cot", source_id="SHIP", t=950, lat=30.5, label=S_NOFORN),
+    ])
+    us = picture.visible(US_TS, "ship")
+    jp = picture.visible(JPN_S, "ship")
+    assert us is not None and us.source == "cot" and len(us.sources) == 2
+    # JPN sees the unclassified AIS view only — and no trace of the NOFORN source.
+    assert jp is not None and jp.source == "ais" and jp.lat == 30.0
+    assert [p.source for p in jp.sources] == ["ais"]
+    assert picture.visible(JPN_S, "nothing") is None
+
+
+def test_late_reports_are_unchanged_and_bad_ones_rejected(picture: PictureService) -> None:
+    r = picture.apply([track("a", t=900, lat=1.0)])
+    assert r.accepted == 1
+    r = picture.apply([track("a", t=800, lat=2.0), track("a", t=900, lat=1.0)])
+    assert (r.accepted, r.unchanged) == (0, 2)
+    assert picture.visible(US_TS, "a").lat == 1.0  # type: ignore[union-attr]
+    r = picture.apply([track("b", lat=91.0), track("c", t=5000.0), track("d", lon=float("inf"))])
+    assert r.rejected == 3 and len(picture) == 1
+
+
+def test_query_filters_release_and_bbox(picture: PictureService) -> None:
+    labels = [U, S_REL_JPN, S_NOFORN]
+    tracks = [track(f"t{i}", lat=30 + (i % 10), lon=130 + (i // 10), label=labels[i % 3])
+              for i in range(100)]
+    picture.ingest(tracks)
+    box = parse_bbox("131.5,32.5,135.5,36.5")
+    for principal in (US_TS, JPN_S, AUS_C):
+        expected = sorted(t.id for t in tracks if may_release(t.label, principal)
+                          and box.contains(t.lat, t.lon))
+        assert [t.id for t in picture.query(principal, box)] == expected
+    assert all(t.label != S_NOFORN for t in picture.query(JPN_S))
+
+
+def test_stale_flag_then_sweep_removes(picture: PictureService, clock: Clock) -> None:
+    picture.ingest([track("s", t=1000, stale=10)])
+    assert track_view(picture.visible(US_TS, "s"), clock.now)["stale"] is False  # type: ignore[arg-type]
+    clock.now = 1011
+    view = picture.visible(US_TS, "s")
+    assert view is not None and track_view(view, clock.now)["stale"] is True
+    assert picture.sweep() == 0
+    clock.now = 1071  # past stale + grace: hidden at once, removed by the sweep
+    assert picture.visible(US_TS, "s") is None
+    assert picture.sweep() == 1
+    assert picture.entry("s") is None and picture.store.history_rows("s") == 0
+
+
+def test_hooks_for_federation(picture: PictureService, tmp_path: Path, clock: Clock) -> None:
+    got: list[list[Track]] = []
+    picture.on_tracks(got.append)
+    picture.ingest([track("a", t=900), track("b", t=900)])
+    picture.ingest([track("a", t=800)])  # late: no callback
+    picture.ingest([track("a", t=950, lat=10.0)])
+    assert [[t.id for t in batch] for batch in got] == [["a", "b"], ["a"]]
+    changes, cursor = picture.changes_since(0)
+    assert sorted(t.id for t in changes) == ["a", "b"]
+    assert picture.changes_since(cursor) == ([], cursor)
+    # A peer applying the feed reaches the same state; replays are harmless.
+    peer = PictureService(Node(make_node_dir(tmp_path / "jjoc", "jjoc", "JPN")), clock=clock)
+    assert peer.apply(changes).accepted == 2
+    assert peer.apply(changes + changes).accepted == 0
+    assert peer.visible(US_TS, "a") == picture.visible(US_TS, "a")
+    assert peer.visible(US_TS, "a").lat == 10.0  # type: ignore[union-attr]
+
+
+def test_state_persists_across_restart(node: Node, clock: Clock) -> None:
+    first = PictureService(node, clock=clock)
+    first.ingest([track("p", t=900, lat=12.0)])
+    first.close()
+    again = PictureService(node, clock=clock)
+    assert again.visible(US_TS, "p").lat == 12.0  # type: ignore[union-attr]
+    assert [t.id for t in again.query(US_TS, parse_bbox("138,11,140,13"))] == ["p"]
