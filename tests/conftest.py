@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.cluster import Cluster
 from tests.nodes import NodeProcess, make_node_dir
 
 # Property tests: 10,000 examples in CI, fewer on a developer's machine.
@@ -45,3 +46,11 @@ def node_factory(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """Several real nodes to federate: add nodes, link them, start; all stopped after."""
+    c = Cluster(tmp_path)
+    yield c
+    c.stop()

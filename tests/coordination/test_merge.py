@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.coordination.models import REQUEST, Status
@@ -220,6 +220,7 @@ def test_any_order_with_duplicates_converges(
         assert sim.state == one
 
 
+@settings(max_examples=150)  # two real stores per example: kept small even in CI
 @given(steps=st.lists(STEP, max_size=15), data=st.data())
 def test_two_stores_converge(steps: list[tuple[Any, ...]], data: st.DataObject) -> None:
     _, events = run(steps)

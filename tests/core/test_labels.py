@@ -258,7 +258,7 @@ _VOCAB = [
 ]  # fmt: skip
 
 
-@given(st.one_of(st.text(max_size=40), st.lists(st.sampled_from(_VOCAB), max_size=10).map("".join)))
+@given(st.one_of(st.text(max_size=24), st.lists(st.sampled_from(_VOCAB), max_size=10).map("".join)))
 def test_parse_is_total(text: str) -> None:
     """Any input gives a label or a LabelError, and a parsed label renders stably."""
     try:

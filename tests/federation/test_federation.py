@@ -14,7 +14,7 @@ import pytest
 
 from kizuna.core.labels import Classification, GroupRegistry, parse_label
 from kizuna.core.release import make_principal, may_release
-from tests.federation.conftest import Cluster
+from tests.cluster import Cluster
 from tests.nodes import kizuna
 
 NATIONS = {"usfj": "USA", "jjoc": "JPN", "aus": "AUS"}

@@ -24,36 +24,113 @@ def usfj(node_factory: Callable[..., NodeProcess]) -> NodeProcess:
 
 def test_report_get_and_view_shape(usfj: NodeProcess) -> None:
     alice = usfj.user("alice", "USA", "SECRET")
-    r = alice.post("/api/v1/tracks", json=[report(
-        "S//REL TO JPN, USA", 35.1, 139.7, id="ddg-1", callsign="MUSTIN", cot_type="a-f-S-C",
-        course=90.0, speed=7.5, mmsi=369970000, observed_at="2030-01-01T00:00:00Z")])
+    r = alice.post(
+        "/api/v1/tracks",
+        json=[
+            report(
+                "S//REL TO JPN, USA",
+                35.1,
+                139.7,
+                id="ddg-1",
+                callsign="MUSTIN",
+                cot_type="a-f-S-C",
+                course=90.0,
+                speed=7.5,
+                mmsi=369970000,
+                observed_at="2030-01-01T00:00:00Z",
+            )
+        ],
+    )
     # observed in the future: refused as a whole, nothing applied
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
-    r = alice.post("/api/v1/tracks", json=[report(
-        "S//REL TO JPN, USA", 35.1, 139.7, id="ddg-1", callsign="MUSTIN", cot_type="a-f-S-C",
-        course=90.0, speed=7.5, mmsi=369970000)])
+    r = alice.post(
+        "/api/v1/tracks",
+        json=[
+            report(
+                "S//REL TO JPN, USA",
+                35.1,
+                139.7,
+                id="ddg-1",
+                callsign="MUSTIN",
+                cot_type="a-f-S-C",
+                course=90.0,
+                speed=7.5,
+                mmsi=369970000,
+            )
+        ],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["accepted"] == 1 and r.json()["ids"] == ["ddg-1"]
     t = alice.get("/api/v1/tracks/ddg-1").json()
-    assert {k: t[k] for k in ("id", "source", "source_id", "callsign", "lat", "lon", "course",
-                              "speed", "affiliation", "cot_type", "mmsi", "stale")} == {
-        "id": "ddg-1", "source": "manual", "source_id": "ddg-1", "callsign": "MUSTIN",
-        "lat": 35.1, "lon": 139.7, "course": 90.0, "speed": 7.5, "affiliation": "friend",
-        "cot_type": "a-f-S-C", "mmsi": 369970000, "stale": False}
+    assert {
+        k: t[k]
+        for k in (
+            "id",
+            "source",
+            "source_id",
+            "callsign",
+            "lat",
+            "lon",
+            "course",
+            "speed",
+            "affiliation",
+            "cot_type",
+            "mmsi",
+            "stale",
+        )
+    } == {
+        "id": "ddg-1",
+        "source": "manual",
+        "source_id": "ddg-1",
+        "callsign": "MUSTIN",
+        "lat": 35.1,
+        "lon": 139.7,
+        "course": 90.0,
+        "speed": 7.5,
+        "affiliation": "friend",
+        "cot_type": "a-f-S-C",
+        "mmsi": 369970000,
+        "stale": False,
+    }
     assert t["label"] == "SECRET//REL TO USA, JPN" and t["label_ja"].startswith("極秘")
     assert len(t["sidc"]) == 20 and t["observed_at"].endswith("Z")
-    assert t["sources"] == [{"source": "manual", "source_id": "ddg-1",
-                             "observed_at": t["observed_at"], "connection": "api:alice"}]
-    for key in ("name", "hae", "stale_at", "ship_type", "rel_to", "noforn", "exercise",
-                "originator", "classification"):
+    assert t["sources"] == [
+        {
+            "source": "manual",
+            "source_id": "ddg-1",
+            "observed_at": t["observed_at"],
+            "connection": "api:alice",
+        }
+    ]
+    for key in (
+        "name",
+        "hae",
+        "stale_at",
+        "ship_type",
+        "rel_to",
+        "noforn",
+        "exercise",
+        "originator",
+        "classification",
+    ):
         assert key in t
 
 
 def test_release_filtering_and_404_for_hidden(usfj: NodeProcess) -> None:
     alice = usfj.user("alice", "USA", "TOP SECRET")
     kenji = usfj.user("kenji", "JPN", "SECRET")
-    items = [report(m, 30.0 + i, 140.0, id=f"t{i}") for i, m in enumerate(
-        ["U", "S//REL TO USA, JPN", "SECRET//NOFORN", "TS//REL TO USA, JPN", "C//REL TO USA, AUS"])]
+    items = [
+        report(m, 30.0 + i, 140.0, id=f"t{i}")
+        for i, m in enumerate(
+            [
+                "U",
+                "S//REL TO USA, JPN",
+                "SECRET//NOFORN",
+                "TS//REL TO USA, JPN",
+                "C//REL TO USA, AUS",
+            ]
+        )
+    ]
     assert alice.post("/api/v1/tracks", json=items).json()["accepted"] == 5
     assert {t["id"] for t in kenji.get("/api/v1/tracks").json()} == {"t0", "t1"}
     assert {t["id"] for t in alice.get("/api/v1/tracks").json()} == {f"t{i}" for i in range(5)}
@@ -73,18 +150,33 @@ def test_bbox_matches_brute_force(usfj: NodeProcess) -> None:
     kenji = usfj.user("kenji", "JPN", "SECRET")
     rnd = random.Random(11)
     labels = ["U", "S//REL TO USA, JPN", "S//NOFORN"]
-    items = [report(rnd.choice(labels), round(rnd.uniform(20, 45), 4),
-                    round(rnd.choice([rnd.uniform(120, 150), rnd.uniform(175, 180),
-                                      rnd.uniform(-180, -175)]), 4), id=f"b{i}")
-             for i in range(1500)]
+    items = [
+        report(
+            rnd.choice(labels),
+            round(rnd.uniform(20, 45), 4),
+            round(
+                rnd.choice([rnd.uniform(120, 150), rnd.uniform(175, 180), rnd.uniform(-180, -175)]),
+                4,
+            ),
+            id=f"b{i}",
+        )
+        for i in range(1500)
+    ]
     assert alice.post("/api/v1/tracks", json=items).json()["accepted"] == 1500
     from kizuna.core.labels import parse_label
 
-    for text in ("130,30,135,35", "139.5,35.2,139.9,35.9", "178,20,-178,45", "0,0,1,1",
-                 "-180,-90,180,90", "120,20,150,45"):
+    for text in (
+        "130,30,135,35",
+        "139.5,35.2,139.9,35.9",
+        "178,20,-178,45",
+        "0,0,1,1",
+        "-180,-90,180,90",
+        "120,20,150,45",
+    ):
         box = parse_bbox(text)
         expected = sorted(
-            i["id"] for i in items
+            i["id"]
+            for i in items
             if box.contains(i["lat"], i["lon"]) and may_release(parse_label(i["label"]), JPN_S)
         )
         got = [t["id"] for t in kenji.get("/api/v1/tracks", params={"bbox": text}).json()]
@@ -129,17 +221,44 @@ def test_history_and_late_reports(usfj: NodeProcess) -> None:
     kenji = usfj.user("kenji", "JPN", "SECRET")
     base = "2025-01-01T00:00:{:02d}Z"
     for s in (10, 20, 30):
-        alice.post("/api/v1/tracks", json=[report(
-            "U", 30 + s / 100, 140, id="h1", observed_at=base.format(s), course=float(s),
-            stale_at="2099-01-01T00:00:00Z")])
+        alice.post(
+            "/api/v1/tracks",
+            json=[
+                report(
+                    "U",
+                    30 + s / 100,
+                    140,
+                    id="h1",
+                    observed_at=base.format(s),
+                    course=float(s),
+                    stale_at="2099-01-01T00:00:00Z",
+                )
+            ],
+        )
     # a late report does not roll the track back
-    r = alice.post("/api/v1/tracks", json=[report("U", 0, 0, id="h1", observed_at=base.format(15),
-                                                  stale_at="2099-01-01T00:00:00Z")])
+    r = alice.post(
+        "/api/v1/tracks",
+        json=[
+            report("U", 0, 0, id="h1", observed_at=base.format(15), stale_at="2099-01-01T00:00:00Z")
+        ],
+    )
     assert r.json()["unchanged"] == 1
     # a SECRET//NOFORN observation of the same object from another source
-    alice.post("/api/v1/tracks", json=[report(
-        "S//NOFORN", 31, 141, id="h1", source="cot", source_id="X1", observed_at=base.format(40),
-        stale_at="2099-01-01T00:00:00Z")])
+    alice.post(
+        "/api/v1/tracks",
+        json=[
+            report(
+                "S//NOFORN",
+                31,
+                141,
+                id="h1",
+                source="cot",
+                source_id="X1",
+                observed_at=base.format(40),
+                stale_at="2099-01-01T00:00:00Z",
+            )
+        ],
+    )
     t = alice.get("/api/v1/tracks/h1").json()
     assert (t["lat"], t["source"]) == (31, "cot") and len(t["sources"]) == 2
     k = kenji.get("/api/v1/tracks/h1").json()
@@ -156,8 +275,9 @@ def test_history_and_late_reports(usfj: NodeProcess) -> None:
     assert alice.get("/api/v1/tracks/h2/history", params={"limit": 0}).status_code == 400
 
 
-def test_facilities(node_factory: Callable[..., NodeProcess], shared_data: Path,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_facilities(
+    node_factory: Callable[..., NodeProcess], shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIZUNA_FACILITIES", str(shared_data / "reference" / "facilities.csv"))
     node = node_factory("jjoc", "JPN")
     kenji = node.user("kenji", "JPN", "UNCLASSIFIED")

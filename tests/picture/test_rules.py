@@ -17,8 +17,16 @@ from tests.picture.support import LABELS, PRINCIPALS, track
 # Small domains so ties (same source key, same time) happen often.
 reports = st.builds(
     lambda source, sid, t, lat, lon, label, callsign: rules.normalise(
-        track("obj", source=source, source_id=sid, t=float(t), lat=lat, lon=lon, label=label,
-              callsign=callsign)
+        track(
+            "obj",
+            source=source,
+            source_id=sid,
+            t=float(t),
+            lat=lat,
+            lon=lon,
+            label=label,
+            callsign=callsign,
+        )
     ),
     source=st.sampled_from(["ais", "cot", "manual"]),
     sid=st.sampled_from(["1", "2"]),
@@ -91,9 +99,7 @@ def test_fuse_shows_only_what_the_principal_may_see(rs: list[Track], principal) 
     assert (view.source, view.source_id, view.observed_at) == (
         lambda b: (b.source, b.source_id, b.observed_at)
     )(rules.newest(visible))
-    assert {(p.source, p.source_id) for p in view.sources} == {
-        rules.source_key(o) for o in visible
-    }
+    assert {(p.source, p.source_id) for p in view.sources} == {rules.source_key(o) for o in visible}
 
 
 def test_two_sources_merge_into_one_entry_with_provenance() -> None:
@@ -123,9 +129,7 @@ lats = st.floats(-90, 90)
 def test_bbox_contains_agrees_with_its_parts(a, b, c, d, lat, lon) -> None:  # type: ignore[no-untyped-def]
     minlat, maxlat = sorted((b, d))
     box = bbox_from_values([a, minlat, c, maxlat])
-    in_parts = any(
-        x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in box.parts()
-    )
+    in_parts = any(x0 <= lon <= x1 and y0 <= lat <= y1 for x0, y0, x1, y1 in box.parts())
     assert box.contains(lat, lon) == in_parts
     assert box.intersects((lon, lon, lat, lat)) == in_parts
 
@@ -133,8 +137,18 @@ def test_bbox_contains_agrees_with_its_parts(a, b, c, d, lat, lon) -> None:  # t
 def test_parse_bbox() -> None:
     assert parse_bbox("139, 35,140,36") == BBox(139.0, 35.0, 140.0, 36.0)
     assert parse_bbox("170,10,-170,20").crosses_antimeridian
-    for bad in ("", "1,2,3", "1,2,3,4,5", "a,b,c,d", "0,0,181,1", "0,-91,1,1", "0,5,1,4",
-                "nan,0,1,1", "inf,0,1,1", "0,0,1," + "1" * 300):
+    for bad in (
+        "",
+        "1,2,3",
+        "1,2,3,4,5",
+        "a,b,c,d",
+        "0,0,181,1",
+        "0,-91,1,1",
+        "0,5,1,4",
+        "nan,0,1,1",
+        "inf,0,1,1",
+        "0,0,1," + "1" * 300,
+    ):
         with pytest.raises(ValueError):
             parse_bbox(bad)
     assert not math.isnan(parse_bbox("-180,-90,180,90").maxlat)

@@ -12,7 +12,7 @@ from kizuna.picture.models import Track
 from kizuna.picture.rules import parse_bbox
 from kizuna.picture.service import PictureService, track_view
 from tests.nodes import make_node_dir
-from tests.picture.support import AUS_C, JPN_S, S_NOFORN, S_REL_JPN, U, US_TS, track
+from tests.picture.support import AUS_C, JPN_S, S_NOFORN, S_REL_JPN, US_TS, U, track
 
 
 class Clock:
@@ -39,10 +39,12 @@ def picture(node: Node, clock: Clock) -> PictureService:
 
 
 def test_ingest_merges_sources_and_keeps_release_per_observation(picture: PictureService) -> None:
-    picture.ingest([
-        track("ship", source="ais", source_id="431", t=900, lat=30.0, label=U),
-        track("ship", source="cot", source_id="SHIP", t=950, lat=30.5, label=S_NOFORN),
-    ])
+    picture.ingest(
+        [
+            track("ship", source="ais", source_id="431", t=900, lat=30.0, label=U),
+            track("ship", source="cot", source_id="SHIP", t=950, lat=30.5, label=S_NOFORN),
+        ]
+    )
     us = picture.visible(US_TS, "ship")
     jp = picture.visible(JPN_S, "ship")
     assert us is not None and us.source == "cot" and len(us.sources) == 2
@@ -64,13 +66,16 @@ def test_late_reports_are_unchanged_and_bad_ones_rejected(picture: PictureServic
 
 def test_query_filters_release_and_bbox(picture: PictureService) -> None:
     labels = [U, S_REL_JPN, S_NOFORN]
-    tracks = [track(f"t{i}", lat=30 + (i % 10), lon=130 + (i // 10), label=labels[i % 3])
-              for i in range(100)]
+    tracks = [
+        track(f"t{i}", lat=30 + (i % 10), lon=130 + (i // 10), label=labels[i % 3])
+        for i in range(100)
+    ]
     picture.ingest(tracks)
     box = parse_bbox("131.5,32.5,135.5,36.5")
     for principal in (US_TS, JPN_S, AUS_C):
-        expected = sorted(t.id for t in tracks if may_release(t.label, principal)
-                          and box.contains(t.lat, t.lon))
+        expected = sorted(
+            t.id for t in tracks if may_release(t.label, principal) and box.contains(t.lat, t.lon)
+        )
         assert [t.id for t in picture.query(principal, box)] == expected
     assert all(t.label != S_NOFORN for t in picture.query(JPN_S))
 

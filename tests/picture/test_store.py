@@ -31,19 +31,29 @@ def test_bbox_queries_match_brute_force(store: TrackStore) -> None:
     rnd = random.Random(7)
     rows = _rows(5000, rnd)
     store.write(rows)
-    boxes = [BBox(139, 30, 140, 31), BBox(120, 0, 150, 45), BBox(175, 10, -175, 20),
-             BBox(0, 0, 1, 1), BBox(-180, -90, 180, 90)]
+    boxes = [
+        BBox(139, 30, 140, 31),
+        BBox(120, 0, 150, 45),
+        BBox(175, 10, -175, 20),
+        BBox(0, 0, 1, 1),
+        BBox(-180, -90, 180, 90),
+    ]
     boxes += [
         BBox(x, y, x + rnd.uniform(0.1, 5), y + rnd.uniform(0.1, 5))
         for x, y in ((rnd.uniform(118, 150), rnd.uniform(0, 40)) for _ in range(50))
     ]
     for box in boxes:
         got = {tid for tid in store.query_bbox(box.parts())}
-        expected = {r.id for r in rows if box.contains(r.observations[0].lat, r.observations[0].lon)}
+        expected = {
+            r.id for r in rows if box.contains(r.observations[0].lat, r.observations[0].lon)
+        }
         # R*Tree boxes are rounded outwards: a superset, exact after the contains() check.
         assert expected <= got
-        exact = {r.id for r in rows if r.id in got and box.contains(
-            r.observations[0].lat, r.observations[0].lon)}
+        exact = {
+            r.id
+            for r in rows
+            if r.id in got and box.contains(r.observations[0].lat, r.observations[0].lon)
+        }
         assert exact == expected
         assert len(got - expected) <= max(3, len(expected) // 100)
 
@@ -69,8 +79,10 @@ def test_history_is_bounded_per_track(store: TrackStore) -> None:
     obs = (rules.normalise(track("h", t=0)),)
     store.write([EntryRow("h", obs, rules.box_of(obs), 1)])
     for batch in range(10):
-        points = [rules.normalise(track("h", t=float(batch * 60 + i), lat=10 + i / 100))
-                  for i in range(60)]
+        points = [
+            rules.normalise(track("h", t=float(batch * 60 + i), lat=10 + i / 100))
+            for i in range(60)
+        ]
         store.write([], history=points)
         assert store.history_rows("h") <= 110
     newest = store.history("h", since=0, limit=1000)
@@ -78,7 +90,11 @@ def test_history_is_bounded_per_track(store: TrackStore) -> None:
     assert newest[-1].observed_at == 599.0
     assert [p.observed_at for p in newest] == sorted(p.observed_at for p in newest)
     assert [p.observed_at for p in store.history("h", since=590, limit=5)] == [
-        595.0, 596.0, 597.0, 598.0, 599.0
+        595.0,
+        596.0,
+        597.0,
+        598.0,
+        599.0,
     ]
 
 

@@ -53,6 +53,7 @@ from kizuna.coordination.rules import (
 from kizuna.core.errors import Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
+from kizuna.core.label_math import restrict
 from kizuna.core.label_view import label_fields
 from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import may_release
@@ -482,7 +483,8 @@ class RequestService:
         problems = comment_problems(data.text)
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
-        label = label_for_write(self.node, caller, data.label)
+        # A comment never travels further than its request: it carries the stricter of the two.
+        label = restrict(label_for_write(self.node, caller, data.label), state.label, self.node.groups)
         cid = new_id()
         payload = {"action": "comment", "id": cid, "text": msgspec.to_builtins(data.text)}
         self._commit(

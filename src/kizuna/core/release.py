@@ -5,13 +5,14 @@ Rules (deny unless one allows):
 2. The originator's own nation may see its information.
 3. NOFORN: nobody else.
 4. No REL TO list: UNCLASSIFIED releases to all; classified stays with the originator.
-5. Otherwise the principal's nation, or a group in REL TO that the nation
-   belongs to, must be in REL TO.
+5. Otherwise the principal's nation must be in REL TO, or a group in REL TO
+   that the nation belongs to: FVEY and NATO by their fixed membership, groups
+   a node defines (ACM, …) by the principal's validated ``groups``.
 
 The decision depends only on the label and the principal; the exercise
-marking never changes it. A principal's groups are taken from its nation's
-memberships (:func:`make_principal`), so a principal cannot reach data
-through a group its nation is not in.
+marking never changes it. Build principals with :func:`make_principal`: it
+fills in every group the nation belongs to and refuses claims to others, so
+a principal cannot reach data through a group its nation is not in.
 """
 
 from __future__ import annotations
@@ -120,9 +121,17 @@ def may_release(label: Label, principal: Principal) -> bool:
         return label.classification is Classification.UNCLASSIFIED
     if principal.nation in label.rel_to:
         return True
-    # Only group names count here: a country code the principal somehow holds
-    # as a "group" must never stand in for its nation.
-    return any(code in principal.groups and code not in COUNTRIES for code in label.rel_to)
+    for code in label.rel_to:
+        standard = STANDARD_GROUPS.get(code)
+        if standard is not None:
+            # FVEY and NATO membership is fixed: decided by the nation itself.
+            if principal.nation in standard:
+                return True
+        elif code in principal.groups and code not in COUNTRIES:
+            # Node-defined groups (ACM, …): as validated by make_principal. A country
+            # code never stands in for a nation here.
+            return True
+    return False
 
 
 def may_write(label: Label, principal: Principal) -> bool:

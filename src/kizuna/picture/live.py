@@ -241,7 +241,8 @@ class Hub:
                 await self._snapshot(socket, sub, request)
             if loop.time() - last_flush >= self.interval:
                 last_flush = loop.time()
-                await asyncio.to_thread(self.picture.maybe_sweep)
+                if self.picture.sweep_due():
+                    await asyncio.to_thread(self.picture.maybe_sweep)
                 await self._flush(socket, sub)
             if sub.want_stats:
                 sub.want_stats = False

@@ -272,9 +272,13 @@ class PictureService:
         self.node.metrics.tracks.set(len(self._entries))
 
     # -- stale sweep ----------------------------------------------------------
+    def sweep_due(self, now: float | None = None) -> bool:
+        now = self.clock() if now is None else now
+        return now - self._last_sweep >= self.sweep_interval
+
     def maybe_sweep(self, now: float | None = None) -> None:
         now = self.clock() if now is None else now
-        if now - self._last_sweep >= self.sweep_interval:
+        if self.sweep_due(now):
             self.sweep(now)
 
     def sweep(self, now: float | None = None) -> int:

@@ -19,6 +19,7 @@ export const mapStats = {
   lastPushMs: 0,
   renderedCount: 0,
   renderedAt: 0,
+  lastLatencyMs: 0,
 };
 
 const PUSH_INTERVAL_MS = 200;
@@ -67,6 +68,20 @@ function viewBbox(map: MLMap, pad = 0): Bbox {
   return [clampLon(w - dx), clampLat(s - dy), clampLon(e + dx), clampLat(n + dy)];
 }
 
+/** Hide facility labels that would overlap one already shown (greedy, in list order). */
+function declutterLabels(map: MLMap, markers: Marker[]): void {
+  const placed: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  for (const m of markers) {
+    const el = m.getElement();
+    const p = map.project(m.getLngLat());
+    const w = el.offsetWidth || 80;
+    const box = { x0: p.x + 6, y0: p.y - 8, x1: p.x + 10 + w, y1: p.y + 8 };
+    const hit = placed.some((b) => box.x0 < b.x1 && box.x1 > b.x0 && box.y0 < b.y1 && box.y1 > b.y0);
+    el.style.visibility = hit ? 'hidden' : 'visible';
+    if (!hit) placed.push(box);
+  }
+}
+
 export function MapView(props: Props) {
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MLMap | null>(null);
@@ -101,8 +116,16 @@ export function MapView(props: Props) {
 
     let lastVersion = -1;
     let pendingCount = 0;
+    let pushAt = 0;
+    let minInterval = PUSH_INTERVAL_MS;
     const push = () => {
       if (!loaded.current || store.trackVersion === lastVersion) return;
+      const now = performance.now();
+      // Back-pressure: one setData in flight at a time, and no more often than twice the
+      // last push-to-render latency (so a slow machine renders less often, never falls behind).
+      if (now - pushAt < minInterval) return;
+      if (pendingCount && now - pushAt < 2000) return;
+      pushAt = now;
       lastVersion = store.trackVersion;
       const t0 = performance.now();
       const fc = trackFeatures(store.tracks.values());
@@ -121,11 +144,13 @@ export function MapView(props: Props) {
       if (pendingCount && map.isSourceLoaded('tracks')) {
         mapStats.renderedCount = pendingCount;
         mapStats.renderedAt = performance.now();
+        mapStats.lastLatencyMs = mapStats.renderedAt - pushAt;
+        minInterval = Math.min(2000, Math.max(PUSH_INTERVAL_MS, 2 * mapStats.lastLatencyMs));
         pendingCount = 0;
       }
     };
     map.on('render', onRender);
-    const pushTimer = setInterval(push, PUSH_INTERVAL_MS);
+    const pushTimer = setInterval(push, 50);
 
     let screenTimer: ReturnType<typeof setTimeout> | null = null;
     const reportScreen = () => {
@@ -212,6 +237,7 @@ export function MapView(props: Props) {
     });
 
     map.on('moveend', () => {
+      declutterLabels(map, facilityMarkers.current);
       if (!loaded.current) return;
       if (map.getZoom() >= DETAIL_ZOOM - 0.5) void addDetailedBasemap(map, 'trail-line').catch(() => undefined);
       store.subscribe(viewBbox(map, 0.25));
@@ -282,6 +308,7 @@ export function MapView(props: Props) {
         el.title = `${f.name.en} / ${f.name.ja} — ${props.lang === 'ja' ? f.label_ja : f.label}`;
         return new Marker({ element: el, anchor: 'left', offset: [8, 0] }).setLngLat([f.lon, f.lat]).addTo(map);
       });
+      declutterLabels(map, facilityMarkers.current);
     };
     if (loaded.current) apply();
     else map.once('load', apply);

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from kizuna.federation.faultproxy import FaultProxyClient, FaultProxyProcess
 from tests.nodes import NodeProcess, make_node_dir, node_info, peer_one_way
@@ -49,13 +46,3 @@ class Cluster:
             node.stop()
         for proc, _ in self.proxies.values():
             proc.stop()
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path)
-    yield c
-    c.stop()
-
-
-Wait = Callable[..., None]

@@ -1,0 +1,214 @@
+"""Live picture over WebSocket against a real node process (and one in-process hub test)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from litestar.testing import TestClient
+from websockets.asyncio.client import ClientConnection, connect
+
+from kizuna.api.app import create_app
+from kizuna.core.labels import parse_label
+from kizuna.node.runtime import Node
+from kizuna.picture.service import PictureService
+from tests.nodes import NodeProcess, add_user, make_node_dir
+from tests.picture.support import report
+
+
+@pytest.fixture
+def usfj(node_factory: Callable[..., NodeProcess]) -> NodeProcess:
+    return node_factory("usfj", "USA")
+
+
+def ws_url(node: NodeProcess, token: str) -> str:
+    return f"ws://127.0.0.1:{node.port}/api/v1/ws?token={token}"
+
+
+def token_of(client: httpx.Client) -> str:
+    return str(client.headers["Authorization"]).split()[1]
+
+
+async def post(node: NodeProcess, token: str, items: list[dict[str, Any]]) -> None:
+    async with httpx.AsyncClient(
+        base_url=node.url, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    ) as c:
+        r = await c.post("/api/v1/tracks", json=items)
+        assert r.status_code == 200, r.text
+
+
+async def recv(ws: ClientConnection) -> dict[str, Any]:
+    return dict(json.loads(await ws.recv()))
+
+
+async def until(
+    ws: ClientConnection, done: Callable[[dict[str, Any]], bool]
+) -> list[dict[str, Any]]:
+    """Messages up to and including the first for which ``done`` holds."""
+    seen = []
+    while True:
+        msg = await recv(ws)
+        seen.append(msg)
+        if done(msg):
+            return seen
+
+
+def ids_in(msgs: list[dict[str, Any]]) -> set[str]:
+    return {i["id"] for m in msgs if m["type"] == "tracks" for i in m["items"]}
+
+
+def has(tid: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda m: m["type"] == "tracks" and any(i["id"] == tid for i in m["items"])
+
+
+async def test_refused_without_valid_token(usfj: NodeProcess) -> None:
+    for url in (f"ws://127.0.0.1:{usfj.port}/api/v1/ws", ws_url(usfj, "kz_wrong")):
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with connect(url):
+                pass
+
+
+async def test_snapshot_live_push_bbox_and_release(usfj: NodeProcess) -> None:
+    alice = token_of(usfj.user("alice", "USA", "TOP SECRET"))
+    kenji = token_of(usfj.user("kenji", "JPN", "SECRET"))
+    await post(
+        usfj,
+        alice,
+        [
+            report("U", 35.0, 139.0, id="in-u"),
+            report("S//REL TO USA, JPN", 35.5, 139.5, id="in-rel"),
+            report("S//NOFORN", 35.2, 139.2, id="in-noforn"),
+            report("U", 10.0, 120.0, id="out-u"),
+        ],
+    )
+    async with connect(ws_url(usfj, kenji), max_size=None) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "bbox": [138, 34, 141, 37]}))
+        snap = await recv(ws)
+        assert snap["type"] == "tracks" and snap["snapshot"] is True
+        assert {i["id"] for i in snap["items"]} == {"in-u", "in-rel"}
+        assert all("label" in i and i["stale"] is False for i in snap["items"])
+
+        # hidden or outside updates are never pushed; a later visible one is
+        await post(
+            usfj,
+            alice,
+            [
+                report("S//NOFORN", 35.3, 139.3, id="in-noforn"),
+                report("TS//REL TO USA, JPN", 35.3, 139.3, id="in-ts"),
+                report("U", 10.1, 120.1, id="out-u"),
+            ],
+        )
+        await post(usfj, alice, [report("U", 36.0, 140.0, id="sentinel", callsign="S1")])
+        msgs = await until(ws, has("sentinel"))
+        assert ids_in(msgs) <= {"sentinel", "in-u", "in-rel"}
+        assert not ids_in(msgs) & {"in-noforn", "in-ts", "out-u"}
+
+        # a track moving out of the bbox is removed; moving in is pushed
+        await post(
+            usfj, alice, [report("U", 10.0, 100.0, id="in-u"), report("U", 35.9, 139.9, id="out-u")]
+        )
+        msgs = await until(ws, lambda m: m == {"type": "track_removed", "id": "in-u"})
+        msgs += [] if "out-u" in ids_in(msgs) else await until(ws, has("out-u"))
+        assert "out-u" in ids_in(msgs)
+
+        # a visible track relabelled NOFORN by the same source disappears for JPN
+        await post(usfj, alice, [report("S//NOFORN", 35.5, 139.5, id="in-rel")])
+        await until(ws, lambda m: m == {"type": "track_removed", "id": "in-rel"})
+
+        # re-subscribe with filters: the new snapshot replaces the picture
+        await post(usfj, alice, [report("U", 35.1, 139.1, id="friend", cot_type="a-f-S")])
+        await ws.send(
+            json.dumps({"type": "subscribe", "bbox": None, "filters": {"affiliation": ["friend"]}})
+        )
+        snap = await until(ws, lambda m: m.get("snapshot") is True)
+        assert {i["id"] for i in snap[-1]["items"]} == {"friend"}
+
+        await ws.send(json.dumps({"type": "subscribe", "bbox": [1, 2, 3]}))
+        err = await until(ws, lambda m: m["type"] == "error")
+        assert "bbox" in err[-1]["detail"]
+
+
+async def test_slow_client_gets_coalesced_latest_state(usfj: NodeProcess) -> None:
+    alice = token_of(usfj.user("alice", "USA", "SECRET"))
+    n_tracks, rounds = 3000, 15
+    # A small fixed receive buffer (no autotuning up to tens of MB) so that a client
+    # that stops reading soon stops the server's sends: ~30 MB of updates will flow.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect(("127.0.0.1", usfj.port))
+    sock.setblocking(False)
+    async with connect(
+        ws_url(usfj, alice), sock=sock, max_size=None, max_queue=1, compression=None
+    ) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "bbox": [100, 0, 160, 60]}))
+        assert (await recv(ws))["snapshot"] is True
+        # The client stops reading while 45,000 updates flow.
+        for r in range(rounds):
+            await post(
+                usfj,
+                alice,
+                [
+                    report(
+                        "U",
+                        10 + (i % 40) + r / 100,
+                        120 + i / 200,
+                        id=f"v{i}",
+                        callsign=f"r{r}",
+                        remarks="x" * 200,
+                    )
+                    for i in range(n_tracks)
+                ],
+            )
+        latest: dict[str, str] = {}
+        while len(latest) < n_tracks or any(c != f"r{rounds - 1}" for c in latest.values()):
+            msg = await recv(ws)
+            assert msg["type"] == "tracks"
+            latest.update((i["id"], i["callsign"]) for i in msg["items"])
+        await ws.send(json.dumps({"type": "stats"}))
+        stats = (await until(ws, lambda m: m["type"] == "stats"))[-1]
+    assert stats["pending_max"] <= n_tracks
+    assert stats["items_sent"] < n_tracks * rounds  # updates were coalesced, not queued
+    assert stats["pending"] == 0 and stats["shown"] == n_tracks
+
+
+def test_generic_publish_and_stale_sweep_in_process(tmp_path: Path) -> None:
+    directory = make_node_dir(tmp_path / "usfj", "usfj", "USA")
+    kenji = add_user(directory, "kenji", "JPN", "SECRET")
+    node = Node(directory)
+    now = [1_000_000.0]
+    node.picture = PictureService(node, clock=lambda: now[0], grace=60, sweep_interval=1e9)
+    from tests.picture.support import track
+
+    node.picture.ingest([track("s", t=now[0], stale=10, lat=35, lon=139)])
+    with (
+        TestClient(create_app(node)) as client,
+        client.websocket_connect(f"/api/v1/ws?token={kenji}") as ws,
+    ):
+        ws.send_json({"type": "subscribe", "bbox": [138, 34, 140, 36]})
+        snap = ws.receive_json()
+        assert [(i["id"], i["stale"]) for i in snap["items"]] == [("s", False)]
+        hub = node.picture.hub
+        hub.publish("request", {"id": "r1", "title": "secret"}, parse_label("S//NOFORN"))
+        hub.publish("request", {"id": "r2", "title": "v1"}, parse_label("S//REL TO USA, JPN"))
+        hub.publish("request", {"id": "r2", "title": "v2"}, parse_label("S//REL TO USA, JPN"))
+        hub.publish("overdue", {"id": "r3"}, parse_label("U"))
+        got = [ws.receive_json(), ws.receive_json()]
+        assert got == [
+            {"type": "request", "item": {"id": "r2", "title": "v2"}},
+            {"type": "overdue", "item": {"id": "r3"}},
+        ]
+        now[0] += 11
+        node.picture.sweep()
+        msg = ws.receive_json()
+        assert [(i["id"], i["stale"]) for i in msg["items"]] == [("s", True)]
+        now[0] += 60
+        node.picture.sweep()
+        assert ws.receive_json() == {"type": "track_removed", "id": "s"}
+        ws.send_json({"type": "stats"})
+        assert ws.receive_json()["removed_sent"] == 1
