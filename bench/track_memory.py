@@ -36,7 +36,7 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=2500)
     args = ap.parse_args()
     rnd = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from kizuna.cli_node import node_app, peer_app
+from kizuna.cli_request import request_app
+from kizuna.cli_sources import ingest_app, tak_app
 from kizuna.core.labels import LabelError, normalize
 from kizuna.node.config import NodeConfig, NodeDir
 
@@ -23,6 +25,9 @@ app.add_typer(label_app, name="label")
 app.add_typer(audit_app, name="audit")
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
+app.add_typer(request_app, name="request")
+app.add_typer(tak_app, name="tak")
+app.add_typer(ingest_app, name="ingest")
 
 err = Console(stderr=True)
 

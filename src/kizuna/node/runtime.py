@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 from pathlib import Path
 
 import msgspec
@@ -56,6 +57,7 @@ class Node:
         from kizuna.picture.service import PictureService
 
         self.picture = PictureService(self)
+        self.cot: Any = None  # the CoT server while serving
         from kizuna.coordination.service import register as register_requests
 
         register_requests(self)

@@ -1,20 +1,75 @@
-"""Run a node: the HTTP API and whatever services its config enables."""
+"""Run a node: the HTTP API, federation, the CoT server and background watchers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 import uvicorn
 
 from kizuna.api.app import create_app
+from kizuna.core.labels import Classification
+from kizuna.core.records import RecordState
+from kizuna.core.release import make_principal
 from kizuna.node.runtime import Node
 
 log = structlog.get_logger("kizuna.serve")
 
 
+def _push_requests(node: Node) -> None:
+    """Request changes and overdue flags go to WebSocket subscribers, release-checked."""
+    from kizuna.coordination.service import on_request_change, request_summary
+
+    loop = asyncio.get_running_loop()
+
+    def changed(state: RecordState) -> None:
+        loop.call_soon_threadsafe(
+            node.picture.hub.publish, "request", request_summary(state), state.label
+        )
+
+    on_request_change(node, changed)
+
+
+def _overdue_push(node: Node) -> Any:
+    def push(summary: dict[str, Any]) -> None:
+        state = node.store.get("request", summary["id"])
+        if state is not None:
+            node.picture.hub.publish("overdue", summary, state.label)
+
+    return push
+
+
+async def _cot(node: Node) -> None:
+    """The TAK/CoT server; tracks from other sources are published to TAK clients."""
+    from kizuna.sources.cot import CotServer, server_ssl_context
+
+    cfg = node.config
+    ctx = None
+    if cfg.cot_tls_port:
+        ctx = server_ssl_context(node.dir.node_cert, node.dir.node_key, node.dir.ca_cert)
+    server = CotServer(
+        on_tracks=node.picture.ingest,
+        default_principal=make_principal(node.nation, Classification.UNCLASSIFIED,
+                                         registry=node.groups),
+        ssl_context=ctx,
+        host=cfg.host,
+        tcp_port=cfg.cot_port or None,
+        tls_port=cfg.cot_tls_port or None,
+    )
+    await server.start()
+    node.cot = server
+    log.info("cot listening", tcp=server.tcp_address, tls=server.tls_address)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+
+
 async def serve(node: Node) -> None:
+    from kizuna.coordination.service import watch_overdue
     from kizuna.federation.service import Federation
 
     app = create_app(node)
@@ -28,8 +83,15 @@ async def serve(node: Node) -> None:
         ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
-    federation = Federation(node)
-    tasks = [asyncio.create_task(federation.run())]
+    _push_requests(node)
+    jobs: list[Coroutine[Any, Any, None]] = [
+        Federation(node).run(),
+        node.picture.run(),
+        watch_overdue(node, _overdue_push(node)),
+    ]
+    if node.config.cot_port or node.config.cot_tls_port:
+        jobs.append(_cot(node))
+    tasks = [asyncio.create_task(job) for job in jobs]
     log.info("node serving", node_id=node.node_id, api_url=node.config.api_url)
     try:
         await server.serve()
