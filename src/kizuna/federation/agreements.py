@@ -11,6 +11,7 @@ from kizuna.core.labels import Classification, GroupRegistry
 from kizuna.core.records import Event
 from kizuna.core.release import Principal, make_principal, may_release
 from kizuna.node.config import PeerConfig
+from kizuna.picture.models import Track
 
 MAX_HOPS = 3
 
@@ -44,6 +45,41 @@ def outbound_refusal(node_id: str, peer: Peer, event: Event) -> str | None:
         if event.hops + 1 >= MAX_HOPS:
             return "hops"
     if not may_release(event.label, peer.principal):
+        return "label"
+    return None
+
+
+FEDERATED = "federation:"
+
+
+def relayed_from(track: Track) -> str | None:
+    """The peer a track observation came from, if it arrived by federation."""
+    for prov in track.sources[:1]:
+        if prov.connection.startswith(FEDERATED):
+            return prov.connection[len(FEDERATED) :]
+    return None
+
+
+def outbound_track_refusal(peer: Peer, track: Track) -> str | None:
+    """Why a track observation may not go to ``peer`` (None: it may)."""
+    if "track" not in peer.types:
+        return "type"
+    came_from = relayed_from(track)
+    if came_from is not None and (came_from == peer.id or not peer.config.relay):
+        return "relay"
+    if not may_release(track.label, peer.principal):
+        return "label"
+    return None
+
+
+def inbound_track_refusal(me: Principal, peer: Peer, track: Track) -> str | None:
+    if "track" not in peer.types:
+        return "type"
+    if relayed_from(track) is not None and not peer.config.relay:
+        return "relay"
+    if track.label.classification > peer.principal.clearance:
+        return "above_agreement"
+    if not may_release(track.label, me):
         return "label"
     return None
 

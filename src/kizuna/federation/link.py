@@ -11,10 +11,10 @@ import httpx
 import msgspec
 import structlog
 
-from kizuna.core.records import Event
-from kizuna.federation.agreements import Peer, outbound_refusal
+from kizuna.core.records import Event, Precedence
+from kizuna.federation.agreements import Peer, outbound_refusal, outbound_track_refusal
 from kizuna.federation.tls import client_context
-from kizuna.federation.wire import Ack, encode_batch
+from kizuna.federation.wire import Ack, encode_batch, encode_tracks
 from kizuna.node.runtime import Node
 from kizuna.store.outbox import Outbox
 
@@ -38,7 +38,10 @@ class Link:
             verify=client_context(node.dir, peer_file),
             timeout=httpx.Timeout(30.0, connect=5.0),
         )
-        self._url = peer.config.url.rstrip("/") + "/federation/v1/events"
+        base = peer.config.url.rstrip("/")
+        self._url = base + "/federation/v1/events"
+        self._tracks_url = base + "/federation/v1/tracks"
+        self.track_cursor = 0  # in memory: after a restart the current picture is resent
 
     def _allowed(self, event: Event) -> bool:
         reason = outbound_refusal(self.node.node_id, self.peer, event)
@@ -84,25 +87,12 @@ class Link:
                 self.node.metrics.outbox_depth.labels(self.peer.id).set(
                     self.outbox.depth(self.peer.id)
                 )
-                if not events:
-                    self.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), timeout=1.0)
-                    continue
+                urgent = any(e.precedence <= Precedence.IMMEDIATE for e in events)
                 started = time.monotonic()
                 try:
-                    response = await self._client.post(
-                        self._url,
-                        content=encode_batch(events),
-                        headers={"content-type": "application/x-kizuna-batch"},
-                    )
-                    if response.status_code != 200:
-                        raise httpx.HTTPStatusError(
-                            f"peer answered {response.status_code}: {response.text[:200]}",
-                            request=response.request,
-                            response=response,
-                        )
-                    ack = msgspec.json.decode(response.content, type=Ack)
+                    ack = await self._post(self._url, encode_batch(events)) if events else None
+                    # Tracks ride along when no FLASH or IMMEDIATE traffic is waiting.
+                    sent_tracks = 0 if urgent else await self._send_tracks()
                 except (httpx.HTTPError, msgspec.DecodeError, OSError) as exc:
                     if self.connected:
                         log.warning("link down", peer=self.peer.id, error=str(exc)[:200])
@@ -111,15 +101,44 @@ class Link:
                     await asyncio.sleep(backoff)
                     backoff = min(BACKOFF_MAX, backoff * 2)
                     continue
+                if ack is None and not sent_tracks:
+                    self.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+                    continue
                 if not self.connected:
                     log.info("link up", peer=self.peer.id)
                 self.connected = True
                 backoff = BACKOFF_MIN
                 self._adapt(time.monotonic() - started)
-                self.outbox.ack(self.peer.id, positions)
-                self.node.metrics.federation_sent.labels(self.peer.id).inc(ack.accepted)
+                if ack is not None:
+                    self.outbox.ack(self.peer.id, positions)
+                    self.node.metrics.federation_sent.labels(self.peer.id).inc(ack.accepted)
         finally:
             await self._client.aclose()
+
+    async def _post(self, url: str, body: bytes) -> Ack:
+        response = await self._client.post(
+            url, content=body, headers={"content-type": "application/x-kizuna-batch"}
+        )
+        if response.status_code != 200:
+            raise httpx.HTTPStatusError(
+                f"peer answered {response.status_code}: {response.text[:200]}",
+                request=response.request,
+                response=response,
+            )
+        return msgspec.json.decode(response.content, type=Ack)
+
+    async def _send_tracks(self) -> int:
+        """Send the picture's changes since the cursor (coalesced, release-checked)."""
+        changes, cursor = self.node.picture.changes_since(self.track_cursor, 500)
+        if cursor == self.track_cursor:
+            return 0
+        tracks = [t for t in changes if outbound_track_refusal(self.peer, t) is None]
+        if tracks:
+            await self._post(self._tracks_url, encode_tracks(tracks))
+        self.track_cursor = cursor
+        return len(tracks) or 1
 
     def _adapt(self, seconds: float) -> None:
         if seconds > TARGET_SECONDS:

@@ -11,14 +11,13 @@ import msgspec
 import structlog
 
 from kizuna.core.errors import NotFound
-from kizuna.core.records import Event
-from kizuna.federation.agreements import Peer, inbound_refusal
+from kizuna.federation.agreements import FEDERATED, Peer, inbound_refusal, inbound_track_refusal
 from kizuna.federation.digest import digest
 from kizuna.federation.link import Link
 from kizuna.federation.peers import load_peers, peer_file, self_principal
 from kizuna.federation.server import FederationServer, problem
 from kizuna.federation.tls import server_context
-from kizuna.federation.wire import Ack, WireError, decode_batch
+from kizuna.federation.wire import Ack, WireError, decode_batch, decode_tracks
 from kizuna.node.runtime import Node
 from kizuna.store.outbox import Outbox
 
@@ -45,8 +44,9 @@ class Federation:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         node.store.on_commit(self._on_commit)
+        node.picture.on_tracks(self._on_commit)
 
-    def _on_commit(self, events: Sequence[Event]) -> None:
+    def _on_commit(self, _changes: Sequence[object]) -> None:
         loop = self._loop
         if loop is None:
             return
@@ -54,7 +54,7 @@ class Federation:
             loop.call_soon_threadsafe(link.wake.set)
 
     def _refused_tls(self, reason: str) -> None:
-        self.node.refuse("federation_tls", "unknown", reason=reason)
+        self.node.refuse("federation_tls", "unknown", detail=reason)
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -82,6 +82,8 @@ class Federation:
             return problem(403, "certificate does not belong to a configured peer")
         if method == "POST" and path == "/federation/v1/events":
             return self._receive(peer, body)
+        if method == "POST" and path == "/federation/v1/tracks":
+            return self._receive_tracks(peer, body)
         if method == "GET" and path == "/federation/v1/digest":
             wanted = query.get("peer", peer.id)
             if wanted != peer.id:
@@ -91,6 +93,40 @@ class Federation:
             except NotFound as exc:
                 return problem(404, exc.detail)
         return problem(404, f"no route {method} {path}")
+
+    def _receive_tracks(self, peer: Peer, body: bytes) -> tuple[int, bytes, str]:
+        try:
+            tracks = decode_tracks(body)
+        except WireError as exc:
+            self.node.metrics.bad_input.labels("federation", "malformed_tracks").inc()
+            log.warning("bad track batch", peer=peer.id, error=str(exc)[:200])
+            return problem(400, str(exc))
+        accepted = []
+        for track in tracks:
+            reason = inbound_track_refusal(self.me, peer, track)
+            if reason is not None:
+                self._violation(peer, reason, track.id, 0, track.label.render())
+                continue
+            # Provenance says which peer delivered it; that also stops it bouncing back.
+            for prov in track.sources:
+                if not prov.connection.startswith(FEDERATED):
+                    prov.connection = f"{FEDERATED}{peer.id}"
+            if not track.sources:
+                continue
+            accepted.append(track)
+        if accepted:
+            self.node.picture.ingest(accepted)
+        ack = Ack(accepted=len(tracks), applied=len(accepted), refused=len(tracks) - len(accepted))
+        return 200, msgspec.json.encode(ack), "application/json"
+
+    def _violation(self, peer: Peer, reason: str, origin: str, seq: int, label: str) -> None:
+        """The sender should never have sent this: refuse it and record a violation."""
+        self.node.metrics.federation_violations.labels(peer.id, reason).inc()
+        self.node.audit.append(
+            "federation.receive", f"node:{peer.id}", "refused", reason=reason,
+            origin=origin, seq=seq, label=label,
+        )
+        log.warning("federation violation", peer=peer.id, reason=reason, origin=origin, seq=seq)
 
     def _receive(self, peer: Peer, body: bytes) -> tuple[int, bytes, str]:
         try:

@@ -107,6 +107,7 @@ class Node:
         log.warning("access refused", reason=reason, actor=actor, **details)
 
     def close(self) -> None:
+        self.picture.close()
         self.store.close()
 
 

@@ -61,6 +61,17 @@ async def _cot(node: Node) -> None:
     )
     await server.start()
     node.cot = server
+    loop = asyncio.get_running_loop()
+
+    def to_tak(tracks: list[Any]) -> None:
+        # The CoT server relays its own clients itself; everything else is published
+        # (each client gets only what may_release allows).
+        for track in tracks:
+            conn = track.sources[0].connection if track.sources else ""
+            if track.source != "cot" or conn.startswith("federation:"):
+                loop.call_soon_threadsafe(server.publish, track)
+
+    node.picture.on_tracks(to_tak)
     log.info("cot listening", tcp=server.tcp_address, tls=server.tls_address)
     try:
         await asyncio.Event().wait()

@@ -306,6 +306,7 @@ function RequestDetail({
             {t('comment.label')}
             <input value={cLabel} onChange={(e) => setCLabel(e.target.value)} required data-testid="comment-label" />
           </label>
+          <p className="muted small">{t('comment.labelHint')}</p>
           <label>
             {t('comment.textEn')}
             <textarea value={cEn} onChange={(e) => setCEn(e.target.value)} lang="en" data-testid="comment-en" />

@@ -1,0 +1,263 @@
+"""`make run`: a three-node demo federation (USFJ, JJOC, Australia) with a seeded scenario.
+
+Nodes live in ./demo (kept between runs). Each runs as its own `kizuna serve`
+process; a small simulator feeds moving tracks to each node's CoT port, so the
+picture is live. Everything goes through the real paths: CLI, HTTP API, CoT, federation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kizuna.node.config import NodeDir
+
+PASSWORD = "kizuna-demo"
+NODES = [  # node id, nation, port offset
+    ("usfj", "USA", 0),
+    ("jjoc", "JPN", 100),
+    ("aus", "AUS", 200),
+]
+USERS = {  # node -> (name, nation, clearance, roles, groups)
+    "usfj": [("us.watch", "USA", "SECRET", ["watch"], []),
+             ("jp.liaison", "JPN", "SECRET", ["liaison"], ["ACM"])],
+    "jjoc": [("jp.watch", "JPN", "SECRET", ["watch"], ["ACM"]),
+             ("us.liaison", "USA", "SECRET", ["liaison"], ["ACM"])],
+    "aus": [("au.watch", "AUS", "SECRET", ["watch"], [])],
+}
+
+
+def _cli(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "kizuna.cli", *args], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"kizuna {' '.join(args)} failed:\n{out.stderr}")
+    return out.stdout
+
+
+def _shared_data() -> Path:
+    default = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return Path(os.environ.get("KIZUNA_SHARED_DATA", default))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def create(root: Path, base: int) -> None:
+    facilities = _shared_data() / "reference" / "facilities.csv"
+    for node_id, nation, offset in NODES:
+        d = root / node_id
+        port = base + offset
+        _cli("init", "--dir", str(d), "--node-id", node_id, "--nation", nation,
+             "--port", str(port), "--cot-port", str(port + 87), "--cot-tls-port", str(port + 89))
+        # The simulator is a cleared TAK client of each node: a certificate from its CA.
+        _cli("tak", "client-cert", "--dir", str(d), "--name", f"SIM-{node_id}", "--nation", nation,
+             "--clearance", "SECRET", "--out", str(root / "sim" / node_id))
+        nd = NodeDir(d)
+        cfg = nd.load()
+        if facilities.exists():
+            cfg.facilities_csv = str(facilities.resolve())
+        nd.save(cfg)
+        for name, unation, clearance, roles, groups in USERS[node_id]:
+            args = ["user", "add", "--dir", str(d), "--name", name, "--nation", unation,
+                    "--clearance", clearance, "--password", PASSWORD]
+            for r in roles:
+                args += ["--role", r]
+            for g in groups:
+                args += ["--group", g]
+            _cli(*args)
+    for a, _, _ in NODES:
+        for b, nation, offset in NODES:
+            if a == b:
+                continue
+            cert = root / a / "peers" / f"{b}.import.pem"
+            cert.write_text(_cli("node", "cert", "--dir", str(root / b)))
+            _cli("peer", "add", "--dir", str(root / a), "--peer-id", b, "--nation", nation,
+                 "--url", f"https://127.0.0.1:{base + offset + 1}", "--cert", str(cert))
+            cert.unlink()
+
+
+def login(url: str, name: str) -> httpx.Client:
+    r = httpx.post(f"{url}/api/v1/login", json={"name": name, "password": PASSWORD}, timeout=30)
+    r.raise_for_status()
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {r.json()['token']}"},
+                        timeout=30)
+
+
+REPORTS = [
+    ("usfj", "us.watch", "S//REL TO USA, JPN", "Typhoon 24 track shifts toward Okinawa",
+     "台風24号、沖縄方面へ進路変更", "PRIORITY"),
+    ("usfj", "us.watch", "C//REL TO USA, AUS, JPN", "Exercise Resolute Dragon logistics sync",
+     "レゾリュート・ドラゴン演習 兵站調整", "ROUTINE"),
+    ("usfj", "us.watch", "S//NOFORN", "USFJ internal readiness note", "在日米軍 内部準備態勢メモ",
+     "ROUTINE"),
+    ("jjoc", "jp.watch", "S//REL TO USA, JPN", "JJOC: maritime patrol schedule East China Sea",
+     "統合作戦司令部：東シナ海 哨戒計画", "IMMEDIATE"),
+    ("jjoc", "jp.watch", "U", "Disaster relief dispatch request from Kagoshima Prefecture",
+     "鹿児島県からの災害派遣要請", "FLASH"),
+    ("aus", "au.watch", "C//REL TO USA, AUS, JPN", "HMAS Brisbane arriving Yokosuka 25 Nov",
+     "豪艦ブリスベン 11月25日 横須賀入港", "ROUTINE"),
+    ("aus", "au.watch", "S//REL TO FVEY", "FVEY maritime picture summary", "ファイブアイズ 海洋状況 要約",
+     "ROUTINE"),
+]
+
+
+def seed(urls: dict[str, str]) -> None:
+    clients = {}
+    for node_id, name, label, en, ja, prec in REPORTS:
+        c = clients.setdefault((node_id, name), login(urls[node_id], name))
+        c.post("/api/v1/reports", json={"label": label, "precedence": prec,
+                                        "title": {"en": en, "ja": ja}, "body": {"en": en, "ja": ja},
+                                        "position": {"lat": 26.3, "lon": 127.8}}).raise_for_status()
+    us = clients[("usfj", "us.watch")]
+    r = us.post("/api/v1/requests", json={
+        "addressees": ["jjoc"], "kind": "facility_access", "precedence": "IMMEDIATE",
+        "label": "SECRET//REL TO USA, JPN",
+        "title": {"en": "Use of JMSDF Kure pier for HADR staging", "ja": "人道支援・災害救援 集結のための呉岸壁使用"},
+        "body": {"en": "Request pier access 26-28 Nov for relief supplies.",
+                 "ja": "救援物資のため11月26日〜28日の岸壁使用を要請。"}})
+    r.raise_for_status()
+    us.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
+    jp = clients[("jjoc", "jp.watch")]
+    r = jp.post("/api/v1/requests", json={
+        "addressees": ["usfj"], "kind": "information", "precedence": "PRIORITY",
+        "label": "CONFIDENTIAL//REL TO USA, JPN",
+        "title": {"en": "", "ja": "普天間 回転翼機 運航計画の共有"},
+        "body": {"en": "", "ja": "災害派遣期間中の運航計画を共有願う。"}})
+    r.raise_for_status()
+    jp.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
+
+
+# Simulated units: (uid, callsign, cot type, label access, rel, lat, lon, speed m/s, course, owner)
+UNITS = [
+    ("USS-RR", "USS Ronald Reagan", "a-f-S-C", "SECRET", "USA,JPN", 34.9, 139.9, 8.0, 200, "usfj"),
+    ("USS-ANT", "USS Antietam", "a-f-S-C", "SECRET", "USA,JPN", 34.7, 139.6, 7.0, 210, "usfj"),
+    ("P8-1", "MADDOG 21", "a-f-A-M-F", "CONFIDENTIAL", "USA,AUS,JPN", 26.4, 127.8, 150, 30, "usfj"),
+    ("JS-IZUMO", "JS Izumo", "a-f-S-C", "CONFIDENTIAL", "USA,JPN", 33.5, 135.5, 6.0, 250, "jjoc"),
+    ("JS-KAGA", "JS Kaga", "a-f-S-C", "SECRET", "USA,JPN", 31.5, 130.0, 6.5, 170, "jjoc"),
+    ("JGSDF-H1", "JGSDF UH-60J", "a-f-A-M-H", "UNCLASSIFIED", "", 31.6, 130.6, 60, 90, "jjoc"),
+    ("HMAS-BNE", "HMAS Brisbane", "a-f-S-C", "CONFIDENTIAL", "USA,AUS,JPN", 33.0, 138.0, 7.0, 45, "aus"),
+    ("UNK-1", "Unknown vessel", "a-u-S", "SECRET", "USA,JPN", 30.5, 126.5, 5.0, 60, "jjoc"),
+    ("FERRY-1", "Ferry Sakurajima", "a-n-S", "UNCLASSIFIED", "", 31.58, 130.6, 4.0, 120, "jjoc"),
+]
+
+
+def cot_xml(unit: tuple[Any, ...], t: float, elapsed: float) -> bytes:
+    uid, callsign, ctype, access, rel, lat, lon, speed, course, _ = unit
+    dist = speed * (elapsed % 3600)
+    lat2 = lat + dist * math.cos(math.radians(course)) / 111_000
+    lon2 = lon + dist * math.sin(math.radians(course)) / (111_000 * math.cos(math.radians(lat)))
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))
+    stale = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t + 120))
+    rel_attr = f' releaseableTo="{rel.replace(",", " ")}"' if rel else ""
+    return (
+        f'<event version="2.0" uid="{uid}" type="{ctype}" how="m-g" time="{now}" start="{now}" '
+        f'stale="{stale}" access="{access}"{rel_attr}><point lat="{lat2:.5f}" lon="{lon2:.5f}" '
+        f'hae="0" ce="10" le="10"/><detail><contact callsign="{callsign}"/>'
+        f'<track course="{course}" speed="{speed}"/></detail></event>'
+    ).encode()
+
+
+def _tls(root: Path, node_id: str) -> ssl.SSLContext:
+    d = root / "sim" / node_id
+    ctx = ssl.create_default_context(cafile=str(d / "ca.pem"))
+    ctx.load_cert_chain(str(d / f"SIM-{node_id}.pem"), str(d / f"SIM-{node_id}.key"))
+    return ctx
+
+
+def simulate(root: Path, cot_ports: dict[str, int], stop: threading.Event) -> None:
+    socks: dict[str, socket.socket] = {}
+    contexts = {node_id: _tls(root, node_id) for node_id in cot_ports}
+    start = time.time()
+    while not stop.is_set():
+        for unit in UNITS:
+            owner = unit[-1]
+            try:
+                if owner not in socks:
+                    raw = socket.create_connection(("127.0.0.1", cot_ports[owner]), 5)
+                    socks[owner] = contexts[owner].wrap_socket(raw, server_hostname="127.0.0.1")
+                socks[owner].sendall(cot_xml(unit, time.time(), time.time() - start + 600))
+            except OSError:
+                socks.pop(owner, None)
+        stop.wait(2.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, default=Path("demo"))
+    parser.add_argument("--base-port", type=int, default=8100)
+    args = parser.parse_args()
+    root: Path = args.dir
+    fresh = not (root / "usfj" / "node.toml").exists()
+    if fresh:
+        for _, _, offset in NODES:
+            for p in (0, 1, 87, 89):
+                if not _port_free(args.base_port + offset + p):
+                    raise SystemExit(f"port {args.base_port + offset + p} is busy: use --base-port")
+        create(root, args.base_port)
+    procs = []
+    urls, cot_ports = {}, {}
+    for node_id, _, _ in NODES:
+        cfg = NodeDir(root / node_id).load()
+        urls[node_id] = cfg.api_url
+        cot_ports[node_id] = cfg.cot_tls_port
+        log = (root / node_id / "node.log").open("ab")
+        procs.append(subprocess.Popen([sys.executable, "-m", "kizuna.cli", "serve", "--dir",
+                                       str(root / node_id)], stdout=log, stderr=log))
+    for node_id, url in urls.items():
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"{node_id} did not start; see {root / node_id / 'node.log'}")
+    if fresh:
+        seed(urls)
+    stop = threading.Event()
+    threading.Thread(target=simulate, args=(root, cot_ports, stop), daemon=True).start()
+    print("\nKizuna (絆) demo federation is running:\n")
+    for node_id, nation, _ in NODES:
+        print(f"  {node_id:5} ({nation})  {urls[node_id]}   CoT tls://127.0.0.1:{cot_ports[node_id]}")
+    print(f"\nDemo logins (password: {PASSWORD}):")
+    for node_id, users in USERS.items():
+        for name, nation, clearance, _, _ in users:
+            print(f"  {urls[node_id]:24}  {name:11} {nation} {clearance}")
+    print("\nAPI docs: <node URL>/api/docs   Stop with Ctrl+C. Data stays in ./demo.\n")
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()

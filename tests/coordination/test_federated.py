@@ -1,0 +1,358 @@
+"""Coordination requests between real node processes: cut links, conflicts, release by label."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kizuna.coordination.models import Status
+from kizuna.coordination.rules import RANK
+from tests.cluster import Cluster
+
+PROBLEM = "application/problem+json"
+BOTH_WAYS = (("usfj", "jjoc"), ("jjoc", "usfj"))
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def create(client: httpx.Client, addressees: list[str], label: str, title: str) -> str:
+    r = client.post(
+        "/api/v1/requests",
+        json={
+            "addressees": addressees,
+            "kind": "support",
+            "precedence": "IMMEDIATE",
+            "label": label,
+            "title": {"en": title, "ja": f"{title}（和訳）"},
+            "body": {"en": "Details follow.", "ja": ""},
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "DRAFT"
+    return str(r.json()["id"])
+
+
+def move(client: httpx.Client, rid: str, to: str, **extra: object) -> httpx.Response:
+    return client.post(f"/api/v1/requests/{rid}/transitions", json={"to": to, **extra})
+
+
+def moved(client: httpx.Client, rid: str, to: str, **extra: object) -> dict[str, Any]:
+    r = move(client, rid, to, **extra)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == to
+    return dict(r.json())
+
+
+def comment(client: httpx.Client, rid: str, label: str, en: str) -> None:
+    r = client.post(
+        f"/api/v1/requests/{rid}/comments", json={"label": label, "text": {"en": en, "ja": ""}}
+    )
+    assert r.status_code == 201, r.text
+
+
+def view(client: httpx.Client, rid: str) -> dict[str, Any] | None:
+    """The request as this user sees it, minus what depends on who asks (None: not there)."""
+    r = client.get(f"/api/v1/requests/{rid}")
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, r.text
+    body = dict(r.json())
+    body.pop("allowed_transitions")
+    return body
+
+
+def status(client: httpx.Client, rid: str) -> str | None:
+    v = view(client, rid)
+    return None if v is None else str(v["status"])
+
+
+def texts(v: dict[str, Any] | None) -> list[str]:
+    return [] if v is None else [c["text"]["en"] for c in v["comments"]]
+
+
+def same_everywhere(a: httpx.Client, b: httpx.Client, rid: str) -> bool:
+    va, vb = view(a, rid), view(b, rid)
+    return va is not None and va == vb
+
+
+def digests_equal(a: httpx.Client, b: httpx.Client, a_id: str, b_id: str) -> bool:
+    da = a.get("/federation/v1/digest", params={"peer": b_id}).json()
+    db = b.get("/federation/v1/digest", params={"peer": a_id}).json()
+    return bool(da["digest"] == db["digest"])
+
+
+def two_nodes(cluster: Cluster, *, proxied: bool) -> tuple[httpx.Client, httpx.Client]:
+    cluster.node("usfj", "USA")
+    cluster.node("jjoc", "JPN")
+    cluster.link("usfj", "jjoc", proxied=proxied)
+    cluster.start()
+    us = cluster.nodes["usfj"].user("alice", "USA", "SECRET", "--role", "requester")
+    jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET", "--role", "responder")
+    return us, jp
+
+
+def cut(cluster: Cluster) -> None:
+    for pair in BOTH_WAYS:
+        cluster.proxy(*pair).cut()
+
+
+def heal(cluster: Cluster) -> None:
+    for pair in BOTH_WAYS:
+        cluster.proxy(*pair).heal()
+
+
+def test_comments_while_cut_converge_in_the_same_order(cluster: Cluster) -> None:
+    us, jp = two_nodes(cluster, proxied=True)
+    rid = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Port access at Yokosuka")
+    moved(us, rid, "SUBMITTED")
+    wait_until(lambda: status(jp, rid) == "SUBMITTED", what="request at JJOC")
+    assert view(jp, rid) is not None
+    arrived = jp.get(f"/api/v1/requests/{rid}").json()
+    assert arrived["requester"] == "usfj" and arrived["addressees"] == ["jjoc"]
+    assert arrived["label"] == "SECRET//REL TO USA, JPN"
+    assert arrived["allowed_transitions"] == ["ACKNOWLEDGED"]
+    moved(jp, rid, "ACKNOWLEDGED")
+    moved(jp, rid, "ACCEPTED", response={"en": "Berth 3 from 0600", "ja": "0600から3番岸壁"})
+    wait_until(lambda: status(us, rid) == "ACCEPTED", what="acceptance at USFJ")
+
+    cut(cluster)
+    plan = [
+        (us, "us-1 tugs requested"),
+        (jp, "jp-1 pilot assigned"),
+        (us, "us-2 arrival 0550"),
+        (jp, "jp-2 berth confirmed"),
+    ]
+    for client, text in plan:
+        comment(client, rid, "SECRET//REL TO USA, JPN", text)
+    # Each side kept working on its own while cut off, and saw only its own comments.
+    assert texts(view(us, rid)) == ["us-1 tugs requested", "us-2 arrival 0550"]
+    assert texts(view(jp, rid)) == ["jp-1 pilot assigned", "jp-2 berth confirmed"]
+
+    heal(cluster)
+    wait_until(lambda: same_everywhere(us, jp, rid), 60, "both nodes show the same request")
+    a, b = view(us, rid), view(jp, rid)
+    assert a is not None and b is not None
+    assert a["status"] == b["status"] == "ACCEPTED"
+    assert a["response"] == {"en": "Berth 3 from 0600", "ja": "0600から3番岸壁"}
+    assert texts(a) == [text for _, text in plan]
+    assert a["comments"] == b["comments"]
+    assert [(c["author"], c["node"]) for c in a["comments"]] == [
+        ("alice", "usfj"),
+        ("kenji", "jjoc"),
+        ("alice", "usfj"),
+        ("kenji", "jjoc"),
+    ]
+    assert a["timeline"] == b["timeline"]
+    steps = [(t["action"], t["from"], t["to"], t["node"]) for t in a["timeline"]]
+    assert steps == [
+        ("create", None, "DRAFT", "usfj"),
+        ("transition", "DRAFT", "SUBMITTED", "usfj"),
+        ("transition", "SUBMITTED", "ACKNOWLEDGED", "jjoc"),
+        ("transition", "ACKNOWLEDGED", "ACCEPTED", "jjoc"),
+        ("comment", None, None, "usfj"),
+        ("comment", None, None, "jjoc"),
+        ("comment", None, None, "usfj"),
+        ("comment", None, None, "jjoc"),
+    ]
+    assert digests_equal(us, jp, "usfj", "jjoc")
+
+
+def test_conflicting_transitions_on_cut_nodes_resolve_alike(cluster: Cluster) -> None:
+    us, jp = two_nodes(cluster, proxied=True)
+    label = "SECRET//REL TO USA, JPN"
+    # a: cancelled at USFJ while JJOC accepts; b: cancelled at USFJ while JJOC completes.
+    rid_a = create(us, ["jjoc"], label, "Airspace deconfliction over Iwakuni")
+    rid_b = create(us, ["jjoc"], label, "Fuel at Misawa")
+    moved(us, rid_a, "SUBMITTED")
+    moved(us, rid_b, "SUBMITTED")
+    wait_until(
+        lambda: status(jp, rid_a) == status(jp, rid_b) == "SUBMITTED", what="requests at JJOC"
+    )
+    moved(jp, rid_a, "ACKNOWLEDGED")
+    for to in ("ACKNOWLEDGED", "ACCEPTED", "IN_PROGRESS"):
+        moved(jp, rid_b, to)
+    wait_until(
+        lambda: (status(us, rid_a), status(us, rid_b)) == ("ACKNOWLEDGED", "IN_PROGRESS"),
+        what="JJOC's moves at USFJ",
+    )
+
+    cut(cluster)
+    moved(us, rid_a, "CANCELLED", reason="overtaken by events")
+    moved(us, rid_b, "CANCELLED", reason="fuel found locally")
+    moved(jp, rid_a, "ACCEPTED")
+    moved(jp, rid_b, "COMPLETED", reason="delivered")
+    assert (status(us, rid_a), status(jp, rid_a)) == ("CANCELLED", "ACCEPTED")
+    assert (status(us, rid_b), status(jp, rid_b)) == ("CANCELLED", "COMPLETED")
+
+    heal(cluster)
+    for rid in (rid_a, rid_b):
+        wait_until(lambda r=rid: same_everywhere(us, jp, r), 60, f"{rid} the same on both")
+    # The status lattice decides: the higher rank wins, whichever arrived first.
+    expected = {
+        rid_a: max(Status.CANCELLED, Status.ACCEPTED, key=RANK.__getitem__),
+        rid_b: max(Status.CANCELLED, Status.COMPLETED, key=RANK.__getitem__),
+    }
+    assert expected == {rid_a: Status.CANCELLED, rid_b: Status.COMPLETED}
+    for rid, want in expected.items():
+        for client in (us, jp):
+            got = client.get(f"/api/v1/requests/{rid}").json()
+            assert got["status"] == want.value
+            assert got["allowed_transitions"] == []  # terminal everywhere
+        # Both concurrent moves stay in the history on both nodes.
+        a, b = view(us, rid), view(jp, rid)
+        assert a is not None and b is not None and a["timeline"] == b["timeline"]
+        assert [t["to"] for t in a["timeline"]][-2:] in (
+            ["CANCELLED", "ACCEPTED"],
+            ["ACCEPTED", "CANCELLED"],
+            ["CANCELLED", "COMPLETED"],
+            ["COMPLETED", "CANCELLED"],
+        )
+    # Losing side cannot move a settled request any further.
+    r = move(us, rid_b, "CANCELLED", reason="again")
+    assert r.status_code == 422 and r.json()["allowed_transitions"] == []
+
+
+def event_count(db: Path, sql: str, *args: object) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(sql, args).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> None:
+    nations = {"usfj": "USA", "jjoc": "JPN", "aus": "AUS"}
+    for node_id, nation in nations.items():
+        cluster.node(node_id, nation)
+    for a, b in (("usfj", "jjoc"), ("usfj", "aus"), ("jjoc", "aus")):
+        cluster.link(a, b)
+    cluster.start()
+    us = cluster.nodes["usfj"].user("alice", "USA", "SECRET")
+    jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET")
+    au = cluster.nodes["aus"].user("bruce", "AUS", "TOP SECRET", "--role", "admin")
+
+    # Bilateral: USA and JPN only, with an UNCLASSIFIED comment that must stay as close.
+    bilateral = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Bilateral berth plan")
+    moved(us, bilateral, "SUBMITTED")
+    wait_until(lambda: status(jp, bilateral) == "SUBMITTED", what="bilateral request at JJOC")
+    r = jp.post(
+        f"/api/v1/requests/{bilateral}/comments",
+        json={"label": "UNCLASSIFIED", "text": {"en": "unclassified aside", "ja": "未分類の補足"}},
+    )
+    assert r.status_code == 201, r.text
+    # The comment carries its request's restriction, not its own looser label.
+    assert r.json()["comments"][0]["label"] == "SECRET//REL TO USA, JPN"
+    comment(us, bilateral, "SECRET//REL TO USA, JPN", "secret bilateral note")
+    wait_until(lambda: len(texts(view(us, bilateral))) == 2, what="JJOC comment at USFJ")
+    wait_until(lambda: len(texts(view(jp, bilateral))) == 2, what="USFJ comment at JJOC")
+
+    # Trilateral (positive control) and a confidential request with a secret comment.
+    trilateral = create(us, ["jjoc", "aus"], "SECRET//REL TO USA, AUS, JPN", "Trilateral HADR")
+    moved(us, trilateral, "SUBMITTED")
+    mixed = create(us, ["jjoc", "aus"], "C//REL TO USA, AUS, JPN", "Exercise logistics")
+    comment(us, mixed, "SECRET//REL TO USA, JPN", "bilateral detail on a shared request")
+    comment(us, mixed, "C//REL TO USA, AUS, JPN", "shared detail")
+    # A comment from JJOC that AUS may see: everything JJOC sent AUS earlier has drained.
+    wait_until(lambda: status(jp, trilateral) == "SUBMITTED", what="trilateral request at JJOC")
+    comment(jp, trilateral, "SECRET//REL TO USA, AUS, JPN", "JJOC standing by")
+
+    wait_until(
+        lambda: texts(view(au, trilateral)) == ["JJOC standing by"]
+        and texts(view(au, mixed)) == ["shared detail"],
+        60,
+        "shared requests at AUS",
+    )
+    for a, b in (("usfj", "jjoc"), ("usfj", "aus"), ("jjoc", "aus")):
+        ca = {"usfj": us, "jjoc": jp, "aus": au}[a]
+        cb = {"usfj": us, "jjoc": jp, "aus": au}[b]
+        wait_until(lambda x=ca, y=cb, i=a, j=b: digests_equal(x, y, i, j), 60, f"{a}-{b} digests")
+
+    # AUS, even a TOP SECRET admin on its own node, sees nothing of the bilateral request.
+    assert au.get(f"/api/v1/requests/{bilateral}").status_code == 404
+    listed = au.get("/api/v1/requests").json()
+    assert {x["id"] for x in listed} == {trilateral, mixed}
+    assert "Bilateral berth plan" not in au.get("/api/v1/requests").text
+    trilateral_at_aus = au.get(f"/api/v1/requests/{trilateral}").json()
+    assert trilateral_at_aus["status"] == "SUBMITTED"
+    assert trilateral_at_aus["label"] == "SECRET//REL TO USA, AUS, JPN"
+
+    # Stronger: nothing of it is in the AUS node's event log at all.
+    aus_db = cluster.nodes["aus"].dir / "kizuna.db"
+    count = "SELECT count(*) FROM events WHERE record_id = ?"
+    assert event_count(aus_db, count, bilateral) == 0
+    assert event_count(aus_db, "SELECT count(*) FROM records WHERE record_id = ?", bilateral) == 0
+    for secret in ("Bilateral berth plan", "unclassified aside", "secret bilateral note",
+                   "bilateral detail on a shared request"):
+        hits = event_count(aus_db, "SELECT count(*) FROM events WHERE instr(body, ?) > 0",
+                           secret.encode())
+        assert hits == 0, f"{secret!r} reached the AUS node"
+    assert event_count(aus_db, count, trilateral) == 3  # create, submit, JJOC's comment
+    assert event_count(aus_db, count, mixed) == 2  # create and the shared comment
+    # ... while JJOC holds all of it (control for the queries above).
+    jjoc_db = cluster.nodes["jjoc"].dir / "kizuna.db"
+    assert event_count(jjoc_db, count, bilateral) == 4  # create, submit, two comments
+    assert event_count(jjoc_db, count, mixed) == 3
+
+    # On one node: a comment more restrictive than its request is hidden from an AUS user
+    # who may see the request, and shown to a JPN SECRET user.
+    jack = cluster.nodes["usfj"].user("jack", "AUS", "SECRET")
+    hana = cluster.nodes["usfj"].user("hana", "JPN", "SECRET")
+    seen_by_jack = jack.get(f"/api/v1/requests/{mixed}")
+    assert seen_by_jack.status_code == 200
+    assert texts(seen_by_jack.json()) == ["shared detail"]
+    assert "bilateral detail" not in seen_by_jack.text
+    assert [t["action"] for t in seen_by_jack.json()["timeline"]] == ["create", "comment"]
+    assert texts(view(hana, mixed)) == ["bilateral detail on a shared request", "shared detail"]
+    assert jack.get(f"/api/v1/requests/{bilateral}").status_code == 404
+
+
+def test_wrong_moves_get_problem_json_listing_allowed_transitions(cluster: Cluster) -> None:
+    us, jp = two_nodes(cluster, proxied=False)
+    rid = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Medical evacuation support")
+    moved(us, rid, "SUBMITTED")
+    wait_until(lambda: status(jp, rid) == "SUBMITTED", what="request at JJOC")
+
+    def refused(client: httpx.Client, body: dict[str, Any], code: int, allowed: list[str]) -> None:
+        r = client.post(f"/api/v1/requests/{rid}/transitions", json=body)
+        assert r.status_code == code, (body, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM), body
+        problem = r.json()
+        assert problem["status"] == code and problem["detail"], body
+        assert problem["allowed_transitions"] == allowed, body
+
+    # The addressee node may not cancel; the requester node may not acknowledge.
+    refused(jp, {"to": "CANCELLED", "reason": "not ours"}, 403, ["ACKNOWLEDGED"])
+    refused(us, {"to": "ACKNOWLEDGED"}, 403, ["CANCELLED"])
+    # Skipping a step, and a status that does not exist.
+    refused(jp, {"to": "COMPLETED"}, 422, ["ACKNOWLEDGED"])
+    refused(jp, {"to": "LAUNCHED"}, 422, ["ACKNOWLEDGED"])
+    moved(jp, rid, "ACKNOWLEDGED")
+    # Declining needs a reason; the requester may not write the response.
+    refused(jp, {"to": "DECLINED", "reason": "  "}, 422, ["ACCEPTED", "DECLINED"])
+    wait_until(lambda: status(us, rid) == "ACKNOWLEDGED", what="acknowledgement at USFJ")
+    refused(us, {"to": "CANCELLED", "response": {"en": "x", "ja": ""}}, 403, ["CANCELLED"])
+    moved(jp, rid, "DECLINED", reason="no aircraft available")
+    wait_until(lambda: status(us, rid) == "DECLINED", what="decline at USFJ")
+    refused(us, {"to": "CANCELLED"}, 422, [])
+    # Nothing refused was written, on either node.
+    for client in (us, jp):
+        got = client.get(f"/api/v1/requests/{rid}").json()
+        assert got["status"] == "DECLINED" and got["decline_reason"] == "no aircraft available"
+        assert [t["to"] for t in got["timeline"]] == [
+            "DRAFT",
+            "SUBMITTED",
+            "ACKNOWLEDGED",
+            "DECLINED",
+        ]
