@@ -141,3 +141,16 @@ def test_password_login_issues_a_session_token(usfj: NodeProcess) -> None:
     token = r.json()["token"]
     me = httpx.get(f"{usfj.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["nation"] == "JPN" and me["clearance"] == "SECRET"
+
+
+def test_batch_is_all_or_nothing(usfj: NodeProcess) -> None:
+    alice = usfj.user("alice", "USA", "SECRET")
+    good = [report("U", en=f"item {i}") for i in range(5)]
+    bad = [*good, report("SECRET//REL TO NARNIA")]
+    r = alice.post("/api/v1/reports/batch", json=bad)
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+    assert alice.get("/api/v1/reports").json() == []  # never half-applied
+    r = alice.post("/api/v1/reports/batch", json=good)
+    assert r.status_code == 201 and len(r.json()) == 5
+    assert len(alice.get("/api/v1/reports").json()) == 5
+    assert alice.post("/api/v1/reports/batch", json=[]).status_code == 422

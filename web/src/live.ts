@@ -18,7 +18,7 @@ export class LiveStore {
   requestVersion = 0;
   conn: ConnState = 'closed';
   /** Counters for diagnostics and the performance test. */
-  stats = { messages: 0, trackUpdates: 0, lastMessageAt: 0 };
+  stats = { messages: 0, trackUpdates: 0, lastMessageAt: 0, openedAt: 0, firstTracksAt: 0, snapshotAt: 0 };
 
   private trackListeners = new Set<Listener>();
   private requestListeners = new Set<Listener>();
@@ -142,6 +142,7 @@ export class LiveStore {
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;
+      if (!this.stats.openedAt) this.stats.openedAt = performance.now();
       this.setConn('open');
       if (this.bbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
       // Pushes missed while disconnected: reconcile the board once per (re)connect.
@@ -173,6 +174,8 @@ export class LiveStore {
   handle(msg: ServerMessage): void {
     switch (msg.type) {
       case 'tracks':
+        if (!this.stats.firstTracksAt) this.stats.firstTracksAt = performance.now();
+        if (msg.snapshot) this.stats.snapshotAt = performance.now();
         // The first chunk after a subscribe carries snapshot: true and replaces the picture.
         if (msg.snapshot) this.tracks.clear();
         this.upsertTracks(msg.items);

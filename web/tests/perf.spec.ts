@@ -196,9 +196,21 @@ async function nodePhase(page: Page): Promise<Phase> {
       N,
       { timeout: 120_000 },
     );
-    const renderedAt = await page.evaluate(
-      () => (window as unknown as { __kizuna: { mapStats: { renderedAt: number } } }).__kizuna.mapStats.renderedAt,
-    );
+    const { renderedAt, timeline } = await page.evaluate(() => {
+      const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      const r = (x: number) => Math.round(x);
+      return {
+        renderedAt: k.mapStats.renderedAt as number,
+        timeline: {
+          dom_content_loaded_ms: r(nav?.domContentLoadedEventEnd ?? 0),
+          map_style_loaded_ms: r(k.mapStats.loadedAt),
+          websocket_open_ms: r(k.store.stats.openedAt),
+          first_tracks_message_ms: r(k.store.stats.firstTracksAt),
+          pushes: (k.mapStats.log as number[][]).slice(0, 12).map(([t, n, lat]) => ({ at_ms: t, features: n, render_latency_ms: lat })),
+        },
+      };
+    });
     await page.waitForTimeout(1000);
     const idle = await frameTimes(page, SECONDS * 1000);
 
@@ -232,6 +244,7 @@ async function nodePhase(page: Page): Promise<Phase> {
     return {
       time_to_first_render_ms: +renderedAt.toFixed(0),
       time_to_first_render_from: 'navigation start (page reload, logged in, tracks already on the node)',
+      first_render_timeline: timeline,
       node_ingest: { cot_write_ms: ingestMs, all_tracks_queryable_ms: nodeReadyMs },
       frame_time_idle: summary(idle),
       frame_time_updating: summary(updating),

@@ -29,10 +29,15 @@ def restrict(inner: Label, outer: Label, registry: GroupRegistry = DEFAULT_GROUP
     a, b = _nations(inner, registry), _nations(outer, registry)
     classification = max(inner.classification, outer.classification)
     exercise = inner.exercise or outer.exercise
-    if a is None and b is None:
-        return make_label(classification, exercise=exercise, originator=inner.originator,
-                          groups=registry)
-    allowed = (a if b is None else b) if a is None or b is None else a & b
+    if a is None:
+        if b is None:
+            return make_label(classification, exercise=exercise, originator=inner.originator,
+                              groups=registry)
+        allowed = b
+    elif b is None:
+        allowed = a
+    else:
+        allowed = a & b
     if allowed <= {inner.originator} and classification > 0:
         return make_label(classification, noforn=True, exercise=exercise,
                           originator=inner.originator, groups=registry)

@@ -256,13 +256,15 @@ class Label(msgspec.Struct, frozen=True, kw_only=True):
             if not isinstance(getattr(self, flag), bool):
                 raise LabelError(f"{flag} must be true or false")
 
-    def render(self) -> str:
+    def render(self, *, fgi: bool = True) -> str:
         """The canonical marking, e.g. ``SECRET//REL TO USA, JPN//EXERCISE``.
 
-        A non-U.S. originator shows as a leading ``//CCC`` (``//JPN SECRET``).
+        A non-U.S. originator shows as a leading ``//CCC`` (``//JPN SECRET``), the
+        U.S. foreign-government-information form; ``fgi=False`` leaves it out, for
+        displays that show the originator beside the marking.
         """
         head = self.classification.marking
-        if self.originator != "USA":
+        if fgi and self.originator != "USA":
             head = f"//{self.originator} {head}"
         parts = [head]
         if self.noforn:

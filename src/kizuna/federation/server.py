@@ -88,7 +88,7 @@ class FederationServer:
         finally:
             writer.close()
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                await asyncio.wait_for(writer.wait_closed(), 2)  # TLS close_notify may never come
 
     async def _read_request(
         self, conn: h11.Connection, reader: asyncio.StreamReader

@@ -42,34 +42,44 @@ class ReportService:
         self.node = node
 
     def create(self, caller: Caller, data: ReportIn) -> RecordState:
-        problems = text_problems(data.title, data.body)
-        if problems:
-            raise Invalid("; ".join(problems), errors=problems)
-        label = label_for_write(self.node, caller, data.label)
-        rid = new_id()
-        payload = {
-            "title": msgspec.to_builtins(data.title),
-            "body": msgspec.to_builtins(data.body),
-            "original_language": original_language(data.title),
-            "position": msgspec.to_builtins(data.position),
-        }
-        self.node.store.append(
-            [
+        return self.create_many(caller, [data])[0]
+
+    def create_many(self, caller: Caller, items: list[ReportIn]) -> list[RecordState]:
+        """Create reports in one commit: all are checked first, so none or all land."""
+        drafts = []
+        for n, data in enumerate(items):
+            problems = text_problems(data.title, data.body)
+            if problems:
+                where = f"item {n}: " if len(items) > 1 else ""
+                raise Invalid(where + "; ".join(problems), errors=problems, item=n)
+            label = label_for_write(self.node, caller, data.label)
+            payload = {
+                "title": msgspec.to_builtins(data.title),
+                "body": msgspec.to_builtins(data.body),
+                "original_language": original_language(data.title),
+                "position": msgspec.to_builtins(data.position),
+            }
+            drafts.append(
                 Draft(
                     REPORT,
-                    rid,
+                    new_id(),
                     "create",
                     label,
                     payload,
                     precedence=Precedence[data.precedence],
                     author=caller.name,
                 )
-            ]
+            )
+        events = self.node.store.append(drafts)
+        self.node.audit.append(
+            "report.create",
+            caller.name,
+            "ok",
+            ids=[e.record_id for e in events][:1000],
+            labels=sorted({e.label.render() for e in events}),
         )
-        self.node.audit.append("report.create", caller.name, "ok", id=rid, label=label.render())
-        state = self.node.store.get(REPORT, rid)
-        assert state is not None
-        return state
+        states = [self.node.store.get(REPORT, e.record_id) for e in events]
+        return [s for s in states if s is not None]
 
     def get(self, caller: Caller, rid: str) -> RecordState:
         return get_visible(self.node, caller, REPORT, rid)

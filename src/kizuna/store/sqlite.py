@@ -133,47 +133,52 @@ class SqliteStore:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if fresh:
-                new = events
-                conn.executemany(
-                    "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            e.origin,
-                            e.seq,
-                            e.hlc,
-                            e.record_type,
-                            e.record_id,
-                            int(e.precedence),
-                            _event_enc.encode(e),
-                        )
-                        for e in events
-                    ],
-                )
-            else:
-                new = []
-                for e in events:
-                    cur = conn.execute(
-                        "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence,"
-                        " body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (
-                            e.origin,
-                            e.seq,
-                            e.hlc,
-                            e.record_type,
-                            e.record_id,
-                            int(e.precedence),
-                            _event_enc.encode(e),
-                        ),
+            new = events if fresh else self._unseen(events)
+            conn.executemany(
+                "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.origin,
+                        e.seq,
+                        e.hlc,
+                        e.record_type,
+                        e.record_id,
+                        int(e.precedence),
+                        _event_enc.encode(e),
                     )
-                    if cur.rowcount:
-                        new.append(e)
+                    for e in new
+                ],
+            )
             self._project(new)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        return new
+
+    def _unseen(self, events: list[Event]) -> list[Event]:
+        """Events not yet in the log (and not repeated within the batch)."""
+        by_origin: dict[str, list[int]] = {}
+        for e in events:
+            by_origin.setdefault(e.origin, []).append(e.seq)
+        seen: set[tuple[str, int]] = set()
+        for origin, seqs in by_origin.items():
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                seen.update(
+                    (origin, int(r[0]))
+                    for r in self._conn.execute(
+                        f"SELECT seq FROM events WHERE origin = ? AND seq IN ({marks})",
+                        (origin, *chunk),
+                    )
+                )
+        new = []
+        for e in events:
+            if e.key not in seen:
+                seen.add(e.key)
+                new.append(e)
         return new
 
     def _project(self, events: list[Event]) -> None:

@@ -20,6 +20,9 @@ export const mapStats = {
   renderedCount: 0,
   renderedAt: 0,
   lastLatencyMs: 0,
+  loadedAt: 0,
+  /** Last pushes: [performance.now() at setData, features, push-to-render latency ms]. */
+  log: [] as [number, number, number][],
 };
 
 const PUSH_INTERVAL_MS = 200;
@@ -133,6 +136,8 @@ export function MapView(props: Props) {
       mapStats.pushes++;
       mapStats.lastPushCount = fc.features.length;
       mapStats.lastPushMs = performance.now() - t0;
+      mapStats.log.push([Math.round(pushAt), fc.features.length, -1]);
+      if (mapStats.log.length > 30) mapStats.log.shift();
       pendingCount = fc.features.length;
       const sel = propsRef.current.selectedId;
       if (sel && selectedMarker.current) {
@@ -145,6 +150,8 @@ export function MapView(props: Props) {
         mapStats.renderedCount = pendingCount;
         mapStats.renderedAt = performance.now();
         mapStats.lastLatencyMs = mapStats.renderedAt - pushAt;
+        const last = mapStats.log[mapStats.log.length - 1];
+        if (last) last[2] = Math.round(mapStats.lastLatencyMs);
         minInterval = Math.min(2000, Math.max(PUSH_INTERVAL_MS, 2 * mapStats.lastLatencyMs));
         pendingCount = 0;
       }
@@ -229,6 +236,7 @@ export function MapView(props: Props) {
         },
       });
       loaded.current = true;
+      mapStats.loadedAt = performance.now();
       const pm = propsRef.current.pmtilesUrl;
       if (pm) void addPmtilesOverlay(map, pm);
       store.subscribe(viewBbox(map, 0.25));
