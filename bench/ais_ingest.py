@@ -132,7 +132,6 @@ class SqliteLatestSink:
 def picture_sink(path: Path) -> tuple[Callable[[list[Track]], None], Callable[[], int]]:
     """PictureService.ingest as the sink (imported lazily: the lead's module)."""
     from kizuna.picture.service import PictureService
-
     from kizuna.store.sqlite import SqliteStore
 
     service = PictureService(SqliteStore(path, "bench"))  # type: ignore[call-arg]

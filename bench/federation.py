@@ -25,17 +25,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import print_table, write_json  # noqa: E402
-
 from tests.cluster import Cluster  # noqa: E402
+
+from _common import print_table, write_json  # noqa: E402
 
 LABELS = ["S//REL TO USA, JPN", "C//REL TO USA, JPN", "U", "S//NOFORN"]
 
 
 def batch(n: int, tag: str) -> list[dict[str, object]]:
     return [
-        {"label": LABELS[i % 4], "title": {"en": f"{tag} {i}", "ja": "報告"},
-         "body": {"en": "x" * 60, "ja": ""}}
+        {
+            "label": LABELS[i % 4],
+            "title": {"en": f"{tag} {i}", "ja": "報告"},
+            "body": {"en": "x" * 60, "ja": ""},
+        }
         for i in range(n)
     ]
 
@@ -68,8 +71,10 @@ def wait_received(client: httpx.Client, target: float, timeout: float) -> float:
 def probe_lag(us: httpx.Client, jp: httpx.Client, stop: threading.Event, lags: list[float]) -> None:
     while not stop.is_set():
         t0 = time.perf_counter()
-        r = us.post("/api/v1/reports", json={"label": "S//REL TO USA, JPN",
-                                             "title": {"en": "probe", "ja": "probe"}})
+        r = us.post(
+            "/api/v1/reports",
+            json={"label": "S//REL TO USA, JPN", "title": {"en": "probe", "ja": "probe"}},
+        )
         rid = r.json()["id"]
         committed = time.perf_counter()
         while jp.get(f"/api/v1/reports/{rid}").status_code != 200:
@@ -134,23 +139,44 @@ def main() -> None:
     p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))] * 1000
     rows = [
         ["local commit via API (reference)", f"{local_rate:,.0f} ev/s", ""],
-        ["replicated USFJ→JJOC (sustained)", f"{rep_rate:,.0f} ev/s",
-         f"{rep_rate / local_rate:.2f}x of reference"],
+        [
+            "replicated USFJ→JJOC (sustained)",
+            f"{rep_rate:,.0f} ev/s",
+            f"{rep_rate / local_rate:.2f}x of reference",
+        ],
         ["lag commit→visible p50", f"{p50:.0f} ms", f"{len(lags)} probes"],
         ["lag commit→visible p99", f"{p99:.0f} ms", ""],
-        [f"drain {args.backlog:,} backlog after heal", f"{drain:.1f} s",
-         f"{args.backlog / drain:,.0f} ev/s"],
+        [
+            f"drain {args.backlog:,} backlog after heal",
+            f"{drain:.1f} s",
+            f"{args.backlog / drain:,.0f} ev/s",
+        ],
     ]
-    print_table("Federation over loopback (events written; 1/4 NOFORN filtered)",
-                ["measure", "value", "note"], rows)
-    print(f"\ntargets: ≥ 5,000 ev/s sustained: {'met' if rep_rate >= 5000 else 'NOT met'}; "
-          f"p99 lag < 1 s: {'met' if p99 < 1000 else 'NOT met'}")
-    write_json("federation", {
-        "events": args.events, "backlog": args.backlog, "local_commit_per_s": local_rate,
-        "replicated_per_s": rep_rate, "ratio": rep_rate / local_rate, "lag_p50_ms": p50,
-        "lag_p99_ms": p99, "drain_seconds": drain, "drain_per_s": args.backlog / drain,
-        "received_total": got, "probes": len(lags),
-    })
+    print_table(
+        "Federation over loopback (events written; 1/4 NOFORN filtered)",
+        ["measure", "value", "note"],
+        rows,
+    )
+    print(
+        f"\ntargets: ≥ 5,000 ev/s sustained: {'met' if rep_rate >= 5000 else 'NOT met'}; "
+        f"p99 lag < 1 s: {'met' if p99 < 1000 else 'NOT met'}"
+    )
+    write_json(
+        "federation",
+        {
+            "events": args.events,
+            "backlog": args.backlog,
+            "local_commit_per_s": local_rate,
+            "replicated_per_s": rep_rate,
+            "ratio": rep_rate / local_rate,
+            "lag_p50_ms": p50,
+            "lag_p99_ms": p99,
+            "drain_seconds": drain,
+            "drain_per_s": args.backlog / drain,
+            "received_total": got,
+            "probes": len(lags),
+        },
+    )
 
 
 if __name__ == "__main__":

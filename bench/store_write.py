@@ -8,22 +8,19 @@ store adds: event construction, HLC, encoding and the projection update.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import print_table, write_json  # noqa: E402
-
-from kizuna.core.ids import new_id  # noqa: E402
-from kizuna.core.labels import parse_label  # noqa: E402
-from kizuna.store.base import Draft  # noqa: E402
-from kizuna.store.sqlite import _SCHEMA, SqliteStore, _event_enc, connect  # noqa: E402
+from _common import print_table, write_json
+from kizuna.core.ids import new_id
+from kizuna.core.labels import parse_label
+from kizuna.store.base import Draft
+from kizuna.store.sqlite import _SCHEMA, SqliteStore, _event_enc, connect
 
 LABEL = parse_label("SECRET//REL TO USA, JPN")
 

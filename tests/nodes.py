@@ -46,8 +46,17 @@ def kizuna(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def make_node_dir(directory: Path, node_id: str, nation: str, **options: Any) -> Path:
     port = options.pop("port", None) or free_port(2)
-    args = ["init", "--dir", str(directory), "--node-id", node_id, "--nation", nation,
-            "--port", str(port)]
+    args = [
+        "init",
+        "--dir",
+        str(directory),
+        "--node-id",
+        node_id,
+        "--nation",
+        nation,
+        "--port",
+        str(port),
+    ]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
     kizuna(*args)
@@ -55,8 +64,19 @@ def make_node_dir(directory: Path, node_id: str, nation: str, **options: Any) ->
 
 
 def add_user(directory: Path, name: str, nation: str, clearance: str, *extra: str) -> str:
-    out = kizuna("user", "add", "--dir", str(directory), "--name", name, "--nation", nation,
-                 "--clearance", clearance, *extra)
+    out = kizuna(
+        "user",
+        "add",
+        "--dir",
+        str(directory),
+        "--name",
+        name,
+        "--nation",
+        nation,
+        "--clearance",
+        clearance,
+        *extra,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -65,7 +85,9 @@ class NodeProcess:
         self.dir = directory
         self.proc: subprocess.Popen[bytes] | None = None
         text = (directory / "node.toml").read_text()
-        self.port = int(next(ln.split("=")[1] for ln in text.splitlines() if ln.startswith("port ")))
+        self.port = int(
+            next(ln.split("=")[1] for ln in text.splitlines() if ln.startswith("port "))
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = directory / "node.log"
 
@@ -119,8 +141,20 @@ def peer_one_way(a: Path, b: Path, *, url: str | None = None, **agreement: Any) 
     info = node_info(b)
     cert = b / "exported-cert.pem"
     cert.write_text(kizuna("node", "cert", "--dir", str(b)).stdout)
-    args = ["peer", "add", "--dir", str(a), "--peer-id", info["node_id"], "--nation",
-            info["nation"], "--url", url or info["federation_url"], "--cert", str(cert)]
+    args = [
+        "peer",
+        "add",
+        "--dir",
+        str(a),
+        "--peer-id",
+        info["node_id"],
+        "--nation",
+        info["nation"],
+        "--url",
+        url or info["federation_url"],
+        "--cert",
+        str(cert),
+    ]
     for key, value in agreement.items():
         if value is True:
             args.append(f"--{key.replace('_', '-')}")

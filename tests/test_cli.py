@@ -9,7 +9,10 @@ from tests.nodes import add_user, kizuna, make_node_dir
 
 
 def test_label_normalize() -> None:
-    assert kizuna("label", "normalize", "S//REL TO JPN, USA").stdout.strip() == "SECRET//REL TO USA, JPN"
+    assert (
+        kizuna("label", "normalize", "S//REL TO JPN, USA").stdout.strip()
+        == "SECRET//REL TO USA, JPN"
+    )
     bad = kizuna("label", "normalize", "S//NOFORN//REL TO JPN", check=False)
     assert bad.returncode != 0 and "NOFORN" in bad.stderr
 
@@ -21,11 +24,35 @@ def test_init_and_user_add(tmp_path: Path) -> None:
     assert token.startswith("kz_") and len(token) > 40
     # The token is stored hashed, never in clear.
     assert token.encode() not in (d / "kizuna.db").read_bytes()
-    dup = kizuna("user", "add", "--dir", str(d), "--name", "kenji", "--nation", "JPN",
-                 "--clearance", "SECRET", check=False)
+    dup = kizuna(
+        "user",
+        "add",
+        "--dir",
+        str(d),
+        "--name",
+        "kenji",
+        "--nation",
+        "JPN",
+        "--clearance",
+        "SECRET",
+        check=False,
+    )
     assert dup.returncode != 0
-    wrong = kizuna("user", "add", "--dir", str(d), "--name", "x", "--nation", "JPN",
-                   "--clearance", "SECRET", "--group", "FVEY", check=False)
+    wrong = kizuna(
+        "user",
+        "add",
+        "--dir",
+        str(d),
+        "--name",
+        "x",
+        "--nation",
+        "JPN",
+        "--clearance",
+        "SECRET",
+        "--group",
+        "FVEY",
+        check=False,
+    )
     assert wrong.returncode != 0 and "FVEY" in wrong.stderr
 
 

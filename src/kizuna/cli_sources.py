@@ -39,8 +39,15 @@ def client_cert(
     except LabelError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    paths = write_client_cert(nd.ca_cert, nd.ca_key, name, principal.nation, level.name,
-                              sorted(g.upper() for g in group), out)
+    paths = write_client_cert(
+        nd.ca_cert,
+        nd.ca_key,
+        name,
+        principal.nation,
+        level.name,
+        sorted(g.upper() for g in group),
+        out,
+    )
     for kind, path in paths.items():
         typer.echo(f"{kind}: {path}")
 
@@ -66,12 +73,19 @@ def ingest_ais(
     with file.open("rb") as fh:
         total = sum(1 for _ in fh)
     ingestor = AisIngestor(node.picture.ingest, default, connection=file.name)
-    with Progress(TextColumn("[bold]AIS"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeRemainingColumn(), transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]AIS"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
         task = progress.add_task("ingest", total=total)
         stats = read_file(file, ingestor, progress=lambda n: progress.update(task, completed=n))
     node.close()
-    typer.echo(f"offered {stats.offered}, accepted {stats.accepted}, "
-               f"rejected {stats.rejected_total}, tracks {stats.tracks}")
+    typer.echo(
+        f"offered {stats.offered}, accepted {stats.accepted}, "
+        f"rejected {stats.rejected_total}, tracks {stats.tracks}"
+    )
     for reason, count in sorted(stats.rejected.items()):
         typer.echo(f"  rejected {reason}: {count}")

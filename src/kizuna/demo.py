@@ -31,17 +31,22 @@ NODES = [  # node id, nation, port offset
     ("aus", "AUS", 200),
 ]
 USERS = {  # node -> (name, nation, clearance, roles, groups)
-    "usfj": [("us.watch", "USA", "SECRET", ["watch"], []),
-             ("jp.liaison", "JPN", "SECRET", ["liaison"], ["ACM"])],
-    "jjoc": [("jp.watch", "JPN", "SECRET", ["watch"], ["ACM"]),
-             ("us.liaison", "USA", "SECRET", ["liaison"], ["ACM"])],
+    "usfj": [
+        ("us.watch", "USA", "SECRET", ["watch"], []),
+        ("jp.liaison", "JPN", "SECRET", ["liaison"], ["ACM"]),
+    ],
+    "jjoc": [
+        ("jp.watch", "JPN", "SECRET", ["watch"], ["ACM"]),
+        ("us.liaison", "USA", "SECRET", ["liaison"], ["ACM"]),
+    ],
     "aus": [("au.watch", "AUS", "SECRET", ["watch"], [])],
 }
 
 
 def _cli(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "kizuna.cli", *args], capture_output=True,
-                         text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "kizuna.cli", *args], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         raise SystemExit(f"kizuna {' '.join(args)} failed:\n{out.stderr}")
     return out.stdout
@@ -67,19 +72,56 @@ def create(root: Path, base: int) -> None:
     for node_id, nation, offset in NODES:
         d = root / node_id
         port = base + offset
-        _cli("init", "--dir", str(d), "--node-id", node_id, "--nation", nation,
-             "--port", str(port), "--cot-port", str(port + 87), "--cot-tls-port", str(port + 89))
+        _cli(
+            "init",
+            "--dir",
+            str(d),
+            "--node-id",
+            node_id,
+            "--nation",
+            nation,
+            "--port",
+            str(port),
+            "--cot-port",
+            str(port + 87),
+            "--cot-tls-port",
+            str(port + 89),
+        )
         # The simulator is a cleared TAK client of each node: a certificate from its CA.
-        _cli("tak", "client-cert", "--dir", str(d), "--name", f"SIM-{node_id}", "--nation", nation,
-             "--clearance", "SECRET", "--out", str(root / "sim" / node_id))
+        _cli(
+            "tak",
+            "client-cert",
+            "--dir",
+            str(d),
+            "--name",
+            f"SIM-{node_id}",
+            "--nation",
+            nation,
+            "--clearance",
+            "SECRET",
+            "--out",
+            str(root / "sim" / node_id),
+        )
         nd = NodeDir(d)
         cfg = nd.load()
         if facilities.exists():
             cfg.facilities_csv = str(facilities.resolve())
         nd.save(cfg)
         for name, unation, clearance, roles, groups in USERS[node_id]:
-            args = ["user", "add", "--dir", str(d), "--name", name, "--nation", unation,
-                    "--clearance", clearance, "--password", PASSWORD]
+            args = [
+                "user",
+                "add",
+                "--dir",
+                str(d),
+                "--name",
+                name,
+                "--nation",
+                unation,
+                "--clearance",
+                clearance,
+                "--password",
+                PASSWORD,
+            ]
             for r in roles:
                 args += ["--role", r]
             for g in groups:
@@ -91,33 +133,88 @@ def create(root: Path, base: int) -> None:
                 continue
             cert = root / a / "peers" / f"{b}.import.pem"
             cert.write_text(_cli("node", "cert", "--dir", str(root / b)))
-            _cli("peer", "add", "--dir", str(root / a), "--peer-id", b, "--nation", nation,
-                 "--url", f"https://127.0.0.1:{base + offset + 1}", "--cert", str(cert))
+            _cli(
+                "peer",
+                "add",
+                "--dir",
+                str(root / a),
+                "--peer-id",
+                b,
+                "--nation",
+                nation,
+                "--url",
+                f"https://127.0.0.1:{base + offset + 1}",
+                "--cert",
+                str(cert),
+            )
             cert.unlink()
 
 
 def login(url: str, name: str) -> httpx.Client:
     r = httpx.post(f"{url}/api/v1/login", json={"name": name, "password": PASSWORD}, timeout=30)
     r.raise_for_status()
-    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {r.json()['token']}"},
-                        timeout=30)
+    return httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=30
+    )
 
 
 REPORTS = [
-    ("usfj", "us.watch", "S//REL TO USA, JPN", "Typhoon 24 track shifts toward Okinawa",
-     "台風24号、沖縄方面へ進路変更", "PRIORITY"),
-    ("usfj", "us.watch", "C//REL TO USA, AUS, JPN", "Exercise Resolute Dragon logistics sync",
-     "レゾリュート・ドラゴン演習 兵站調整", "ROUTINE"),
-    ("usfj", "us.watch", "S//NOFORN", "USFJ internal readiness note", "在日米軍 内部準備態勢メモ",
-     "ROUTINE"),
-    ("jjoc", "jp.watch", "S//REL TO USA, JPN", "JJOC: maritime patrol schedule East China Sea",
-     "統合作戦司令部：東シナ海 哨戒計画", "IMMEDIATE"),
-    ("jjoc", "jp.watch", "U", "Disaster relief dispatch request from Kagoshima Prefecture",
-     "鹿児島県からの災害派遣要請", "FLASH"),
-    ("aus", "au.watch", "C//REL TO USA, AUS, JPN", "HMAS Brisbane arriving Yokosuka 25 Nov",
-     "豪艦ブリスベン 11月25日 横須賀入港", "ROUTINE"),
-    ("aus", "au.watch", "S//REL TO FVEY", "FVEY maritime picture summary", "ファイブアイズ 海洋状況 要約",
-     "ROUTINE"),
+    (
+        "usfj",
+        "us.watch",
+        "S//REL TO USA, JPN",
+        "Typhoon 24 track shifts toward Okinawa",
+        "台風24号、沖縄方面へ進路変更",
+        "PRIORITY",
+    ),
+    (
+        "usfj",
+        "us.watch",
+        "C//REL TO USA, AUS, JPN",
+        "Exercise Resolute Dragon logistics sync",
+        "レゾリュート・ドラゴン演習 兵站調整",
+        "ROUTINE",
+    ),
+    (
+        "usfj",
+        "us.watch",
+        "S//NOFORN",
+        "USFJ internal readiness note",
+        "在日米軍 内部準備態勢メモ",
+        "ROUTINE",
+    ),
+    (
+        "jjoc",
+        "jp.watch",
+        "S//REL TO USA, JPN",
+        "JJOC: maritime patrol schedule East China Sea",
+        "統合作戦司令部：東シナ海 哨戒計画",
+        "IMMEDIATE",
+    ),
+    (
+        "jjoc",
+        "jp.watch",
+        "U",
+        "Disaster relief dispatch request from Kagoshima Prefecture",
+        "鹿児島県からの災害派遣要請",
+        "FLASH",
+    ),
+    (
+        "aus",
+        "au.watch",
+        "C//REL TO USA, AUS, JPN",
+        "HMAS Brisbane arriving Yokosuka 25 Nov",
+        "豪艦ブリスベン 11月25日 横須賀入港",
+        "ROUTINE",
+    ),
+    (
+        "aus",
+        "au.watch",
+        "S//REL TO FVEY",
+        "FVEY maritime picture summary",
+        "ファイブアイズ 海洋状況 要約",
+        "ROUTINE",
+    ),
 ]
 
 
@@ -125,24 +222,48 @@ def seed(urls: dict[str, str]) -> None:
     clients = {}
     for node_id, name, label, en, ja, prec in REPORTS:
         c = clients.setdefault((node_id, name), login(urls[node_id], name))
-        c.post("/api/v1/reports", json={"label": label, "precedence": prec,
-                                        "title": {"en": en, "ja": ja}, "body": {"en": en, "ja": ja},
-                                        "position": {"lat": 26.3, "lon": 127.8}}).raise_for_status()
+        c.post(
+            "/api/v1/reports",
+            json={
+                "label": label,
+                "precedence": prec,
+                "title": {"en": en, "ja": ja},
+                "body": {"en": en, "ja": ja},
+                "position": {"lat": 26.3, "lon": 127.8},
+            },
+        ).raise_for_status()
     us = clients[("usfj", "us.watch")]
-    r = us.post("/api/v1/requests", json={
-        "addressees": ["jjoc"], "kind": "facility_access", "precedence": "IMMEDIATE",
-        "label": "SECRET//REL TO USA, JPN",
-        "title": {"en": "Use of JMSDF Kure pier for HADR staging", "ja": "人道支援・災害救援 集結のための呉岸壁使用"},
-        "body": {"en": "Request pier access 26-28 Nov for relief supplies.",
-                 "ja": "救援物資のため11月26日〜28日の岸壁使用を要請。"}})
+    r = us.post(
+        "/api/v1/requests",
+        json={
+            "addressees": ["jjoc"],
+            "kind": "facility_access",
+            "precedence": "IMMEDIATE",
+            "label": "SECRET//REL TO USA, JPN",
+            "title": {
+                "en": "Use of JMSDF Kure pier for HADR staging",
+                "ja": "人道支援・災害救援 集結のための呉岸壁使用",
+            },
+            "body": {
+                "en": "Request pier access 26-28 Nov for relief supplies.",
+                "ja": "救援物資のため11月26日〜28日の岸壁使用を要請。",
+            },
+        },
+    )
     r.raise_for_status()
     us.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
     jp = clients[("jjoc", "jp.watch")]
-    r = jp.post("/api/v1/requests", json={
-        "addressees": ["usfj"], "kind": "information", "precedence": "PRIORITY",
-        "label": "CONFIDENTIAL//REL TO USA, JPN",
-        "title": {"en": "", "ja": "普天間 回転翼機 運航計画の共有"},
-        "body": {"en": "", "ja": "災害派遣期間中の運航計画を共有願う。"}})
+    r = jp.post(
+        "/api/v1/requests",
+        json={
+            "addressees": ["usfj"],
+            "kind": "information",
+            "precedence": "PRIORITY",
+            "label": "CONFIDENTIAL//REL TO USA, JPN",
+            "title": {"en": "", "ja": "普天間 回転翼機 運航計画の共有"},
+            "body": {"en": "", "ja": "災害派遣期間中の運航計画を共有願う。"},
+        },
+    )
     r.raise_for_status()
     jp.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
 
@@ -155,7 +276,18 @@ UNITS = [
     ("JS-IZUMO", "JS Izumo", "a-f-S-C", "CONFIDENTIAL", "USA,JPN", 33.5, 135.5, 6.0, 250, "jjoc"),
     ("JS-KAGA", "JS Kaga", "a-f-S-C", "SECRET", "USA,JPN", 31.5, 130.0, 6.5, 170, "jjoc"),
     ("JGSDF-H1", "JGSDF UH-60J", "a-f-A-M-H", "UNCLASSIFIED", "", 31.6, 130.6, 60, 90, "jjoc"),
-    ("HMAS-BNE", "HMAS Brisbane", "a-f-S-C", "CONFIDENTIAL", "USA,AUS,JPN", 33.0, 138.0, 7.0, 45, "aus"),
+    (
+        "HMAS-BNE",
+        "HMAS Brisbane",
+        "a-f-S-C",
+        "CONFIDENTIAL",
+        "USA,AUS,JPN",
+        33.0,
+        138.0,
+        7.0,
+        45,
+        "aus",
+    ),
     ("UNK-1", "Unknown vessel", "a-u-S", "SECRET", "USA,JPN", 30.5, 126.5, 5.0, 60, "jjoc"),
     ("FERRY-1", "Ferry Sakurajima", "a-n-S", "UNCLASSIFIED", "", 31.58, 130.6, 4.0, 120, "jjoc"),
 ]
@@ -221,8 +353,13 @@ def main() -> None:
         urls[node_id] = cfg.api_url
         cot_ports[node_id] = cfg.cot_tls_port
         log = (root / node_id / "node.log").open("ab")
-        procs.append(subprocess.Popen([sys.executable, "-m", "kizuna.cli", "serve", "--dir",
-                                       str(root / node_id)], stdout=log, stderr=log))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "kizuna.cli", "serve", "--dir", str(root / node_id)],
+                stdout=log,
+                stderr=log,
+            )
+        )
     for node_id, url in urls.items():
         for _ in range(300):
             try:
@@ -238,7 +375,9 @@ def main() -> None:
     threading.Thread(target=simulate, args=(root, cot_ports, stop), daemon=True).start()
     print("\nKizuna (絆) demo federation is running:\n")
     for node_id, nation, _ in NODES:
-        print(f"  {node_id:5} ({nation})  {urls[node_id]}   CoT tls://127.0.0.1:{cot_ports[node_id]}")
+        print(
+            f"  {node_id:5} ({nation})  {urls[node_id]}   CoT tls://127.0.0.1:{cot_ports[node_id]}"
+        )
     print(f"\nDemo logins (password: {PASSWORD}):")
     for node_id, users in USERS.items():
         for name, nation, clearance, _, _ in users:

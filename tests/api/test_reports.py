@@ -40,7 +40,9 @@ def test_create_get_list_update(usfj: NodeProcess) -> None:
     assert got == created
     assert [x["id"] for x in alice.get("/api/v1/reports").json()] == [created["id"]]
 
-    r = alice.patch(f"/api/v1/reports/{created['id']}", json={"title": {"en": "Update", "ja": "更新"}})
+    r = alice.patch(
+        f"/api/v1/reports/{created['id']}", json={"title": {"en": "Update", "ja": "更新"}}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["title"]["ja"] == "更新"
     assert r.json()["body"] == created["body"]
@@ -52,8 +54,14 @@ def test_reads_are_filtered_by_release(usfj: NodeProcess) -> None:
     jack = usfj.user("jack", "AUS", "SECRET")
     low = usfj.user("bob", "USA", "CONFIDENTIAL")
     ids = {}
-    for marking in ("S//REL TO USA, JPN", "SECRET//NOFORN", "U", "C//REL TO USA, AUS, JPN",
-                    "TS//REL TO USA, JPN", "S//REL TO FVEY"):
+    for marking in (
+        "S//REL TO USA, JPN",
+        "SECRET//NOFORN",
+        "U",
+        "C//REL TO USA, AUS, JPN",
+        "TS//REL TO USA, JPN",
+        "S//REL TO FVEY",
+    ):
         r = alice.post("/api/v1/reports", json=report(marking))
         assert r.status_code == 201, r.text
         ids[marking] = r.json()["id"]
@@ -61,14 +69,23 @@ def test_reads_are_filtered_by_release(usfj: NodeProcess) -> None:
     def seen(client: httpx.Client) -> set[str]:
         return {x["label"] for x in client.get("/api/v1/reports").json()}
 
-    assert seen(kenji) == {"SECRET//REL TO USA, JPN", "UNCLASSIFIED",
-                           "CONFIDENTIAL//REL TO USA, AUS, JPN"}
-    assert seen(jack) == {"UNCLASSIFIED", "CONFIDENTIAL//REL TO USA, AUS, JPN",
-                          "SECRET//REL TO USA, FVEY"}
+    assert seen(kenji) == {
+        "SECRET//REL TO USA, JPN",
+        "UNCLASSIFIED",
+        "CONFIDENTIAL//REL TO USA, AUS, JPN",
+    }
+    assert seen(jack) == {
+        "UNCLASSIFIED",
+        "CONFIDENTIAL//REL TO USA, AUS, JPN",
+        "SECRET//REL TO USA, FVEY",
+    }
     assert seen(low) == {"UNCLASSIFIED", "CONFIDENTIAL//REL TO USA, AUS, JPN"}
     # Hidden records answer 404, never 403: existence is not disclosed.
-    for client, marking in ((kenji, "SECRET//NOFORN"), (jack, "S//REL TO USA, JPN"),
-                            (kenji, "TS//REL TO USA, JPN")):
+    for client, marking in (
+        (kenji, "SECRET//NOFORN"),
+        (jack, "S//REL TO USA, JPN"),
+        (kenji, "TS//REL TO USA, JPN"),
+    ):
         r = client.get(f"/api/v1/reports/{ids[marking]}")
         assert r.status_code == 404
         assert r.headers["content-type"].startswith(PROBLEM)
@@ -108,9 +125,14 @@ def test_bad_input_gets_problem_json(usfj: NodeProcess, kind: str) -> None:
 def test_bad_transport_input(usfj: NodeProcess) -> None:
     alice = usfj.user("alice", "USA", "SECRET")
     cases = [
-        alice.post("/api/v1/reports", content=b"{not json", headers={"content-type": "application/json"}),
-        alice.post("/api/v1/reports", content=b"[" + b"1," * 600_000 + b"1]",
-                   headers={"content-type": "application/json"}),
+        alice.post(
+            "/api/v1/reports", content=b"{not json", headers={"content-type": "application/json"}
+        ),
+        alice.post(
+            "/api/v1/reports",
+            content=b"[" + b"1," * 600_000 + b"1]",
+            headers={"content-type": "application/json"},
+        ),
         httpx.get(f"{usfj.url}/api/v1/reports"),
         httpx.get(f"{usfj.url}/api/v1/reports", headers={"Authorization": "Bearer kz_wrong"}),
         httpx.get(f"{usfj.url}/api/v1/reports", headers={"Authorization": "Basic abc"}),

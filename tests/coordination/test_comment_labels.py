@@ -22,8 +22,13 @@ def labels(draw: st.DrawFn, originator: str) -> object:
     return make_label(cls, rel_to=rel, noforn=noforn, originator=originator, groups=REG)
 
 
-@given(st.data(), st.sampled_from(NATIONS[:3]), st.sampled_from(NATIONS[:3]),
-       st.sampled_from(NATIONS), st.sampled_from(list(Classification)))
+@given(
+    st.data(),
+    st.sampled_from(NATIONS[:3]),
+    st.sampled_from(NATIONS[:3]),
+    st.sampled_from(NATIONS),
+    st.sampled_from(list(Classification)),
+)
 def test_restricted_label_releases_only_where_both_do(
     data: st.DataObject, o1: str, o2: str, nation: str, clearance: Classification
 ) -> None:

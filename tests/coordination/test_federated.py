@@ -269,8 +269,10 @@ def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> No
     comment(jp, trilateral, "SECRET//REL TO USA, AUS, JPN", "JJOC standing by")
 
     wait_until(
-        lambda: texts(view(au, trilateral)) == ["JJOC standing by"]
-        and texts(view(au, mixed)) == ["shared detail"],
+        lambda: (
+            texts(view(au, trilateral)) == ["JJOC standing by"]
+            and texts(view(au, mixed)) == ["shared detail"]
+        ),
         60,
         "shared requests at AUS",
     )
@@ -293,10 +295,15 @@ def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> No
     count = "SELECT count(*) FROM events WHERE record_id = ?"
     assert event_count(aus_db, count, bilateral) == 0
     assert event_count(aus_db, "SELECT count(*) FROM records WHERE record_id = ?", bilateral) == 0
-    for secret in ("Bilateral berth plan", "unclassified aside", "secret bilateral note",
-                   "bilateral detail on a shared request"):
-        hits = event_count(aus_db, "SELECT count(*) FROM events WHERE instr(body, ?) > 0",
-                           secret.encode())
+    for secret in (
+        "Bilateral berth plan",
+        "unclassified aside",
+        "secret bilateral note",
+        "bilateral detail on a shared request",
+    ):
+        hits = event_count(
+            aus_db, "SELECT count(*) FROM events WHERE instr(body, ?) > 0", secret.encode()
+        )
         assert hits == 0, f"{secret!r} reached the AUS node"
     assert event_count(aus_db, count, trilateral) == 3  # create, submit, JJOC's comment
     assert event_count(aus_db, count, mixed) == 2  # create and the shared comment

@@ -85,7 +85,9 @@ def test_each_node_holds_exactly_what_its_nation_may_see(cluster: Cluster) -> No
                 peer = make_principal(nation, Classification.SECRET, registry=GROUPS)
                 if holder == origin or may_release(label, peer):
                     expected[holder].add(f"{origin} {i}")
-    auditors = {nid: n.user(f"a-{nid}", NATIONS[nid], "TOP SECRET") for nid, n in cluster.nodes.items()}
+    auditors = {
+        nid: n.user(f"a-{nid}", NATIONS[nid], "TOP SECRET") for nid, n in cluster.nodes.items()
+    }
     for nid, client in auditors.items():
         wait_until(lambda c=client, n=nid: len(titles(c)) >= len(expected[n]), 120, f"{nid} sync")
     for nid, client in auditors.items():
@@ -157,9 +159,19 @@ def test_flash_overtakes_routine_backlog_on_thin_link(cluster: Cluster) -> None:
     proxy = cluster.proxy("usfj", "jjoc")
     proxy.cut()
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda k: write_reports(us, ["S//REL TO USA, JPN"] * 2500, f"routine-{k}"), range(4)))
-    r = us.post("/api/v1/reports", json={"label": "S//REL TO USA, JPN", "precedence": "FLASH",
-                                         "title": {"en": "FLASH tsunami", "ja": "緊急 津波"}})
+        list(
+            pool.map(
+                lambda k: write_reports(us, ["S//REL TO USA, JPN"] * 2500, f"routine-{k}"), range(4)
+            )
+        )
+    r = us.post(
+        "/api/v1/reports",
+        json={
+            "label": "S//REL TO USA, JPN",
+            "precedence": "FLASH",
+            "title": {"en": "FLASH tsunami", "ja": "緊急 津波"},
+        },
+    )
     assert r.status_code == 201
     proxy.throttle(64_000)
     proxy.heal()
@@ -187,9 +199,14 @@ def test_unknown_certificate_can_neither_push_nor_pull(cluster: Cluster, tmp_pat
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.load_cert_chain(str(rogue.dir / "node.pem"), str(rogue.dir / "node.key"))
-    for method, path in (("POST", "/federation/v1/events"), ("GET", "/federation/v1/digest?peer=rogue")):
-        with pytest.raises((httpx.HTTPError, ssl.SSLError, OSError)):
-            with httpx.Client(verify=ctx) as c:
-                c.request(method, f"https://127.0.0.1:{port}{path}", content=b"x").raise_for_status()
+    for method, path in (
+        ("POST", "/federation/v1/events"),
+        ("GET", "/federation/v1/digest?peer=rogue"),
+    ):
+        with (
+            pytest.raises((httpx.HTTPError, ssl.SSLError, OSError)),
+            httpx.Client(verify=ctx) as c,
+        ):
+            c.request(method, f"https://127.0.0.1:{port}{path}", content=b"x").raise_for_status()
     log = (cluster.nodes["usfj"].dir / "node.log").read_text()
     assert "federation_tls" in log and "refused" in log

@@ -484,7 +484,9 @@ class RequestService:
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
         # A comment never travels further than its request: it carries the stricter of the two.
-        label = restrict(label_for_write(self.node, caller, data.label), state.label, self.node.groups)
+        label = restrict(
+            label_for_write(self.node, caller, data.label), state.label, self.node.groups
+        )
         cid = new_id()
         payload = {"action": "comment", "id": cid, "text": msgspec.to_builtins(data.text)}
         self._commit(

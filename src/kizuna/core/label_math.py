@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kizuna.core.labels import DEFAULT_GROUPS, COUNTRIES, GroupRegistry, Label, make_label
+from kizuna.core.labels import COUNTRIES, DEFAULT_GROUPS, GroupRegistry, Label, make_label
 
 
 def _nations(label: Label, registry: GroupRegistry) -> frozenset[str] | None:
@@ -31,15 +31,26 @@ def restrict(inner: Label, outer: Label, registry: GroupRegistry = DEFAULT_GROUP
     exercise = inner.exercise or outer.exercise
     if a is None:
         if b is None:
-            return make_label(classification, exercise=exercise, originator=inner.originator,
-                              groups=registry)
+            return make_label(
+                classification, exercise=exercise, originator=inner.originator, groups=registry
+            )
         allowed = b
     elif b is None:
         allowed = a
     else:
         allowed = a & b
     if allowed <= {inner.originator} and classification > 0:
-        return make_label(classification, noforn=True, exercise=exercise,
-                          originator=inner.originator, groups=registry)
-    return make_label(classification, rel_to=allowed | {inner.originator}, exercise=exercise,
-                      originator=inner.originator, groups=registry)
+        return make_label(
+            classification,
+            noforn=True,
+            exercise=exercise,
+            originator=inner.originator,
+            groups=registry,
+        )
+    return make_label(
+        classification,
+        rel_to=allowed | {inner.originator},
+        exercise=exercise,
+        originator=inner.originator,
+        groups=registry,
+    )

@@ -123,8 +123,13 @@ class Federation:
         """The sender should never have sent this: refuse it and record a violation."""
         self.node.metrics.federation_violations.labels(peer.id, reason).inc()
         self.node.audit.append(
-            "federation.receive", f"node:{peer.id}", "refused", reason=reason,
-            origin=origin, seq=seq, label=label,
+            "federation.receive",
+            f"node:{peer.id}",
+            "refused",
+            reason=reason,
+            origin=origin,
+            seq=seq,
+            label=label,
         )
         log.warning("federation violation", peer=peer.id, reason=reason, origin=origin, seq=seq)
 

@@ -52,8 +52,9 @@ async def _cot(node: Node) -> None:
         ctx = server_ssl_context(node.dir.node_cert, node.dir.node_key, node.dir.ca_cert)
     server = CotServer(
         on_tracks=node.picture.ingest,
-        default_principal=make_principal(node.nation, Classification.UNCLASSIFIED,
-                                         registry=node.groups),
+        default_principal=make_principal(
+            node.nation, Classification.UNCLASSIFIED, registry=node.groups
+        ),
         ssl_context=ctx,
         host=cfg.host,
         tcp_port=cfg.cot_port or None,

@@ -11,7 +11,6 @@ from kizuna.node.runtime import Caller, Node
 from kizuna.operations.models import ReportIn, ReportPatch
 from kizuna.operations.service import ReportService, report_view
 
-
 MAX_BATCH = 1000
 
 

@@ -158,6 +158,10 @@ export function MapView(props: Props) {
     };
     map.on('render', onRender);
     const pushTimer = setInterval(push, 50);
+    // Subscribe for the initial view right away: the snapshot then arrives while the
+    // style and its workers are still loading, instead of after them.
+    let subscribed: Bbox | null = viewBbox(map, 0.25);
+    store.subscribe(subscribed);
 
     let screenTimer: ReturnType<typeof setTimeout> | null = null;
     const reportScreen = () => {
@@ -239,7 +243,6 @@ export function MapView(props: Props) {
       mapStats.loadedAt = performance.now();
       const pm = propsRef.current.pmtilesUrl;
       if (pm) void addPmtilesOverlay(map, pm);
-      store.subscribe(viewBbox(map, 0.25));
       push();
       scheduleScreen(0);
     });
@@ -248,7 +251,15 @@ export function MapView(props: Props) {
       declutterLabels(map, facilityMarkers.current);
       if (!loaded.current) return;
       if (map.getZoom() >= DETAIL_ZOOM - 0.5) void addDetailedBasemap(map, 'trail-line').catch(() => undefined);
-      store.subscribe(viewBbox(map, 0.25));
+      // Each subscribe costs a full snapshot: re-subscribe only when the view has left the
+      // subscribed (padded) box, or the box is far larger than the view (zoomed well in).
+      const v = viewBbox(map);
+      const area = (b: Bbox) => Math.max(1e-9, (b[2] - b[0]) * (b[3] - b[1]));
+      const inside = subscribed && v[0] >= subscribed[0] && v[1] >= subscribed[1] && v[2] <= subscribed[2] && v[3] <= subscribed[3];
+      if (!inside || area(subscribed!) > 16 * area(v)) {
+        subscribed = viewBbox(map, 0.25);
+        store.subscribe(subscribed);
+      }
       scheduleScreen(100);
     });
 
