@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from kizuna.coordination.models import Status
 from kizuna.coordination.rules import RANK
@@ -16,6 +18,7 @@ from tests.cluster import Cluster
 
 PROBLEM = "application/problem+json"
 BOTH_WAYS = (("usfj", "jjoc"), ("jjoc", "usfj"))
+NATIONS = {"usfj": "USA", "jjoc": "JPN", "aus": "AUS"}
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
@@ -93,28 +96,63 @@ def digests_equal(a: httpx.Client, b: httpx.Client, a_id: str, b_id: str) -> boo
     return bool(da["digest"] == db["digest"])
 
 
-def two_nodes(cluster: Cluster, *, proxied: bool) -> tuple[httpx.Client, httpx.Client]:
-    cluster.node("usfj", "USA")
-    cluster.node("jjoc", "JPN")
-    cluster.link("usfj", "jjoc", proxied=proxied)
-    cluster.start()
-    us = cluster.nodes["usfj"].user("alice", "USA", "SECRET", "--role", "requester")
-    jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET", "--role", "responder")
-    return us, jp
+@dataclass
+class Mesh:
+    """usfj (USA), jjoc (JPN) and aus (AUS), each peered with both others.
+
+    usfj and jjoc talk through fault proxies; aus talks to both directly. One
+    user per node: alice (requester) at usfj, kenji (responder) at jjoc and
+    bruce, a TOP SECRET admin, at aus.
+    """
+
+    cluster: Cluster
+    us: httpx.Client
+    jp: httpx.Client
+    au: httpx.Client
+
+    def cut(self) -> None:
+        for pair in BOTH_WAYS:
+            self.cluster.proxy(*pair).cut()
+
+    def heal(self) -> None:
+        for pair in BOTH_WAYS:
+            self.cluster.proxy(*pair).heal()
 
 
-def cut(cluster: Cluster) -> None:
-    for pair in BOTH_WAYS:
-        cluster.proxy(*pair).cut()
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    # One set of processes for the whole module: starting nodes and proxies is the
+    # slow part, and no test leaves a link cut (see ``cut_off``).
+    cluster = Cluster(tmp_path_factory.mktemp("mesh"))
+    try:
+        for node_id, nation in NATIONS.items():
+            cluster.node(node_id, nation)
+        cluster.link("usfj", "jjoc", proxied=True)
+        cluster.link("usfj", "aus")
+        cluster.link("jjoc", "aus")
+        cluster.start()
+        nodes = cluster.nodes
+        yield Mesh(
+            cluster,
+            us=nodes["usfj"].user("alice", "USA", "SECRET", "--role", "requester"),
+            jp=nodes["jjoc"].user("kenji", "JPN", "SECRET", "--role", "responder"),
+            au=nodes["aus"].user("bruce", "AUS", "TOP SECRET", "--role", "admin"),
+        )
+    finally:
+        cluster.stop()
 
 
-def heal(cluster: Cluster) -> None:
-    for pair in BOTH_WAYS:
-        cluster.proxy(*pair).heal()
+@pytest.fixture
+def cut_off(mesh: Mesh) -> Iterator[Mesh]:
+    """The mesh, healed again after the test whatever happens in it."""
+    try:
+        yield mesh
+    finally:
+        mesh.heal()
 
 
-def test_comments_while_cut_converge_in_the_same_order(cluster: Cluster) -> None:
-    us, jp = two_nodes(cluster, proxied=True)
+def test_comments_while_cut_converge_in_the_same_order(cut_off: Mesh) -> None:
+    us, jp = cut_off.us, cut_off.jp
     rid = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Port access at Yokosuka")
     moved(us, rid, "SUBMITTED")
     wait_until(lambda: status(jp, rid) == "SUBMITTED", what="request at JJOC")
@@ -127,7 +165,7 @@ def test_comments_while_cut_converge_in_the_same_order(cluster: Cluster) -> None
     moved(jp, rid, "ACCEPTED", response={"en": "Berth 3 from 0600", "ja": "0600から3番岸壁"})
     wait_until(lambda: status(us, rid) == "ACCEPTED", what="acceptance at USFJ")
 
-    cut(cluster)
+    cut_off.cut()
     plan = [
         (us, "us-1 tugs requested"),
         (jp, "jp-1 pilot assigned"),
@@ -140,7 +178,7 @@ def test_comments_while_cut_converge_in_the_same_order(cluster: Cluster) -> None
     assert texts(view(us, rid)) == ["us-1 tugs requested", "us-2 arrival 0550"]
     assert texts(view(jp, rid)) == ["jp-1 pilot assigned", "jp-2 berth confirmed"]
 
-    heal(cluster)
+    cut_off.heal()
     wait_until(lambda: same_everywhere(us, jp, rid), 60, "both nodes show the same request")
     a, b = view(us, rid), view(jp, rid)
     assert a is not None and b is not None
@@ -169,8 +207,8 @@ def test_comments_while_cut_converge_in_the_same_order(cluster: Cluster) -> None
     assert digests_equal(us, jp, "usfj", "jjoc")
 
 
-def test_conflicting_transitions_on_cut_nodes_resolve_alike(cluster: Cluster) -> None:
-    us, jp = two_nodes(cluster, proxied=True)
+def test_conflicting_transitions_on_cut_nodes_resolve_alike(cut_off: Mesh) -> None:
+    us, jp = cut_off.us, cut_off.jp
     label = "SECRET//REL TO USA, JPN"
     # a: cancelled at USFJ while JJOC accepts; b: cancelled at USFJ while JJOC completes.
     rid_a = create(us, ["jjoc"], label, "Airspace deconfliction over Iwakuni")
@@ -188,7 +226,7 @@ def test_conflicting_transitions_on_cut_nodes_resolve_alike(cluster: Cluster) ->
         what="JJOC's moves at USFJ",
     )
 
-    cut(cluster)
+    cut_off.cut()
     moved(us, rid_a, "CANCELLED", reason="overtaken by events")
     moved(us, rid_b, "CANCELLED", reason="fuel found locally")
     moved(jp, rid_a, "ACCEPTED")
@@ -196,7 +234,7 @@ def test_conflicting_transitions_on_cut_nodes_resolve_alike(cluster: Cluster) ->
     assert (status(us, rid_a), status(jp, rid_a)) == ("CANCELLED", "ACCEPTED")
     assert (status(us, rid_b), status(jp, rid_b)) == ("CANCELLED", "COMPLETED")
 
-    heal(cluster)
+    cut_off.heal()
     for rid in (rid_a, rid_b):
         wait_until(lambda r=rid: same_everywhere(us, jp, r), 60, f"{rid} the same on both")
     # The status lattice decides: the higher rank wins, whichever arrived first.
@@ -213,12 +251,9 @@ def test_conflicting_transitions_on_cut_nodes_resolve_alike(cluster: Cluster) ->
         # Both concurrent moves stay in the history on both nodes.
         a, b = view(us, rid), view(jp, rid)
         assert a is not None and b is not None and a["timeline"] == b["timeline"]
-        assert [t["to"] for t in a["timeline"]][-2:] in (
-            ["CANCELLED", "ACCEPTED"],
-            ["ACCEPTED", "CANCELLED"],
-            ["CANCELLED", "COMPLETED"],
-            ["COMPLETED", "CANCELLED"],
-        )
+        rival = Status.ACCEPTED if rid == rid_a else Status.COMPLETED
+        concurrent = sorted(str(t["to"]) for t in a["timeline"][-2:])
+        assert concurrent == sorted([Status.CANCELLED.value, rival.value])
     # Losing side cannot move a settled request any further.
     r = move(us, rid_b, "CANCELLED", reason="again")
     assert r.status_code == 422 and r.json()["allowed_transitions"] == []
@@ -232,16 +267,9 @@ def event_count(db: Path, sql: str, *args: object) -> int:
         conn.close()
 
 
-def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> None:
-    nations = {"usfj": "USA", "jjoc": "JPN", "aus": "AUS"}
-    for node_id, nation in nations.items():
-        cluster.node(node_id, nation)
-    for a, b in (("usfj", "jjoc"), ("usfj", "aus"), ("jjoc", "aus")):
-        cluster.link(a, b)
-    cluster.start()
-    us = cluster.nodes["usfj"].user("alice", "USA", "SECRET")
-    jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET")
-    au = cluster.nodes["aus"].user("bruce", "AUS", "TOP SECRET", "--role", "admin")
+def test_request_never_reaches_a_node_its_label_excludes(mesh: Mesh) -> None:
+    cluster, us, jp, au = mesh.cluster, mesh.us, mesh.jp, mesh.au
+    before = {x["id"] for x in au.get("/api/v1/requests").json()}  # other tests' requests
 
     # Bilateral: USA and JPN only, with an UNCLASSIFIED comment that must stay as close.
     bilateral = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Bilateral berth plan")
@@ -253,7 +281,9 @@ def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> No
     )
     assert r.status_code == 201, r.text
     # The comment carries its request's restriction, not its own looser label.
-    assert r.json()["comments"][0]["label"] == "SECRET//REL TO USA, JPN"
+    restricted = r.json()["comments"][0]
+    assert (restricted["classification"], restricted["rel_to"]) == ("SECRET", ["USA", "JPN"])
+    assert restricted["label"].endswith("SECRET//REL TO USA, JPN")
     comment(us, bilateral, "SECRET//REL TO USA, JPN", "secret bilateral note")
     wait_until(lambda: len(texts(view(us, bilateral))) == 2, what="JJOC comment at USFJ")
     wait_until(lambda: len(texts(view(jp, bilateral))) == 2, what="USFJ comment at JJOC")
@@ -284,7 +314,7 @@ def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> No
     # AUS, even a TOP SECRET admin on its own node, sees nothing of the bilateral request.
     assert au.get(f"/api/v1/requests/{bilateral}").status_code == 404
     listed = au.get("/api/v1/requests").json()
-    assert {x["id"] for x in listed} == {trilateral, mixed}
+    assert {x["id"] for x in listed} - before == {trilateral, mixed}
     assert "Bilateral berth plan" not in au.get("/api/v1/requests").text
     trilateral_at_aus = au.get(f"/api/v1/requests/{trilateral}").json()
     assert trilateral_at_aus["status"] == "SUBMITTED"
@@ -325,8 +355,8 @@ def test_request_never_reaches_a_node_its_label_excludes(cluster: Cluster) -> No
     assert jack.get(f"/api/v1/requests/{bilateral}").status_code == 404
 
 
-def test_wrong_moves_get_problem_json_listing_allowed_transitions(cluster: Cluster) -> None:
-    us, jp = two_nodes(cluster, proxied=False)
+def test_wrong_moves_get_problem_json_listing_allowed_transitions(mesh: Mesh) -> None:
+    us, jp = mesh.us, mesh.jp
     rid = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Medical evacuation support")
     moved(us, rid, "SUBMITTED")
     wait_until(lambda: status(jp, rid) == "SUBMITTED", what="request at JJOC")

@@ -87,7 +87,17 @@ class RequestPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    to: StatusName
+    # A plain string, so an unknown target is answered by the lifecycle check,
+    # which lists the transitions the caller may make (a Literal would be refused
+    # earlier, by the decoder, without them).
+    to: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=32,
+            description="Target status: " + ", ".join(s.value for s in Status),
+        ),
+    ]
     reason: Short = ""
     response: Text | None = None
 
