@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,7 @@ def test_conflicting_transitions_on_cut_nodes_resolve_alike(cut_off: Mesh) -> No
 
     cut_off.heal()
     for rid in (rid_a, rid_b):
-        wait_until(lambda r=rid: same_everywhere(us, jp, r), 60, f"{rid} the same on both")
+        wait_until(partial(same_everywhere, us, jp, rid), 60, f"{rid} the same on both")
     # The status lattice decides: the higher rank wins, whichever arrived first.
     expected = {
         rid_a: max(Status.CANCELLED, Status.ACCEPTED, key=RANK.__getitem__),
@@ -306,10 +307,11 @@ def test_request_never_reaches_a_node_its_label_excludes(mesh: Mesh) -> None:
         60,
         "shared requests at AUS",
     )
+    # Every pair of nodes holds the same shared events: nothing more is on its way.
+    clients = {"usfj": us, "jjoc": jp, "aus": au}
     for a, b in (("usfj", "jjoc"), ("usfj", "aus"), ("jjoc", "aus")):
-        ca = {"usfj": us, "jjoc": jp, "aus": au}[a]
-        cb = {"usfj": us, "jjoc": jp, "aus": au}[b]
-        wait_until(lambda x=ca, y=cb, i=a, j=b: digests_equal(x, y, i, j), 60, f"{a}-{b} digests")
+        check = partial(digests_equal, clients[a], clients[b], a, b)
+        wait_until(check, 60, f"{a}-{b} digests")
 
     # AUS, even a TOP SECRET admin on its own node, sees nothing of the bilateral request.
     assert au.get(f"/api/v1/requests/{bilateral}").status_code == 404

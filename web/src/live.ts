@@ -31,6 +31,24 @@ export class LiveStore {
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
   private everOpened = false;
+  private unconfirmed: Set<string> | null = null;
+  private snapshotDeadline = 0;
+  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Sweep 1.5 s after the last tracks message, or at the latest 10 s after the snapshot began. */
+  private scheduleSweep(): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    const delay = Math.max(0, Math.min(1500, this.snapshotDeadline - performance.now()));
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      const gone = this.unconfirmed;
+      this.unconfirmed = null;
+      if (!gone || gone.size === 0) return;
+      for (const id of gone) this.tracks.delete(id);
+      this.trackVersion++;
+      this.trackListeners.forEach((l) => l());
+    }, delay);
+  }
 
   constructor(private token: string) {}
 
@@ -177,7 +195,16 @@ export class LiveStore {
         if (!this.stats.firstTracksAt) this.stats.firstTracksAt = performance.now();
         if (msg.snapshot) this.stats.snapshotAt = performance.now();
         // The first chunk after a subscribe carries snapshot: true and replaces the picture.
-        if (msg.snapshot) this.tracks.clear();
+        // Rather than clearing (the map would flicker while the chunks stream in), tracks
+        // the snapshot does not confirm are swept once it has finished arriving.
+        if (msg.snapshot) {
+          this.unconfirmed = new Set(this.tracks.keys());
+          this.snapshotDeadline = performance.now() + 10_000;
+        }
+        if (this.unconfirmed) {
+          for (const t of msg.items) this.unconfirmed.delete(t.id);
+          this.scheduleSweep();
+        }
         this.upsertTracks(msg.items);
         break;
       case 'track_removed':
@@ -195,6 +222,7 @@ export class LiveStore {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.ws?.close();
     this.ws = null;
   }

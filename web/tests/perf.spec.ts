@@ -204,6 +204,7 @@ async function nodePhase(page: Page): Promise<Phase> {
         renderedAt: k.mapStats.renderedAt as number,
         timeline: {
           dom_content_loaded_ms: r(nav?.domContentLoadedEventEnd ?? 0),
+          map_created_ms: r(k.mapStats.createdAt),
           map_style_loaded_ms: r(k.mapStats.loadedAt),
           websocket_open_ms: r(k.store.stats.openedAt),
           first_tracks_message_ms: r(k.store.stats.firstTracksAt),
@@ -211,7 +212,15 @@ async function nodePhase(page: Page): Promise<Phase> {
         },
       };
     });
-    await page.waitForTimeout(1000);
+    // Let the WebSocket snapshot (which may follow a faster REST answer) settle first.
+    await page.waitForFunction(
+      () => {
+        const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
+        return k.store.stats.snapshotAt > 0 && performance.now() - k.mapStats.renderedAt > 1500 && k.map.loaded();
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     const idle = await frameTimes(page, SECONDS * 1000);
 
     let sent = 0;

@@ -40,10 +40,38 @@ class FederationServer:
         self.handler = handler
         self.on_refused = on_refused
         self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        # TLS is started per connection so that a refused handshake is ours to log.
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        # TLS is started per connection, with reading paused until the handshake, so that
+        # no byte of the ClientHello is lost and a refused handshake is ours to log.
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Accept(self), self.host, self.port)
+
+    def _accepted(self, transport: asyncio.Transport) -> None:
+        task = asyncio.get_running_loop().create_task(self._upgrade(transport))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _upgrade(self, transport: asyncio.Transport) -> None:
+        loop = asyncio.get_running_loop()
+        peer = transport.get_extra_info("peername")
+        reader = asyncio.StreamReader(limit=65536)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        try:
+            tls = await loop.start_tls(
+                transport, protocol, self.ctx, server_side=True, ssl_handshake_timeout=10
+            )
+        except (ssl.SSLError, TimeoutError, ConnectionError, OSError) as exc:
+            self.on_refused(f"tls handshake from {peer}: {getattr(exc, 'reason', None) or exc}")
+            transport.abort()
+            return
+        if tls is None:
+            transport.abort()
+            return
+        protocol.connection_made(tls)
+        writer = asyncio.StreamWriter(tls, protocol, reader, loop)
+        await self._serve(reader, writer)
 
     async def stop(self) -> None:
         if self._server:
@@ -52,13 +80,6 @@ class FederationServer:
                 await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        try:
-            await asyncio.wait_for(writer.start_tls(self.ctx), timeout=10)
-        except (ssl.SSLError, TimeoutError, ConnectionError, OSError) as exc:
-            self.on_refused(f"tls handshake from {peer}: {getattr(exc, 'reason', None) or exc}")
-            writer.close()
-            return
         ssl_obj = writer.get_extra_info("ssl_object")
         der = ssl_obj.getpeercert(binary_form=True) if ssl_obj else None
         fingerprint = der_fingerprint(der) if der else ""
@@ -129,6 +150,18 @@ class FederationServer:
         writer.write(conn.send(h11.Data(data=body)))
         writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
+
+
+class _Accept(asyncio.Protocol):
+    """Holds a fresh connection with reading paused until TLS takes it over."""
+
+    def __init__(self, server: FederationServer) -> None:
+        self.server = server
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        self.server._accepted(transport)
 
 
 def problem(status: int, detail: str) -> tuple[int, bytes, str]:

@@ -27,11 +27,13 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (origin, seq)
 );
 CREATE INDEX IF NOT EXISTS events_record ON events (record_type, record_id);
+-- A record written by one event points at it (state NULL); later events materialise state.
 CREATE TABLE IF NOT EXISTS records (
     record_type TEXT NOT NULL,
     record_id TEXT NOT NULL,
     updated_hlc INTEGER NOT NULL,
-    state BLOB NOT NULL,
+    pos INTEGER,
+    state BLOB,
     PRIMARY KEY (record_type, record_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS users (
@@ -134,11 +136,13 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             new = events if fresh else self._unseen(events)
+            first = int(conn.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()[0]) + 1
             conn.executemany(
-                "INSERT INTO events (origin, seq, hlc, record_type, record_id, precedence, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (pos, origin, seq, hlc, record_type, record_id, precedence, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
+                        first + i,
                         e.origin,
                         e.seq,
                         e.hlc,
@@ -147,10 +151,10 @@ class SqliteStore:
                         int(e.precedence),
                         _event_enc.encode(e),
                     )
-                    for e in new
+                    for i, e in enumerate(new)
                 ],
             )
-            self._project(new)
+            self._project(new, first)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -181,11 +185,38 @@ class SqliteStore:
                 new.append(e)
         return new
 
-    def _project(self, events: list[Event]) -> None:
+    def _project(self, events: list[Event], first_pos: int) -> None:
         if not events:
             return
-        states: dict[tuple[str, str], RecordState | None] = {}
         keys = {(e.record_type, e.record_id) for e in events}
+        states = self._load(keys)
+        touched: dict[tuple[str, str], int] = {}  # key -> events in this batch
+        for e in events:
+            key = (e.record_type, e.record_id)
+            touched[key] = touched.get(key, 0) + 1
+        rows = []
+        for pos, e in enumerate(events, start=first_pos):
+            key = (e.record_type, e.record_id)
+            prior = states.get(key)
+            if prior is None and touched[key] == 1:
+                # Written once: the row points at the event; state is derived on read.
+                rows.append((key[0], key[1], e.hlc, pos, None))
+                continue
+            states[key] = self._merges.get(e.record_type, lww_merge)(prior, e)
+        rows += [
+            (rt, rid, s.updated_hlc, None, _event_enc.encode(s))
+            for (rt, rid), s in states.items()
+            if s is not None
+        ]
+        self._conn.executemany(
+            "INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (record_type, record_id) DO UPDATE SET"
+            " updated_hlc = excluded.updated_hlc, pos = excluded.pos, state = excluded.state",
+            rows,
+        )
+
+    def _load(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], RecordState | None]:
+        states: dict[tuple[str, str], RecordState | None] = {}
         by_type: dict[str, list[str]] = {}
         for rt, rid in keys:
             by_type.setdefault(rt, []).append(rid)
@@ -193,25 +224,20 @@ class SqliteStore:
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
                 marks = ",".join("?" * len(chunk))
-                for rid, blob in self._conn.execute(
-                    f"SELECT record_id, state FROM records WHERE record_type = ? AND record_id IN ({marks})",
+                for rid, state, body in self._conn.execute(
+                    "SELECT r.record_id, r.state, e.body FROM records r"
+                    " LEFT JOIN events e ON e.pos = r.pos"
+                    f" WHERE r.record_type = ? AND r.record_id IN ({marks})",
                     (rt, *chunk),
                 ):
-                    states[(rt, rid)] = _state_dec.decode(blob)
-        for e in events:
-            key = (e.record_type, e.record_id)
-            merge = self._merges.get(e.record_type, lww_merge)
-            states[key] = merge(states.get(key), e)
-        self._conn.executemany(
-            "INSERT INTO records (record_type, record_id, updated_hlc, state) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (record_type, record_id) DO UPDATE SET"
-            " updated_hlc = excluded.updated_hlc, state = excluded.state",
-            [
-                (rt, rid, s.updated_hlc, _event_enc.encode(s))
-                for (rt, rid), s in states.items()
-                if s is not None
-            ],
-        )
+                    states[(rt, rid)] = self._decode(rt, state, body)
+        return states
+
+    def _decode(self, record_type: str, state: bytes | None, body: bytes | None) -> RecordState:
+        if state is not None:
+            return _state_dec.decode(state)
+        assert body is not None, "projection points at a missing event"
+        return self._merges.get(record_type, lww_merge)(None, _event_dec.decode(body))
 
     def _notify(self, events: Sequence[Event]) -> None:
         if events:
@@ -221,17 +247,19 @@ class SqliteStore:
     # -- reads ----------------------------------------------------------------
     def get(self, record_type: str, record_id: str) -> RecordState | None:
         row = self._conn.execute(
-            "SELECT state FROM records WHERE record_type = ? AND record_id = ?",
+            "SELECT r.state, e.body FROM records r LEFT JOIN events e ON e.pos = r.pos"
+            " WHERE r.record_type = ? AND r.record_id = ?",
             (record_type, record_id),
         ).fetchone()
-        return _state_dec.decode(row[0]) if row else None
+        return self._decode(record_type, row[0], row[1]) if row else None
 
     def scan(self, record_type: str) -> list[RecordState]:
         rows = self._conn.execute(
-            "SELECT state FROM records WHERE record_type = ? ORDER BY updated_hlc DESC",
+            "SELECT r.state, e.body FROM records r LEFT JOIN events e ON e.pos = r.pos"
+            " WHERE r.record_type = ? ORDER BY r.updated_hlc DESC",
             (record_type,),
         ).fetchall()
-        return [_state_dec.decode(r[0]) for r in rows]
+        return [self._decode(record_type, state, body) for state, body in rows]
 
     def events_after(self, position: int, limit: int) -> list[tuple[int, Event]]:
         rows = self._conn.execute(

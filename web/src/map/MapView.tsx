@@ -20,6 +20,7 @@ export const mapStats = {
   renderedCount: 0,
   renderedAt: 0,
   lastLatencyMs: 0,
+  createdAt: 0,
   loadedAt: 0,
   /** Last pushes: [performance.now() at setData, features, push-to-render latency ms]. */
   log: [] as [number, number, number][],
@@ -97,6 +98,7 @@ export function MapView(props: Props) {
   // Create the map once.
   useEffect(() => {
     const { store } = propsRef.current;
+    mapStats.createdAt = performance.now();
     const map = new MLMap({
       container: container.current!,
       style: basemapStyle(),
@@ -121,13 +123,21 @@ export function MapView(props: Props) {
     let pendingCount = 0;
     let pushAt = 0;
     let minInterval = PUSH_INTERVAL_MS;
+    let lastPushSize = 0;
     const push = () => {
       if (!loaded.current || store.trackVersion === lastVersion) return;
       const now = performance.now();
-      // Back-pressure: one setData in flight at a time, and no more often than twice the
+      // Back-pressure: one setData in flight at a time, and no more often than 1.5 times the
       // last push-to-render latency (so a slow machine renders less often, never falls behind).
-      if (now - pushAt < minInterval) return;
+      // While a snapshot is filling the store (size grew by a fifth or more), push as soon as
+      // the previous push has rendered; otherwise keep to the adaptive interval.
+      const growing = store.tracks.size > lastPushSize * 1.2 + 100;
+      // A snapshot streams in as back-to-back chunks: wait for it rather than render halves.
+      const st = store.stats;
+      if (st.snapshotAt && now - st.snapshotAt < 1500 && now - st.lastMessageAt < 150) return;
+      if (!growing && now - pushAt < minInterval) return;
       if (pendingCount && now - pushAt < 2000) return;
+      lastPushSize = store.tracks.size;
       pushAt = now;
       lastVersion = store.trackVersion;
       const t0 = performance.now();
@@ -152,7 +162,7 @@ export function MapView(props: Props) {
         mapStats.lastLatencyMs = mapStats.renderedAt - pushAt;
         const last = mapStats.log[mapStats.log.length - 1];
         if (last) last[2] = Math.round(mapStats.lastLatencyMs);
-        minInterval = Math.min(2000, Math.max(PUSH_INTERVAL_MS, 2 * mapStats.lastLatencyMs));
+        minInterval = Math.min(1500, Math.max(PUSH_INTERVAL_MS, 1.5 * mapStats.lastLatencyMs));
         pendingCount = 0;
       }
     };
