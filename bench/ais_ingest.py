@@ -130,12 +130,16 @@ class SqliteLatestSink:
 
 
 def picture_sink(path: Path) -> tuple[Callable[[list[Track]], None], Callable[[], int]]:
-    """PictureService.ingest as the sink (imported lazily: the lead's module)."""
-    from kizuna.picture.service import PictureService
-    from kizuna.store.sqlite import SqliteStore
+    """The node's real picture service (memory + SQLite + R*Tree + history) as the sink."""
+    from kizuna.node.config import NodeConfig, NodeDir
+    from kizuna.node.runtime import Node
+    from kizuna.node.setup import init_node
 
-    service = PictureService(SqliteStore(path, "bench"))  # type: ignore[call-arg]
-    return service.ingest, lambda: -1
+    nd = NodeDir(path.parent / "node")
+    init_node(nd, NodeConfig(node_id="bench", nation="USA"))
+    node = Node(nd.root)
+    node.picture.grace = 10**9  # replayed data: keep everything for the count
+    return node.picture.ingest, lambda: len(node.picture)
 
 
 # -- runs -------------------------------------------------------------------
@@ -210,7 +214,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=50_000, help="sample corpus size")
     parser.add_argument("--batch", type=int, default=1000, help="ingestor batch size")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sink", choices=("sqlite", "picture"), default="sqlite")
+    parser.add_argument("--sink", choices=("sqlite", "picture"), default="picture")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
