@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.core.label_math import restrict
@@ -22,6 +22,7 @@ def labels(draw: st.DrawFn, originator: str) -> object:
     return make_label(cls, rel_to=rel, noforn=noforn, originator=originator, groups=REG)
 
 
+@settings(max_examples=3_000)
 @given(
     st.data(),
     st.sampled_from(NATIONS[:3]),

@@ -198,6 +198,7 @@ def check_ownership(state: RecordState, events: list[Event]) -> None:
     assert len(comments) == sum(e.payload["action"] == "comment" for e in events)
 
 
+@settings(max_examples=2_000)  # 10,000 is for label and release properties; this one is slower
 @given(
     steps=st.lists(STEP, max_size=25),
     data=st.data(),

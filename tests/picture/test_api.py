@@ -285,7 +285,8 @@ def test_facilities(
     yokota = next(f for f in facilities if f["id"] == "yokota")
     assert yokota["name"] == {"en": "Yokota Air Base", "ja": "横田飛行場"}
     assert (yokota["nation"], yokota["kind"]) == ("USA", "air_base")
-    assert yokota["label"] == "//JPN UNCLASSIFIED" and yokota["classification"] == "UNCLASSIFIED"
+    assert yokota["label"] == "UNCLASSIFIED" and yokota["originator"] == "JPN"
+    assert yokota["label_fgi"] == "//JPN UNCLASSIFIED"
     assert len(facilities) >= 10
 
 

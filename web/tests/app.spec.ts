@@ -121,6 +121,8 @@ test.describe('Kizuna web app on a live node', () => {
     await expect(page.getByTestId('track-sources')).toContainText(/cot/i);
     await expect(page.getByTestId('track-history')).toContainText(/points|点/);
     await expect(page.getByTestId('banner-top')).toHaveText(/^(UNCLASSIFIED|CONFIDENTIAL|SECRET|TOP SECRET)/);
+    // The 1:10m coastline is loaded on demand when zoomed in.
+    await page.waitForFunction(() => !!(window as unknown as { __kizuna: { map: { getSource: (id: string) => unknown } } }).__kizuna.map.getSource('land10'));
     mkdirSync(SCREENSHOTS, { recursive: true });
     await waitForMapIdle(page);
     await page.screenshot({ path: resolve(SCREENSHOTS, 'map.png') });

@@ -251,6 +251,8 @@ export function MapView(props: Props) {
       });
       loaded.current = true;
       mapStats.loadedAt = performance.now();
+      // Warm the 1:10m chunk in the background so zooming in finds it ready.
+      setTimeout(() => void import('world-atlas/countries-10m.json').catch(() => undefined), 5000);
       const pm = propsRef.current.pmtilesUrl;
       if (pm) void addPmtilesOverlay(map, pm);
       push();
