@@ -129,21 +129,7 @@ def check_transition(
 
 # -- content checks -----------------------------------------------------------
 
-MAX_TITLE = 500
-MAX_BODY = 20_000
 MAX_COMMENT = 10_000
-
-
-def text_problems(title: Text | None, body: Text | None) -> list[str]:
-    problems = []
-    if title is not None:
-        if not (title.en.strip() or title.ja.strip()):
-            problems.append("title needs English or Japanese text")
-        if max(len(title.en), len(title.ja)) > MAX_TITLE:
-            problems.append(f"title longer than {MAX_TITLE} characters")
-    if body is not None and max(len(body.en), len(body.ja)) > MAX_BODY:
-        problems.append(f"body longer than {MAX_BODY} characters")
-    return problems
 
 
 def comment_problems(text: Text) -> list[str]:
@@ -152,11 +138,6 @@ def comment_problems(text: Text) -> list[str]:
     if max(len(text.en), len(text.ja)) > MAX_COMMENT:
         return [f"comment longer than {MAX_COMMENT} characters"]
     return []
-
-
-def original_language(text: Text) -> str:
-    """The language written first: Japanese if only Japanese is given."""
-    return "ja" if text.ja.strip() and not text.en.strip() else "en"
 
 
 # -- labels inside payloads ---------------------------------------------------

@@ -46,8 +46,6 @@ from kizuna.coordination.rules import (
     is_overdue,
     may_act,
     merge_request,
-    original_language,
-    text_problems,
     timeline,
 )
 from kizuna.core.errors import Forbidden, Invalid, NotFound
@@ -57,6 +55,7 @@ from kizuna.core.label_math import restrict
 from kizuna.core.label_view import label_fields
 from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import may_release
+from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso, parse_iso
 from kizuna.node.access import filter_visible, get_visible, label_for_write
 from kizuna.node.runtime import Caller, Node

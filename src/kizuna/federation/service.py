@@ -94,13 +94,16 @@ class Federation:
                 return problem(404, exc.detail)
         return problem(404, f"no route {method} {path}")
 
+    def _malformed(self, peer: Peer, exc: WireError) -> tuple[int, bytes, str]:
+        self.node.metrics.bad_input.labels("federation", "malformed_batch").inc()
+        log.warning("bad batch", peer=peer.id, error=str(exc)[:200])
+        return problem(400, str(exc))
+
     def _receive_tracks(self, peer: Peer, body: bytes) -> tuple[int, bytes, str]:
         try:
             tracks = decode_tracks(body)
         except WireError as exc:
-            self.node.metrics.bad_input.labels("federation", "malformed_tracks").inc()
-            log.warning("bad track batch", peer=peer.id, error=str(exc)[:200])
-            return problem(400, str(exc))
+            return self._malformed(peer, exc)
         accepted = []
         for track in tracks:
             reason = inbound_track_refusal(self.me, peer, track)
@@ -137,9 +140,7 @@ class Federation:
         try:
             events = decode_batch(body)
         except WireError as exc:
-            self.node.metrics.bad_input.labels("federation", "malformed_batch").inc()
-            log.warning("bad batch", peer=peer.id, error=str(exc)[:200])
-            return problem(400, str(exc))
+            return self._malformed(peer, exc)
         accepted = []
         for event in events:
             reason = inbound_refusal(self.node.node_id, self.me, peer, event)

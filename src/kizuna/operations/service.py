@@ -11,11 +11,11 @@ from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
 from kizuna.core.label_view import label_fields
 from kizuna.core.records import Precedence, RecordState
+from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso
 from kizuna.node.access import filter_visible, get_visible, label_for_write
 from kizuna.node.runtime import Caller, Node
 from kizuna.operations.models import REPORT, ReportIn, ReportPatch
-from kizuna.operations.rules import original_language, text_problems
 from kizuna.store.base import Draft
 
 

@@ -80,6 +80,17 @@ def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
     return value >> fill, n * 6 - fill
 
 
+def _lat_lon(w: int) -> tuple[float, float]:
+    """Signed 1/10000-minute lat (27 bits at 21) and lon (28 bits at 48) in degrees."""
+    lon = (w >> 48) & 0xFFFFFFF
+    if lon & 0x8000000:
+        lon -= 0x10000000
+    lat = (w >> 21) & 0x7FFFFFF
+    if lat & 0x4000000:
+        lat -= 0x8000000
+    return ((10 * lat + 3) // 6) / 1e6, ((10 * lon + 3) // 6) / 1e6
+
+
 def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | None:
     """Fast path for types 1, 2, 3, 18, 19, 27. None when the message is too
     short for it (the caller then uses :func:`position_with_pyais`).
@@ -91,17 +102,12 @@ def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | N
         if length < 137:
             return None
         w = v >> (length - 137)  # bit 136 (end of heading) now at bit 0
-        lon = (w >> 48) & 0xFFFFFFF
-        if lon & 0x8000000:
-            lon -= 0x10000000
-        lat = (w >> 21) & 0x7FFFFFF
-        if lat & 0x4000000:
-            lat -= 0x8000000
+        lat, lon = _lat_lon(w)
         fields = (
             msg_type,
             (w >> 99) & 0x3FFFFFFF,
-            ((10 * lat + 3) // 6) / 1e6,
-            ((10 * lon + 3) // 6) / 1e6,
+            lat,
+            lon,
             ((w >> 77) & 0x3FF) / 10.0,
             ((w >> 9) & 0xFFF) / 10.0,
             w & 0x1FF,
@@ -111,17 +117,12 @@ def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | N
         if length < 133:
             return None
         w = v >> (length - 133)  # bit 132 (end of heading) now at bit 0
-        lon = (w >> 48) & 0xFFFFFFF
-        if lon & 0x8000000:
-            lon -= 0x10000000
-        lat = (w >> 21) & 0x7FFFFFF
-        if lat & 0x4000000:
-            lat -= 0x8000000
+        lat, lon = _lat_lon(w)
         fields = (
             msg_type,
             (w >> 95) & 0x3FFFFFFF,
-            ((10 * lat + 3) // 6) / 1e6,
-            ((10 * lon + 3) // 6) / 1e6,
+            lat,
+            lon,
             ((w >> 77) & 0x3FF) / 10.0,
             ((w >> 9) & 0xFFF) / 10.0,
             w & 0x1FF,

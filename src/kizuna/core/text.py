@@ -1,4 +1,4 @@
-"""Rules for reports: pure checks on content."""
+"""Checks on bilingual text fields shared by every record type."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ MAX_BODY = 20_000
 
 
 def text_problems(title: Text | None, body: Text | None) -> list[str]:
-    """What is wrong with a report's texts (empty list when fine)."""
+    """What is wrong with a title and body (empty list when fine)."""
     problems = []
     if title is not None:
         if not (title.en.strip() or title.ja.strip()):
