@@ -259,10 +259,9 @@ export function MapView(props: Props) {
       scheduleScreen(0);
     });
 
-    map.on('moveend', () => {
+    const onViewChanged = () => {
       declutterLabels(map, facilityMarkers.current);
-      if (!loaded.current) return;
-      if (map.getZoom() >= DETAIL_ZOOM - 0.5) void addDetailedBasemap(map, 'trail-line').catch(() => undefined);
+      if (loaded.current && map.getZoom() >= DETAIL_ZOOM - 0.5) void addDetailedBasemap(map, 'trail-line').catch((e: unknown) => console.warn('1:10m basemap unavailable', e));
       // Each subscribe costs a full snapshot: re-subscribe only when the view has left the
       // subscribed (padded) box, or the box is far larger than the view (zoomed well in).
       const v = viewBbox(map);
@@ -273,7 +272,9 @@ export function MapView(props: Props) {
         store.subscribe(subscribed);
       }
       scheduleScreen(100);
-    });
+    };
+    map.on('moveend', onViewChanged);
+    map.once('load', onViewChanged);
 
     const onClickTrack = (e: MapLayerMouseEvent) => {
       const f = e.features?.[0];
