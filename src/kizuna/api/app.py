@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kizuna.api.auth import provide_caller, provide_node
 from kizuna.api.problems import EXCEPTION_HANDLERS, Problem, problem_response
+from kizuna.coordination.views import RequestController
 from kizuna.core.errors import KizunaError
 from kizuna.federation.views import digest_route
 from kizuna.node.runtime import Caller, Node
@@ -80,12 +81,8 @@ def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response
 
 
 def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
-    handlers: list[Any] = [healthz, metrics, login, me, meta, ReportController, digest_route]
-    handlers += PICTURE_HANDLERS
-    from kizuna.coordination.views import RequestController
-
-    handlers.append(RequestController)
-    handlers += route_handlers or []
+    handlers: list[Any] = [healthz, metrics, login, me, meta, digest_route]
+    handlers += [ReportController, RequestController, *PICTURE_HANDLERS, *(route_handlers or [])]
     if WEB_DIST.is_dir():
         handlers.append(
             create_static_files_router(
