@@ -48,6 +48,8 @@ def init(
     federation_port: Annotated[int, typer.Option(help="Federation (mTLS) port; 0 = port+1.")] = 0,
     cot_port: Annotated[int, typer.Option(help="CoT TCP port for TAK clients; 0 = off.")] = 0,
     cot_tls_port: Annotated[int, typer.Option(help="CoT TLS port; 0 = off.")] = 0,
+    ais_udp_port: Annotated[int, typer.Option(help="AIS NMEA UDP port; 0 = off.")] = 0,
+    ais_tcp_port: Annotated[int, typer.Option(help="AIS NMEA TCP listen port; 0 = off.")] = 0,
     group: Annotated[
         list[str], typer.Option(help="Define a group: NAME=USA,JPN,AUS (repeatable).")
     ] = [],  # noqa: B006
@@ -67,6 +69,8 @@ def init(
         federation_port=federation_port,
         cot_port=cot_port,
         cot_tls_port=cot_tls_port,
+        ais_udp_port=ais_udp_port,
+        ais_tcp_port=ais_tcp_port,
         groups=groups,
     )
     try:

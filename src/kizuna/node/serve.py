@@ -80,6 +80,27 @@ async def _cot(node: Node) -> None:
         await server.stop()
 
 
+async def _ais(node: Node) -> None:
+    """AIS feeds: UDP datagrams and/or TCP pushers; batches flushed at least twice a second."""
+    from kizuna.sources.ais import AisIngestor, serve_tcp, serve_udp
+
+    cfg = node.config
+    ingestor = AisIngestor(node.picture.ingest, node.parse_label("UNCLASSIFIED"), connection="ais")
+    servers = []
+    if cfg.ais_udp_port:
+        servers.append(await serve_udp(cfg.host, cfg.ais_udp_port, ingestor, name="ais-udp"))
+    if cfg.ais_tcp_port:
+        servers.append(await serve_tcp(cfg.host, cfg.ais_tcp_port, ingestor, name="ais-tcp"))
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            ingestor.flush()
+    finally:
+        for server in servers:
+            server.close()
+        ingestor.close()
+
+
 async def serve(node: Node) -> None:
     from kizuna.coordination.service import watch_overdue
     from kizuna.federation.service import Federation
@@ -103,6 +124,8 @@ async def serve(node: Node) -> None:
     ]
     if node.config.cot_port or node.config.cot_tls_port:
         jobs.append(_cot(node))
+    if node.config.ais_udp_port or node.config.ais_tcp_port:
+        jobs.append(_ais(node))
     tasks = [asyncio.create_task(job) for job in jobs]
     log.info("node serving", node_id=node.node_id, api_url=node.config.api_url)
     try:
