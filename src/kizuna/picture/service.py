@@ -221,7 +221,10 @@ class PictureService:
         now = self.clock()
         accepted: list[Track] = []
         with self._lock:
-            changed: dict[str, Observations] = {}
+            # Coalesce first: only the newest report per (object, source) is merged;
+            # the others still go to history. AIS files carry many reports per vessel.
+            latest: dict[tuple[str, str, str], Track] = {}
+            valid: list[Track] = []
             for track in tracks:
                 problem = rules.report_problem(track, now, self.max_future)
                 if problem is not None:
@@ -229,6 +232,14 @@ class PictureService:
                     if len(result.problems) < 20:
                         result.problems.append(f"{track.id or '?'}: {problem}")
                     continue
+                valid.append(track)
+                key = (track.id, track.source, track.source_id)
+                held = latest.get(key)
+                if held is None or rules.newer(track, held):
+                    latest[key] = track
+            result.unchanged += len(valid) - len(latest)
+            changed: dict[str, Observations] = {}
+            for track in latest.values():
                 obs = rules.normalise(track)
                 current = changed.get(obs.id)
                 if current is None:
@@ -239,6 +250,7 @@ class PictureService:
                     continue
                 changed[obs.id] = new
                 accepted.append(obs)
+            history = [t for t in valid if t.id in changed] if len(valid) > len(accepted) else accepted
             if changed:
                 rows = []
                 for tid, observations in changed.items():
@@ -246,7 +258,7 @@ class PictureService:
                     rows.append(
                         EntryRow(tid, observations, rules.box_of(observations), self._version)
                     )
-                store.write(rows, history=accepted)
+                store.write(rows, history=history)
                 self._entries.update(changed)
         result.accepted = len(accepted)
         self.stats.accepted += result.accepted
