@@ -33,6 +33,7 @@ def drafts(n: int) -> list[Draft]:
             "create",
             LABEL,
             {"title": {"en": f"Report {i}", "ja": f"報告 {i}"}, "body": {"en": "x" * 80, "ja": ""}},
+            new_record=True,  # as the services do: they mint the id
         )
         for i in range(n)
     ]

@@ -346,6 +346,7 @@ class RequestService:
                 {"action": "create", "set": sets},
                 precedence=precedence,
                 author=caller.name,
+                new_record=True,
             )
         ]
         for a, a_label, content in files:

@@ -37,6 +37,13 @@ class HybridClock:
         self._last = wall if wall > self._last else self._last + 1
         return self._last
 
+    def now_many(self, n: int) -> list[int]:
+        """``n`` consecutive timestamps for one batch (one wall-clock read)."""
+        wall = pack(int(self._wall() * 1000), 0)
+        start = wall if wall > self._last else self._last + 1
+        self._last = start + n - 1
+        return list(range(start, start + n))
+
     def observe(self, remote: int) -> int:
         """Advance past a timestamp seen on an incoming event."""
         wall = pack(int(self._wall() * 1000), 0)

@@ -68,6 +68,7 @@ class ReportService:
                     payload,
                     precedence=Precedence[data.precedence],
                     author=caller.name,
+                    new_record=True,
                 )
             )
         events = self.node.store.append(drafts)

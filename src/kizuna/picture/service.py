@@ -250,7 +250,9 @@ class PictureService:
                     continue
                 changed[obs.id] = new
                 accepted.append(obs)
-            history = [t for t in valid if t.id in changed] if len(valid) > len(accepted) else accepted
+            history = (
+                [t for t in valid if t.id in changed] if len(valid) > len(accepted) else accepted
+            )
             if changed:
                 rows = []
                 for tid, observations in changed.items():

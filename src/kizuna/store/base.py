@@ -15,7 +15,16 @@ from kizuna.core.records import Event, Op, Precedence, RecordState
 class Draft:
     """A local change before it becomes an event (the store assigns seq and hlc)."""
 
-    __slots__ = ("author", "label", "op", "payload", "precedence", "record_id", "record_type")
+    __slots__ = (
+        "author",
+        "label",
+        "new_record",
+        "op",
+        "payload",
+        "precedence",
+        "record_id",
+        "record_type",
+    )
 
     def __init__(
         self,
@@ -27,6 +36,7 @@ class Draft:
         *,
         precedence: Precedence = Precedence.ROUTINE,
         author: str = "",
+        new_record: bool = False,
     ) -> None:
         self.record_type = record_type
         self.record_id = record_id
@@ -35,6 +45,8 @@ class Draft:
         self.payload = payload
         self.precedence = precedence
         self.author = author
+        # The caller minted a fresh id: there is no earlier state to load.
+        self.new_record = new_record
 
 
 CommitListener = Callable[[Sequence[Event]], None]

@@ -74,6 +74,7 @@ class SqliteStore:
             "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?", (node_id,)
         ).fetchone()
         self._seq = int(row[0])
+        self._last_pos = self._max_pos()
         last = self._conn.execute("SELECT coalesce(max(hlc), 0) FROM events").fetchone()
         self.clock = HybridClock(last=int(last[0]))
 
@@ -97,25 +98,26 @@ class SqliteStore:
     # -- writes ---------------------------------------------------------------
     def append(self, drafts: Sequence[Draft]) -> list[Event]:
         with self._lock:
-            events = []
             seq = self._seq
-            for d in drafts:
-                seq += 1
-                events.append(
-                    Event(
-                        origin=self.node_id,
-                        seq=seq,
-                        hlc=self.clock.now(),
-                        record_type=d.record_type,
-                        record_id=d.record_id,
-                        op=d.op,
-                        label=d.label,
-                        precedence=d.precedence,
-                        payload=d.payload,
-                        author=d.author,
-                    )
+            stamps = self.clock.now_many(len(drafts))
+            events = [
+                Event(
+                    origin=self.node_id,
+                    seq=seq + i,
+                    hlc=stamps[i - 1],
+                    record_type=d.record_type,
+                    record_id=d.record_id,
+                    op=d.op,
+                    label=d.label,
+                    precedence=d.precedence,
+                    payload=d.payload,
+                    author=d.author,
                 )
-            self._commit(events, fresh=True)
+                for i, d in enumerate(drafts, start=1)
+            ]
+            seq += len(drafts)
+            fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
+            self._commit(events, fresh=True, new_ids=fresh)
             self._seq = seq
         self._notify(events)
         return events
@@ -129,14 +131,16 @@ class SqliteStore:
         self._notify(new)
         return new
 
-    def _commit(self, events: list[Event], *, fresh: bool) -> list[Event]:
+    def _commit(
+        self, events: list[Event], *, fresh: bool, new_ids: set[str] | frozenset[str] = frozenset()
+    ) -> list[Event]:
         if not events:
             return []
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             new = events if fresh else self._unseen(events)
-            first = int(conn.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()[0]) + 1
+            first = self._last_pos + 1
             conn.executemany(
                 "INSERT INTO events (pos, origin, seq, hlc, record_type, record_id, precedence, body)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -154,12 +158,17 @@ class SqliteStore:
                     for i, e in enumerate(new)
                 ],
             )
-            self._project(new, first)
+            self._project(new, first, new_ids)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._last_pos = self._max_pos()  # in case another writer moved it
             raise
+        self._last_pos = first + len(new) - 1
         return new
+
+    def _max_pos(self) -> int:
+        return int(self._conn.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()[0])
 
     def _unseen(self, events: list[Event]) -> list[Event]:
         """Events not yet in the log (and not repeated within the batch)."""
@@ -185,11 +194,13 @@ class SqliteStore:
                 new.append(e)
         return new
 
-    def _project(self, events: list[Event], first_pos: int) -> None:
+    def _project(
+        self, events: list[Event], first_pos: int, new_ids: set[str] | frozenset[str]
+    ) -> None:
         if not events:
             return
         keys = {(e.record_type, e.record_id) for e in events}
-        states = self._load(keys)
+        states = self._load({k for k in keys if k[1] not in new_ids} if new_ids else keys)
         touched: dict[tuple[str, str], int] = {}  # key -> events in this batch
         for e in events:
             key = (e.record_type, e.record_id)
