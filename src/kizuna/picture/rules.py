@@ -83,7 +83,19 @@ def newest(observations: Iterable[Track]) -> Track | None:
 
 
 def normalise(track: Track) -> Track:
-    """One observation as stored: exactly one provenance entry, its own."""
+    """One observation as stored: exactly one provenance entry, its own.
+
+    A report already in that form (as sources such as AIS build them) is
+    returned as is, not copied."""
+    sources = track.sources
+    if len(sources) == 1 and (track.exercise or not track.label.exercise):
+        p = sources[0]
+        if (
+            p.observed_at == track.observed_at
+            and p.source_id == track.source_id
+            and p.source == track.source
+        ):
+            return track
     connection = next(
         (p.connection for p in track.sources if (p.source, p.source_id) == source_key(track)), ""
     )
@@ -170,6 +182,20 @@ def box_of(observations: Sequence[Track]) -> tuple[float, float, float, float]:
 
 def report_problem(track: Track, now: float, max_future: float) -> str | None:
     """Why a report cannot enter the picture (``None`` when it can)."""
+    # One pass for the common case (comparisons are False for NaN, so only
+    # finite, in-range values pass); the checks below name the problem.
+    tid = track.id
+    if (
+        tid
+        and len(tid) <= 200
+        and track.source
+        and track.source_id
+        and -90.0 <= track.lat <= 90.0
+        and -180.0 <= track.lon <= 180.0
+        and -math.inf < track.observed_at <= now + max_future
+        and -math.inf < track.stale_at < math.inf
+    ):
+        return None
     if not track.id or len(track.id) > 200 or not track.source or not track.source_id:
         return "missing or oversized id, source or source_id"
     if not (math.isfinite(track.lat) and math.isfinite(track.lon)):

@@ -7,6 +7,15 @@ picture entry, merged by :mod:`kizuna.picture.rules` (newest per source key,
 late reports never roll back). The entries live in memory for fast reads and in
 SQLite (``kizuna.store.tracks``) for persistence, the R*Tree and history.
 
+Within a batch, only the newest report per (object, source) is merged; every
+valid report of a changed object is offered to history. History (trails) is
+thinned per object and source (see :mod:`kizuna.store.tracks`): at most one
+point per ``history_interval`` seconds (default 10) unless it jumped more
+than ``history_distance`` metres (500), and while it moves less than
+``history_min_move`` metres (25) one point per ``history_heartbeat`` seconds
+(60). The latest state is never thinned. The R*Tree holds boxes padded by
+``box_margin`` degrees (0.02, about 2 km), rewritten when a track leaves them.
+
 Stale handling: a view is flagged ``stale`` once its ``stale_at`` has passed;
 an observation ``grace`` seconds past its ``stale_at`` is dropped (from memory,
 store and live views — subscribers get ``track_removed``) by :meth:`sweep`,
@@ -147,6 +156,11 @@ class PictureService:
         max_sources: int = rules.MAX_SOURCES,
         history_points: int = 500,
         history_seconds: float = 24 * 3600.0,
+        history_interval: float = 10.0,
+        history_heartbeat: float = 60.0,
+        history_min_move: float = 25.0,
+        history_distance: float = 500.0,
+        box_margin: float = 0.02,
         push_interval: float = 0.1,
     ) -> None:
         self.node = node
@@ -157,6 +171,11 @@ class PictureService:
         self.max_sources = max_sources
         self.history_points = history_points
         self.history_seconds = history_seconds
+        self.history_interval = history_interval
+        self.history_heartbeat = history_heartbeat
+        self.history_min_move = history_min_move
+        self.history_distance = history_distance
+        self.box_margin = box_margin
         self.stats = IngestStats()
         self.hub = Hub(self, interval=push_interval)
         self._lock = threading.RLock()
@@ -178,6 +197,11 @@ class PictureService:
                         self.node.store.path,
                         history_points=self.history_points,
                         history_seconds=self.history_seconds,
+                        history_interval=self.history_interval,
+                        history_heartbeat=self.history_heartbeat,
+                        history_min_move=self.history_min_move,
+                        history_distance=self.history_distance,
+                        box_margin=self.box_margin,
                     )
                     for tid, observations, _version in store.load():
                         self._entries[tid] = tuple(observations)
@@ -219,6 +243,9 @@ class PictureService:
         result = IngestResult()
         store = self.store
         now = self.clock()
+        max_future = self.max_future
+        report_problem = rules.report_problem
+        newer = rules.newer
         accepted: list[Track] = []
         with self._lock:
             # Coalesce first: only the newest report per (object, source) is merged;
@@ -226,7 +253,7 @@ class PictureService:
             latest: dict[tuple[str, str, str], Track] = {}
             valid: list[Track] = []
             for track in tracks:
-                problem = rules.report_problem(track, now, self.max_future)
+                problem = report_problem(track, now, max_future)
                 if problem is not None:
                     result.rejected += 1
                     if len(result.problems) < 20:
@@ -235,25 +262,33 @@ class PictureService:
                 valid.append(track)
                 key = (track.id, track.source, track.source_id)
                 held = latest.get(key)
-                if held is None or rules.newer(track, held):
+                # same source key: the observation time decides, ties go to newer()
+                if (
+                    held is None
+                    or track.observed_at > held.observed_at
+                    or (track.observed_at == held.observed_at and newer(track, held))
+                ):
                     latest[key] = track
             result.unchanged += len(valid) - len(latest)
             changed: dict[str, Observations] = {}
+            entries = self._entries
             for track in latest.values():
                 obs = rules.normalise(track)
                 current = changed.get(obs.id)
                 if current is None:
-                    current = self._entries.get(obs.id, ())
+                    current = entries.get(obs.id, ())
                 new = rules.merge(current, obs, self.max_sources)
                 if new is None:
                     result.unchanged += 1
                     continue
                 changed[obs.id] = new
                 accepted.append(obs)
-            history = (
-                [t for t in valid if t.id in changed] if len(valid) > len(accepted) else accepted
-            )
             if changed:
+                history = (
+                    [t for t in valid if t.id in changed]
+                    if len(valid) > len(accepted)
+                    else accepted
+                )
                 rows = []
                 for tid, observations in changed.items():
                     self._version += 1
@@ -261,7 +296,7 @@ class PictureService:
                         EntryRow(tid, observations, rules.box_of(observations), self._version)
                     )
                 store.write(rows, history=history)
-                self._entries.update(changed)
+                entries.update(changed)
         result.accepted = len(accepted)
         self.stats.accepted += result.accepted
         self.stats.unchanged += result.unchanged

@@ -5,21 +5,42 @@ Uses the node's database file through its own connection. Tables:
 * ``tracks`` — one row per picture entry: integer ``rid`` (also the R*Tree key),
   the entry id, a change ``version``, newest position/time columns and the
   observations as a msgpack blob.
-* ``track_boxes`` — ``rtree(id, minlon, maxlon, minlat, maxlat)``: the box
+* ``track_boxes`` — ``rtree(id, minlon, maxlon, minlat, maxlat)``: a box
   covering an entry's observations (R*Tree coordinates are 32-bit floats
   rounded outwards, so a query returns a superset; callers check exactly).
+  With ``box_margin`` (degrees) the stored box is padded by that much and
+  rewritten only once the entry leaves it: a moving track costs an R*Tree
+  update every few kilometres instead of every report, and queries return a
+  few more candidates near their edges.
 * ``track_history`` — (rid, observed_at, source, lat, lon, course, speed,
-  label): each accepted observation, at most ``history_points`` (+ a small
+  label): accepted observations, at most ``history_points`` (+ a small
   slack before pruning) per entry; reads return the last ``history_seconds``.
+
+History thinning (trails; ``history_interval`` seconds, 0 = off), per entry
+*and source*, against the last point kept:
+
+* not later than it: dropped (a late report never enters a trail);
+* less than ``history_interval`` later: kept only if more than
+  ``history_distance`` metres away (a jump is never thinned away);
+* less than ``history_heartbeat`` later: kept only if it moved more than
+  ``history_min_move`` metres (a moored ship gets one point per heartbeat,
+  not one per report);
+* otherwise kept.
+
+Thinning per source keeps each source's trail — and so each label's —
+intact: a frequent SECRET source never thins out the UNCLASSIFIED trail of
+the same object. The latest state (``tracks``) is never thinned.
 
 Every write is one transaction.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
@@ -59,6 +80,9 @@ _obs_dec = msgspec.msgpack.Decoder(list[Track])
 _label_dec = msgspec.msgpack.Decoder(Label)
 
 Box = tuple[float, float, float, float]  # minlon, maxlon, minlat, maxlat
+_METRES_PER_DEGREE = 111_195.0  # of latitude (and of longitude at the equator)
+_observed_at = attrgetter("observed_at")
+_Point = tuple[float, float, float, float]  # observed_at, lat, lon, cos(lat)
 
 
 class EntryRow(msgspec.Struct, frozen=True):
@@ -89,11 +113,21 @@ class TrackStore:
         history_points: int = 500,
         history_seconds: float = 24 * 3600.0,
         history_slack: int = 50,
+        history_interval: float = 0.0,
+        history_heartbeat: float = 60.0,
+        history_min_move: float = 25.0,
+        history_distance: float = 500.0,
+        box_margin: float = 0.0,
     ) -> None:
         self.path = Path(path)
         self.history_points = history_points
         self.history_seconds = history_seconds
         self.history_slack = history_slack
+        self.history_interval = history_interval
+        self.history_heartbeat = history_heartbeat
+        self.history_min_move = history_min_move
+        self.history_distance = history_distance
+        self.box_margin = box_margin
         self._conn: sqlite3.Connection = connect(self.path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
@@ -102,7 +136,10 @@ class TrackStore:
         }
         self._next_rid = max(self._rids.values(), default=0) + 1
         self._hist_count: dict[int, int] = {}
+        # (id, source, source_id) → the last kept history point (for thinning)
+        self._hist_last: dict[tuple[str, str, str], _Point] = {}
         self._labels: dict[bytes, Label] = {}
+        self._boxes: dict[int, Box] = {}  # rid → box as stored in the R*Tree (this session)
 
     # -- reads ----------------------------------------------------------------
     def load(self) -> Iterator[tuple[str, list[Track], int]]:
@@ -185,9 +222,8 @@ class TrackStore:
             rid_of.update(new_rids)
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if entries:
-                    self._upsert(conn, entries, rid_of)
-                touched = self._append_history(conn, history, rid_of) if history else []
+                boxes = self._upsert(conn, entries, rid_of) if entries else {}
+                touched = self._append_history(conn, history, rid_of, new_rids) if history else []
                 gone = [self._rids[t] for t in removed if t in self._rids]
                 if gone:
                     args = [(r,) for r in gone]
@@ -201,23 +237,40 @@ class TrackStore:
                 for tid in new_rids:
                     del self._rids[tid]
                 self._hist_count.clear()  # counts may be off; recount lazily
+                self._hist_last.clear()
+                self._boxes.clear()  # rewritten on next change
                 raise
             self._next_rid = next_rid
+            self._boxes.update(boxes)
             for tid in removed:
                 rid = self._rids.pop(tid, None)
                 if rid is not None:
                     self._hist_count.pop(rid, None)
+                    self._boxes.pop(rid, None)
+            if removed and self._hist_last:
+                gone_ids = set(removed)
+                last_of = self._hist_last
+                for key in [k for k in last_of if k[0] in gone_ids]:
+                    del last_of[key]
 
-    @staticmethod
     def _upsert(
-        conn: sqlite3.Connection, entries: Sequence[EntryRow], rid_of: dict[str, int]
-    ) -> None:
+        self, conn: sqlite3.Connection, entries: Sequence[EntryRow], rid_of: dict[str, int]
+    ) -> dict[int, Box]:
+        """Upsert entry rows; R*Tree boxes only where the stored (padded) box no
+        longer covers the entry. Returns the boxes written, to remember after commit."""
         rows = []
-        boxes = []
+        boxes: dict[int, Box] = {}
+        held_boxes = self._boxes
+        m = self.box_margin
         for e in entries:
             rid = rid_of[e.id]
-            top = max(e.observations, key=lambda o: o.observed_at)
-            stale = max(o.stale_at for o in e.observations)
+            observations = e.observations
+            if len(observations) == 1:
+                top = observations[0]
+                stale = top.stale_at
+            else:
+                top = max(observations, key=_observed_at)
+                stale = max(o.stale_at for o in observations)
             rows.append(
                 (
                     rid,
@@ -227,10 +280,19 @@ class TrackStore:
                     stale,
                     top.lat,
                     top.lon,
-                    _enc.encode(list(e.observations)),
+                    _enc.encode(list(observations)),
                 )
             )
-            boxes.append((rid, *e.box))
+            minlon, maxlon, minlat, maxlat = e.box
+            held = held_boxes.get(rid)
+            if (
+                held is None
+                or minlon < held[0]
+                or maxlon > held[1]
+                or minlat < held[2]
+                or maxlat > held[3]
+            ):
+                boxes[rid] = (minlon - m, maxlon + m, minlat - m, maxlat + m)
         conn.executemany(
             "INSERT INTO tracks (rid, id, version, observed_at, stale_at, lat, lon, body)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rid) DO UPDATE SET"
@@ -239,33 +301,68 @@ class TrackStore:
             " body = excluded.body",
             rows,
         )
-        conn.executemany(
-            "INSERT OR REPLACE INTO track_boxes (id, minlon, maxlon, minlat, maxlat)"
-            " VALUES (?, ?, ?, ?, ?)",
-            boxes,
-        )
+        if boxes:
+            conn.executemany(
+                "INSERT OR REPLACE INTO track_boxes (id, minlon, maxlon, minlat, maxlat)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(rid, *box) for rid, box in boxes.items()],
+            )
+        return boxes
 
     def _append_history(
-        self, conn: sqlite3.Connection, history: Sequence[Track], rid_of: dict[str, int]
+        self,
+        conn: sqlite3.Connection,
+        history: Sequence[Track],
+        rid_of: dict[str, int],
+        new_rids: dict[str, int],
     ) -> list[int]:
         rows = []
         added: dict[int, int] = {}
+        interval = self.history_interval
+        heartbeat = self.history_heartbeat
+        # distance thresholds in degrees of latitude, squared
+        move2 = (self.history_min_move / _METRES_PER_DEGREE) ** 2
+        far2 = (self.history_distance / _METRES_PER_DEGREE) ** 2
+        last_of = self._hist_last
+        thin = interval > 0.0
+        label = None
+        blob = b""
         for t in history:
-            rid = rid_of.get(t.id)
+            when, lat, lon = t.observed_at, t.lat, t.lon
+            if thin:
+                key = (t.id, t.source, t.source_id)
+                last = last_of.get(key)
+                if last is not None:
+                    age = when - last[0]
+                    if age <= 0.0:
+                        continue  # not after the last kept point
+                    if age < heartbeat:
+                        dlon = lon - last[2]
+                        if dlon > 180.0:
+                            dlon -= 360.0
+                        elif dlon < -180.0:
+                            dlon += 360.0
+                        dlon *= last[3]  # cos(latitude)
+                        dlat = lat - last[1]
+                        if dlat * dlat + dlon * dlon <= (far2 if age < interval else move2):
+                            continue
+            tid = t.id
+            rid = rid_of.get(tid)
             if rid is None:
                 continue
-            rows.append(
-                (
-                    rid,
-                    t.observed_at,
-                    f"{t.source}:{t.source_id}",
-                    t.lat,
-                    t.lon,
-                    t.course,
-                    t.speed,
-                    _enc.encode(t.label),
-                )
-            )
+            source = t.source + ":" + t.source_id
+            if thin:
+                if last is None and tid not in new_rids:  # first point since start-up
+                    last = self._last_point(conn, rid, source)
+                    if last is not None:
+                        last_of[key] = last
+                        if not self._keep(last, when, lat, lon):
+                            continue
+                last_of[key] = (when, lat, lon, math.cos(math.radians(lat)))
+            if t.label is not label:  # sources share label objects: encode once
+                label = t.label
+                blob = _enc.encode(label)
+            rows.append((rid, when, source, lat, lon, t.course, t.speed, blob))
             added[rid] = added.get(rid, 0) + 1
         conn.executemany(
             "INSERT OR IGNORE INTO track_history"
@@ -288,6 +385,33 @@ class TrackStore:
             if count > limit:
                 over.append(rid)
         return over
+
+    @staticmethod
+    def _last_point(conn: sqlite3.Connection, rid: int, source: str) -> _Point | None:
+        row = conn.execute(
+            "SELECT observed_at, lat, lon FROM track_history WHERE rid = ? AND source = ?"
+            " ORDER BY observed_at DESC LIMIT 1",
+            (rid, source),
+        ).fetchone()
+        if row is None:
+            return None
+        return (float(row[0]), float(row[1]), float(row[2]), math.cos(math.radians(row[1])))
+
+    def _keep(self, last: _Point, when: float, lat: float, lon: float) -> bool:
+        """The thinning rule (module docstring) for a point after ``last``; the
+        loop in :meth:`_append_history` inlines it."""
+        age = when - last[0]
+        if age <= 0.0:
+            return False
+        if age >= self.history_heartbeat:
+            return True
+        dlon = abs(lon - last[2])
+        if dlon > 180.0:
+            dlon = 360.0 - dlon
+        dlon *= last[3]
+        dlat = lat - last[1]
+        limit = self.history_distance if age < self.history_interval else self.history_min_move
+        return dlat * dlat + dlon * dlon > (limit / _METRES_PER_DEGREE) ** 2
 
     def _prune(self, conn: sqlite3.Connection, rids: Sequence[int]) -> None:
         """Keep the newest ``history_points`` rows of each entry in ``rids``."""

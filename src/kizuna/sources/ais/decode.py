@@ -64,6 +64,7 @@ class StaticReport(NamedTuple):
 
 
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
+_a2b = binascii.a2b_base64
 
 
 def payload_bits(payload: bytes, fill: int) -> tuple[int, int]:
@@ -102,12 +103,17 @@ def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | N
         if length < 137:
             return None
         w = v >> (length - 137)  # bit 136 (end of heading) now at bit 0
-        lat, lon = _lat_lon(w)
+        ilon = (w >> 48) & 0xFFFFFFF  # as _lat_lon(), inlined for the most common types
+        if ilon & 0x8000000:
+            ilon -= 0x10000000
+        ilat = (w >> 21) & 0x7FFFFFF
+        if ilat & 0x4000000:
+            ilat -= 0x8000000
         fields = (
             msg_type,
             (w >> 99) & 0x3FFFFFFF,
-            lat,
-            lon,
+            ((10 * ilat + 3) // 6) / 1e6,
+            ((10 * ilon + 3) // 6) / 1e6,
             ((w >> 77) & 0x3FF) / 10.0,
             ((w >> 9) & 0xFFF) / 10.0,
             w & 0x1FF,
@@ -156,17 +162,16 @@ def position_from_bits(msg_type: int, v: int, length: int) -> PositionReport | N
 def fast_position(payload: bytes, fill: int) -> PositionReport | None:
     """The fast path end to end: armoured payload → PositionReport, or None
     when the fast path does not cover the message. Raises DecodeError."""
-    msg_type = MESSAGE_TYPE[payload[0]]
     n = len(payload)
     r = n & 3
     try:
-        data = binascii.a2b_base64(payload.translate(_ARMOR_TO_B64) + _PAD[r], strict_mode=True)
+        data = _a2b(payload.translate(_ARMOR_TO_B64) + _PAD[r], strict_mode=True)
     except binascii.Error as exc:
         raise DecodeError(f"invalid six-bit payload: {exc}") from None
     value = int.from_bytes(data, "big")
     if r:
         value >>= 6 * (4 - r)
-    return position_from_bits(msg_type, value >> fill, n * 6 - fill)
+    return position_from_bits(MESSAGE_TYPE[payload[0]], value >> fill, n * 6 - fill)
 
 
 def _text(v: int, length: int, start: int, width: int) -> str:

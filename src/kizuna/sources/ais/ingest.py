@@ -12,7 +12,6 @@ from kizuna.picture.models import Provenance, Track
 from kizuna.sources.ais.decode import (
     MESSAGE_TYPE,
     DecodeError,
-    PositionReport,
     StaticReport,
     fast_position,
     payload_bits,
@@ -162,14 +161,13 @@ class AisIngestor:
         self._last_received = received_at
         try:
             frame = parse_sentence(raw)
-            if type(frame) is not Frame:
+            if frame.__class__ is not Frame:
                 self._reject(frame, 1, raw)  # type: ignore[arg-type]
                 return
+            count, _number, _seq, _channel, payload, fill, when = frame
             conn = connection or self.connection
-            if frame.count == 1:
-                when = frame.time
-                observed = received_at if when is None else when
-                self._message(frame.payload, frame.fill, observed, 1, conn, raw)
+            if count == 1:
+                self._message(payload, fill, received_at if when is None else when, 1, conn, raw)
                 return
             done = self.fragments.add((conn, frame.seq, frame.channel), frame, received_at)
             dropped = self.fragments.take_dropped()
@@ -201,11 +199,43 @@ class AisIngestor:
             except DecodeError:
                 self._reject(Reject.DECODE_ERROR, lines, raw)
                 return
-            if not (-90.0 <= pos.lat <= 90.0 and -180.0 <= pos.lon <= 180.0):
+            msg_type, mmsi, lat, lon, speed, course, _heading, status = pos
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
                 self._reject(Reject.INVALID_POSITION, lines, raw)
                 return
             self.stats.accepted += lines
-            self._emit(pos, observed, conn)
+            # the Track (inlined: the hot path)
+            speed_ms = None if speed >= (63.0 if msg_type == 27 else 102.3) else speed * KNOT
+            entry = self._vessels.get(mmsi)
+            if entry is None:
+                entry = self._vessel(mmsi)
+            template = entry.template or self._template(mmsi, entry)
+            remarks = template.remarks
+            if status is not None and status != 15:
+                remarks = f"{_NAV_STATUS[status]}; {remarks}" if remarks else _NAV_STATUS[status]
+            batch = self._batch
+            batch.append(
+                replace(
+                    template,
+                    lat=lat,
+                    lon=lon,
+                    observed_at=observed,
+                    stale_at=observed + STALE_AFTER[msg_type],
+                    course=None if course >= 360.0 else course,
+                    speed=speed_ms,
+                    remarks=remarks,
+                    sources=[
+                        Provenance(
+                            source="ais",
+                            source_id=template.source_id,
+                            observed_at=observed,
+                            connection=conn,
+                        )
+                    ],
+                )
+            )
+            if len(batch) >= self.batch_size:
+                self.flush()
         elif msg_type == 5 or msg_type == 24:
             try:
                 static = static_with_pyais(payload, fill)
@@ -290,45 +320,6 @@ class AisIngestor:
         return entry.template
 
     # -- output --------------------------------------------------------------
-
-    def _emit(self, pos: PositionReport, observed: float, conn: str) -> None:
-        msg_type, mmsi = pos.msg_type, pos.mmsi
-        if msg_type == 27:
-            speed = None if pos.speed >= 63.0 else pos.speed * KNOT
-            course = None if pos.course >= 360.0 else pos.course
-        else:
-            speed = None if pos.speed >= 102.3 else pos.speed * KNOT
-            course = None if pos.course >= 360.0 else pos.course
-        entry = self._vessels.get(mmsi)
-        if entry is None:
-            entry = self._vessel(mmsi)
-        template = entry.template or self._template(mmsi, entry)
-        remarks = template.remarks
-        status = pos.status
-        if status is not None and status != 15:
-            remarks = f"{_NAV_STATUS[status]}; {remarks}" if remarks else _NAV_STATUS[status]
-        self._batch.append(
-            replace(
-                template,
-                lat=pos.lat,
-                lon=pos.lon,
-                observed_at=observed,
-                stale_at=observed + STALE_AFTER[msg_type],
-                course=course,
-                speed=speed,
-                remarks=remarks,
-                sources=[
-                    Provenance(
-                        source="ais",
-                        source_id=template.source_id,
-                        observed_at=observed,
-                        connection=conn,
-                    )
-                ],
-            )
-        )
-        if len(self._batch) >= self.batch_size:
-            self.flush()
 
     def flush(self) -> None:
         """Hand the current batch to the sink (if any) and expire stale fragments."""

@@ -8,6 +8,7 @@ Everything works on ``bytes``; a sentence that cannot be framed yields a
 from __future__ import annotations
 
 import enum
+import re
 from typing import NamedTuple
 
 
@@ -32,12 +33,21 @@ def checksum(data: bytes) -> int:
     """NMEA checksum: XOR of all bytes, folded in halves on one big int."""
     x = int.from_bytes(data, "little")
     n = len(data)
-    masks = _MASKS
-    while n > 1:
-        h = (n + 1) >> 1
-        x = (x >> (h << 3)) ^ (x & masks[h])
-        n = h
-    return x
+    if n > 128:
+        masks = _MASKS
+        while n > 128:
+            h = (n + 1) >> 1
+            x = (x >> (h << 3)) ^ (x & masks[h])
+            n = h
+    # up to 128 bytes left: fold without masks; only the low byte matters
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    return x & 255
 
 
 _DIGITS = {str(i).encode(): i for i in range(10)}
@@ -57,25 +67,39 @@ class Frame(NamedTuple):
     time: float | None  # tag-block ``c:`` or receiver-suffix time, epoch seconds
 
 
+# Tag block → parse result. A feed repeats the same tag block (same second,
+# same station) on many sentences; bounded, cleared when full.
+_TAG_CACHE: dict[bytes, float | Reject | None] = {}
+_TAG_CACHE_SIZE = 4096
+_MISS = -1.0  # never a result (c: is digits only); one get() is safe across threads
+
+
 def parse_tag_block(tag: bytes) -> float | Reject | None:
     """NMEA 4.10 tag block body (between the backslashes) → ``c:`` time or None.
 
     ``c:`` is UNIX time in seconds; values above 1e11 are taken as milliseconds
     (some receivers write those). A present but wrong checksum is a reject.
+    Results are memoised in a small bounded cache.
     """
+    cache = _TAG_CACHE
+    hit = cache.get(tag, _MISS)
+    if hit is not _MISS:
+        return hit
+    result = _parse_tag_block(tag)
+    if len(cache) >= _TAG_CACHE_SIZE:
+        cache.clear()
+    cache[tag] = result
+    return result
+
+
+def _parse_tag_block(tag: bytes) -> float | Reject | None:
     star = tag.rfind(b"*")
     if star >= 0:
         expected = _HEX.get(tag[star + 1 : star + 3])
         if expected is None:
             return Reject.MALFORMED
         body = tag[:star]
-        x = int.from_bytes(body, "little")  # checksum, inlined as in parse_sentence
-        n = len(body)
-        while n > 1:
-            h = (n + 1) >> 1
-            x = (x >> (h << 3)) ^ (x & _MASKS[h])
-            n = h
-        if x != expected:
+        if checksum(body) != expected:
             return Reject.BAD_CHECKSUM
     else:
         body = tag
@@ -92,19 +116,69 @@ def parse_tag_block(tag: bytes) -> float | Reject | None:
     return when / 1000.0 if when > 1e11 else when
 
 
+# A well-formed line in one match: optional tag block, then the sentence fields.
+# Lines it does not match go through _parse_checked, which names the problem.
+_WELL_FORMED = re.compile(
+    rb"(?:\\([^\\]*)\\)?"  # tag block
+    rb"!([^,*]{2}VD[MO],([1-9]),([1-9]),([^,*]?),([^,*]*),([^,*]+),([0-5]))"  # body
+    rb"\*([0-9A-F]{2}|[0-9a-f]{2})"  # checksum, one case (as _HEX)
+).match
+
+
 def parse_sentence(raw: bytes) -> Frame | Reject:
     """Frame one line (already stripped of CR/LF and surrounding blanks)."""
     if len(raw) > MAX_LINE:
         return Reject.MALFORMED
+    m = _WELL_FORMED(raw)
+    if m is None:
+        return _parse_checked(raw)
+    tag, body, count_f, number_f, seq, channel, payload, fill_f, hex_f = m.groups()
+    when: float | None = None
+    if tag is not None:
+        tag_time = _TAG_CACHE.get(tag, _MISS)
+        if tag_time is _MISS:
+            tag_time = parse_tag_block(tag)
+        if tag_time.__class__ is Reject:
+            return tag_time
+        when = tag_time  # type: ignore[assignment]
+    # checksum (inlined, see checksum()): bodies of valid sentences are < 128 bytes
+    if len(body) > 128:
+        x = checksum(body)
+    else:
+        x = int.from_bytes(body, "little")
+        x ^= x >> 512
+        x ^= x >> 256
+        x ^= x >> 128
+        x ^= x >> 64
+        x ^= x >> 32
+        x ^= x >> 16
+        x ^= x >> 8
+        x &= 255
+    if x != _HEX[hex_f]:
+        return Reject.BAD_CHECKSUM
+    count = count_f[0] - 48
+    number = number_f[0] - 48
+    if number > count:
+        return Reject.MALFORMED
+    if when is None and m.end() < len(raw):
+        when = receiver_time(raw[m.end() :])
+    return _new(Frame, (count, number, seq, channel, payload, fill_f[0] - 48, when))
+
+
+def _parse_checked(raw: bytes) -> Frame | Reject:
+    """Field by field, for lines the single match refused: the reject reason."""
     when: float | None = None
     if raw[:1] == b"\\":
         end = raw.find(b"\\", 1)
         if end < 0:
             return Reject.MALFORMED
-        tag = parse_tag_block(raw[1:end])
-        if tag.__class__ is Reject:
-            return tag  # type: ignore[return-value]
-        when = tag  # type: ignore[assignment]
+        tag = raw[1:end]
+        tag_time = _TAG_CACHE.get(tag, _MISS)
+        if tag_time is _MISS:
+            tag_time = parse_tag_block(tag)
+        if tag_time.__class__ is Reject:
+            return tag_time
+        when = tag_time  # type: ignore[assignment]
         raw = raw[end + 1 :]
     if raw[:1] != b"!":
         return Reject.UNSUPPORTED_TYPE if raw[:1] == b"$" else Reject.MALFORMED
@@ -113,22 +187,29 @@ def parse_sentence(raw: bytes) -> Frame | Reject:
     if expected is None:
         return Reject.MALFORMED
     body = raw[1:star]
-    # checksum: XOR of the body's bytes, folded in halves (inlined for speed)
-    x = int.from_bytes(body, "little")
-    n = len(body)
-    while n > 1:
-        h = (n + 1) >> 1
-        x = (x >> (h << 3)) ^ (x & _MASKS[h])
-        n = h
+    # checksum (inlined, see checksum()): bodies of valid sentences are < 128 bytes
+    if len(body) > 128:
+        x = checksum(body)
+    else:
+        x = int.from_bytes(body, "little")
+        x ^= x >> 512
+        x ^= x >> 256
+        x ^= x >> 128
+        x ^= x >> 64
+        x ^= x >> 32
+        x ^= x >> 16
+        x ^= x >> 8
+        x &= 255
     if x != expected:
         return Reject.BAD_CHECKSUM
     fields = body.split(b",")
     if len(fields) != 7 or fields[0][2:] not in SENTENCE_TYPES or len(fields[0]) != 5:
         return Reject.MALFORMED if fields[0][2:] in SENTENCE_TYPES else Reject.UNSUPPORTED_TYPE
     _, count_f, number_f, seq, channel, payload, fill_f = fields
-    count = _DIGITS.get(count_f, 0)
-    number = _DIGITS.get(number_f, 0)
-    fill = _DIGITS.get(fill_f, 9)
+    digits = _DIGITS
+    count = digits.get(count_f, 0)
+    number = digits.get(number_f, 0)
+    fill = digits.get(fill_f, 9)
     if not (1 <= number <= count) or fill > 5 or not payload or len(seq) > 1:
         return Reject.MALFORMED
     if when is None and len(raw) > star + 3:
