@@ -187,20 +187,7 @@ def _parse_checked(raw: bytes) -> Frame | Reject:
     if expected is None:
         return Reject.MALFORMED
     body = raw[1:star]
-    # checksum (inlined, see checksum()): bodies of valid sentences are < 128 bytes
-    if len(body) > 128:
-        x = checksum(body)
-    else:
-        x = int.from_bytes(body, "little")
-        x ^= x >> 512
-        x ^= x >> 256
-        x ^= x >> 128
-        x ^= x >> 64
-        x ^= x >> 32
-        x ^= x >> 16
-        x ^= x >> 8
-        x &= 255
-    if x != expected:
+    if checksum(body) != expected:
         return Reject.BAD_CHECKSUM
     fields = body.split(b",")
     if len(fields) != 7 or fields[0][2:] not in SENTENCE_TYPES or len(fields[0]) != 5:
