@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,13 +17,18 @@ import httpx
 KIZUNA = [sys.executable, "-m", "kizuna.cli"]
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(span: int = 2) -> int:
-    """A port p such that p .. p+span-1 are free on 127.0.0.1 right now."""
+    """A port p such that p .. p+span-1 are free on 127.0.0.1 now and were never handed out
+    before in this process (nodes are often initialised before any of them binds)."""
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port + span > 65535:
+        wanted = set(range(port, port + span))
+        if port + span > 65535 or wanted & _HANDED_OUT:
             continue
         ok = True
         for extra in range(1, span):
@@ -33,6 +39,7 @@ def free_port(span: int = 2) -> int:
                     ok = False
                     break
         if ok:
+            _HANDED_OUT.update(wanted)
             return int(port)
     raise RuntimeError("no free port range")
 
@@ -89,6 +96,11 @@ class NodeProcess:
             next(ln.split("=")[1] for ln in text.splitlines() if ln.startswith("port "))
         )
         self.url = f"http://127.0.0.1:{self.port}"
+        self.node_id = next(
+            ln.split("=")[1].strip().strip('"')
+            for ln in text.splitlines()
+            if ln.startswith("node_id")
+        )
         self.log = directory / "node.log"
 
     def start(self) -> None:
@@ -102,7 +114,9 @@ class NodeProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"node exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                health = httpx.get(f"{self.url}/healthz", timeout=1)
+                # The node id proves it is this node answering, not another on the port.
+                if health.status_code == 200 and health.json()["node_id"] == self.node_id:
                     return
             except httpx.HTTPError:
                 pass
@@ -131,8 +145,6 @@ class NodeProcess:
 
 
 def node_info(directory: Path) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(kizuna("node", "info", "--dir", str(directory)).stdout))
 
 
