@@ -267,6 +267,12 @@ class RequestService:
         self.node = node
 
     # reads
+    def _open(self, caller: Caller, rid: str) -> tuple[RecordState, Request, frozenset[str]]:
+        """A request the caller may see, derived, and the sides the caller stands on."""
+        state = self.get(caller, rid)
+        r = derive(state)
+        return state, r, caller_sides(self.node.node_id, r.requester, r.addressees)
+
     def get(self, caller: Caller, rid: str) -> RecordState:
         state = get_visible(self.node, caller, REQUEST, rid)
         if not is_complete(state):
@@ -380,9 +386,7 @@ class RequestService:
         return self._fresh(rid)
 
     def edit(self, caller: Caller, rid: str, patch: RequestPatch) -> RecordState:
-        state = self.get(caller, rid)
-        r = derive(state)
-        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        state, r, sides = self._open(caller, rid)
         if REQUESTER not in sides or not may_act(caller.user.roles, REQUESTER):
             raise Forbidden(f"only the requester side ({r.requester}) may change the request")
         if r.status in TERMINAL:
@@ -427,9 +431,7 @@ class RequestService:
         return self._fresh(rid)
 
     def transition(self, caller: Caller, rid: str, data: TransitionIn) -> RecordState:
-        state = self.get(caller, rid)
-        r = derive(state)
-        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        state, r, sides = self._open(caller, rid)
         try:
             to = check_transition(r.status, data.to, sides, caller.user.roles, data.reason)
             if data.response is not None and ADDRESSEE not in sides:
@@ -475,9 +477,7 @@ class RequestService:
         return self._fresh(rid)
 
     def comment(self, caller: Caller, rid: str, data: CommentIn) -> RecordState:
-        state = self.get(caller, rid)
-        r = derive(state)
-        sides = caller_sides(self.node.node_id, r.requester, r.addressees)
+        state, _, sides = self._open(caller, rid)
         if not any(may_act(caller.user.roles, side) for side in sides):
             raise Forbidden("only users of the requester or addressee side may comment")
         problems = comment_problems(data.text)

@@ -13,10 +13,6 @@ def pack(millis: int, counter: int) -> int:
     return (millis << _COUNTER_BITS) | counter
 
 
-def unpack(hlc: int) -> tuple[int, int]:
-    return hlc >> _COUNTER_BITS, hlc & _COUNTER_MASK
-
-
 def to_seconds(hlc: int) -> float:
     return (hlc >> _COUNTER_BITS) / 1000.0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Sequence
 
@@ -19,6 +18,7 @@ from kizuna.federation.server import FederationServer, problem
 from kizuna.federation.tls import server_context
 from kizuna.federation.wire import Ack, WireError, decode_batch, decode_tracks
 from kizuna.node.runtime import Node
+from kizuna.node.tasks import cancel_all
 from kizuna.store.outbox import Outbox
 
 log = structlog.get_logger("kizuna.federation")
@@ -66,11 +66,7 @@ class Federation:
         try:
             await asyncio.gather(*tasks)
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            await cancel_all(tasks)
             await self.server.stop()
 
     async def handle(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
 class Metrics:
@@ -13,12 +13,6 @@ class Metrics:
             "kizuna_bad_input_total",
             "Rejected input by source and reason",
             ["source", "reason"],
-            registry=r,
-        )
-        self.http_requests = Counter(
-            "kizuna_http_requests_total",
-            "HTTP requests by method and status",
-            ["method", "status"],
             registry=r,
         )
         self.refused = Counter(
@@ -49,6 +43,3 @@ class Metrics:
             "kizuna_outbox_depth", "Events waiting per peer", ["peer"], registry=r
         )
         self.tracks = Gauge("kizuna_tracks", "Live tracks held", registry=r)
-        self.request_seconds = Histogram(
-            "kizuna_http_request_seconds", "HTTP request latency", registry=r
-        )

@@ -33,9 +33,6 @@ class Caller(msgspec.Struct, frozen=True):
     def name(self) -> str:
         return self.user.name
 
-    def has_role(self, *roles: str) -> bool:
-        return "admin" in self.user.roles or any(r in self.user.roles for r in roles)
-
 
 class Node:
     def __init__(self, root: Path | str) -> None:

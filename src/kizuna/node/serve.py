@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -15,6 +14,7 @@ from kizuna.core.labels import Classification
 from kizuna.core.records import RecordState
 from kizuna.core.release import make_principal
 from kizuna.node.runtime import Node
+from kizuna.node.tasks import cancel_all
 
 log = structlog.get_logger("kizuna.serve")
 
@@ -64,13 +64,21 @@ async def _cot(node: Node) -> None:
     node.cot = server
     loop = asyncio.get_running_loop()
 
-    def to_tak(tracks: list[Any]) -> None:
-        # The CoT server relays its own clients itself; everything else is published
-        # (each client gets only what may_release allows).
+    def publish_all(tracks: list[Any]) -> None:
         for track in tracks:
-            conn = track.sources[0].connection if track.sources else ""
-            if track.source != "cot" or conn.startswith("federation:"):
-                loop.call_soon_threadsafe(server.publish, track)
+            server.publish(track)  # each client gets only what may_release allows
+
+    def to_tak(tracks: list[Any]) -> None:
+        # The CoT server relays its own clients itself; everything else is published,
+        # one loop callback per ingested batch.
+        out = [
+            t
+            for t in tracks
+            if t.source != "cot"
+            or (t.sources and t.sources[0].connection.startswith("federation:"))
+        ]
+        if out:
+            loop.call_soon_threadsafe(publish_all, out)
 
     node.picture.on_tracks(to_tak)
     log.info("cot listening", tcp=server.tcp_address, tls=server.tls_address)
@@ -131,9 +139,5 @@ async def serve(node: Node) -> None:
     try:
         await server.serve()
     finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await cancel_all(tasks)
         node.close()

@@ -285,16 +285,6 @@ class SqliteStore:
         ).fetchall()
         return [_event_dec.decode(r[0]) for r in rows]
 
-    def has_event(self, origin: str, seq: int) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM events WHERE origin = ? AND seq = ?", (origin, seq)
-        ).fetchone()
-        return row is not None
-
-    def last_position(self) -> int:
-        row = self._conn.execute("SELECT coalesce(max(pos), 0) FROM events").fetchone()
-        return int(row[0])
-
     # -- users ----------------------------------------------------------------
     def add_user(self, user: User) -> None:
         with self._lock:
@@ -312,9 +302,6 @@ class SqliteStore:
     def user_by_name(self, name: str) -> User | None:
         row = self._conn.execute("SELECT body FROM users WHERE name = ?", (name,)).fetchone()
         return _user_dec.decode(row[0]) if row else None
-
-    def users(self) -> list[User]:
-        return [_user_dec.decode(r[0]) for r in self._conn.execute("SELECT body FROM users")]
 
     # -- metadata -------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
