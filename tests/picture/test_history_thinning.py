@@ -9,7 +9,7 @@ import pytest
 
 from kizuna.node.runtime import Node
 from kizuna.picture.service import PictureService
-from kizuna.store.tracks import HistoryPoint
+from kizuna.store.trails import HistoryPoint
 from tests.nodes import make_node_dir
 from tests.picture.support import JPN_S, S_NOFORN, US_TS, U, track
 
@@ -80,3 +80,17 @@ def test_thinning_continues_across_restart(node: Node) -> None:
     again = picture_for(node)
     again.ingest([track("r", t=1005.0, lat=35.0 + 100 * M), track("r", t=1012.0, lat=35.001)])
     assert times(again.history(US_TS, "r")) == [1000.0, 1012.0]
+
+
+def test_each_point_keeps_its_label_across_restart(node: Node) -> None:
+    first = picture_for(node)
+    first.ingest([track("k", source="cot", source_id="K", t=999.0, label=S_NOFORN)])
+    first.ingest([track("k", source="ais", t=1000.0, lat=35.5, label=U)])
+    first.close()
+    again = picture_for(node)
+    again.ingest([track("k", source="ais", t=1100.0, lat=35.6, label=U)])
+    assert [(p.observed_at, p.lat) for p in again.history(JPN_S, "k")] == [
+        (1000.0, 35.5),
+        (1100.0, 35.6),
+    ]
+    assert [p.label for p in again.history(US_TS, "k")] == [S_NOFORN, U, U]

@@ -60,7 +60,8 @@ from kizuna.picture import rules
 from kizuna.picture.live import Hub
 from kizuna.picture.models import Track
 from kizuna.picture.rules import BBox, Observations
-from kizuna.store.tracks import EntryRow, HistoryPoint, TrackStore
+from kizuna.store.tracks import EntryRow, TrackStore
+from kizuna.store.trails import HistoryPoint
 
 if TYPE_CHECKING:
     from kizuna.node.runtime import Node
