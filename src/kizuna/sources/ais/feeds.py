@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import structlog
@@ -20,7 +21,8 @@ from kizuna.sources.ais.nmea import MAX_LINE
 
 log = structlog.get_logger("kizuna.sources.ais.feeds")
 
-_CHUNK = 65536
+_CHUNK = 65536  # bytes per socket read
+_FILE_LINES = 4096  # lines per feed_lines call when reading a file
 
 
 def read_file(
@@ -38,14 +40,17 @@ def read_file(
     ``every`` lines. Closes the ingestor (so the stats balance) and returns them.
     """
     when = time.time() if received_at is None else received_at
-    feed = ingestor.feed_bytes
+    feed = ingestor.feed_lines
     n = 0
     with open(path, "rb") as fh:
-        for raw in fh:
-            n += 1
-            if raw[:1] == b"#":
-                continue
-            feed(raw, when)
+        while True:
+            # a chunk of lines per call, cut at the next progress report
+            size = _FILE_LINES if progress is None else min(_FILE_LINES, every - n % every)
+            chunk = list(islice(fh, size))
+            if not chunk:
+                break
+            n += len(chunk)
+            feed([raw for raw in chunk if raw[:1] != b"#"], when)
             if progress is not None and n % every == 0:
                 progress(n)
     ingestor.close()
@@ -64,17 +69,13 @@ class _LineSplitter:
         self.rest = b""
 
     def feed(self, data: bytes, *, final: bool = False) -> None:
-        now = time.time()
-        feed = self.ingestor.feed_bytes
-        conn = self.connection
         buf = self.rest + data if self.rest else data
         lines = buf.split(b"\n")
         self.rest = b"" if final else lines.pop()
         if len(self.rest) > MAX_LINE:
             lines.append(self.rest)
             self.rest = b""
-        for line in lines:
-            feed(line, now, conn)
+        self.ingestor.feed_lines(lines, time.time(), self.connection)
         self.ingestor.flush()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import structlog
 from msgspec.structs import replace
@@ -12,6 +12,7 @@ from kizuna.picture.models import Provenance, Track
 from kizuna.sources.ais.decode import (
     MESSAGE_TYPE,
     DecodeError,
+    PositionReport,
     StaticReport,
     fast_position,
     payload_bits,
@@ -19,7 +20,18 @@ from kizuna.sources.ais.decode import (
     static_from_type19,
     static_with_pyais,
 )
-from kizuna.sources.ais.nmea import Assembled, FragmentBuffer, Frame, Reject, parse_sentence
+from kizuna.sources.ais.nmea import (
+    _HEX,
+    _MISS,
+    _TAG_CACHE,
+    _WELL_FORMED,
+    MAX_LINE,
+    FragmentBuffer,
+    Frame,
+    Reject,
+    parse_sentence,
+    parse_tag_block,
+)
 from kizuna.sources.ais.symbols import track_symbology
 
 log = structlog.get_logger("kizuna.sources.ais")
@@ -50,8 +62,11 @@ _NAV_STATUS = (
 )
 
 _POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+# Types feed_lines decodes inline (19 also carries static data: slow path).
+_INLINE_TYPES = frozenset({1, 2, 3, 18, 27})
 
 Sink = Callable[[list[Track]], None]
+_Found = tuple[PositionReport, float, int]  # report, observed at, lines
 
 
 class IngestStats:
@@ -99,8 +114,9 @@ class _Vessel:
 class AisIngestor:
     """Turns AIS NMEA lines into Tracks and hands them to ``sink`` in batches.
 
-    ``feed_line``/``feed_bytes`` never raise on bad input: each rejected line is
-    counted under its :class:`Reject` reason and logged at debug. Call
+    ``feed_lines`` (many lines: the fast way in), ``feed_bytes`` and
+    ``feed_line`` never raise on bad input: each rejected line is counted
+    under its :class:`Reject` reason and logged at debug. Call
     :meth:`flush` to push a partial batch, :meth:`close` at the end of a feed
     (drops unfinished multi-part messages, flushes, logs a summary).
 
@@ -133,6 +149,7 @@ class AisIngestor:
         self._vessels: dict[int, _Vessel] = {}
         self._batch: list[Track] = []
         self._last_received = 0.0
+        self._inline = True  # feed_lines' inline path (tests turn it off to compare)
         self._log = log.bind(connection=connection)  # bound once: cheap per-reject calls
 
     # -- input ---------------------------------------------------------------
@@ -148,46 +165,158 @@ class AisIngestor:
             else:
                 self.stats.ignored += 1
             return
-        self.feed_bytes(raw, received_at, connection)
+        self.feed_lines((raw,), received_at, connection)
 
     def feed_bytes(self, raw: bytes, received_at: float, connection: str | None = None) -> None:
         """One NMEA line as bytes. Never raises on bad input."""
-        raw = raw.strip()
+        self.feed_lines((raw,), received_at, connection)
+
+    def feed_lines(
+        self, lines: Iterable[bytes], received_at: float, connection: str | None = None
+    ) -> None:
+        """NMEA lines as bytes (with or without CR/LF), all received at
+        ``received_at``: the bulk entry point. Never raises on bad input.
+
+        The common line is framed and decoded inline: a single-part position
+        report (types 1, 2, 3, 18, 27) with a good checksum and tag block (if
+        any), no receiver suffix, that :func:`fast_position` covers and whose
+        position is valid. Any other line takes :meth:`_feed_one`, which gives
+        the same result for every line. Both end in the one Track mapping below.
+        """
+        conn = connection or self.connection
+        when: float  # the observation time (a Reject tag_time never gets here)
         stats = self.stats
-        if not raw:
-            stats.ignored += 1
-            return
-        stats.offered += 1
+        general = self._feed_one
+        inline = self.fast_path and self._inline
+        match = _WELL_FORMED
+        tag_get = _TAG_CACHE.get
+        hexes = _HEX
+        types = MESSAGE_TYPE
+        decode = fast_position
+        vessels = self._vessels
+        batch_size = self.batch_size
+        batch = self._batch
+        for raw in lines:
+            line = raw.strip()
+            if not line:
+                stats.ignored += 1
+                continue
+            pos = None
+            if inline and (m := match(line)) is not None and m.end() == len(line) <= MAX_LINE:
+                tag, body, count, number, _seq, _chan, payload, fill, hex_f = m.groups()
+                # the tag block's time as parse_sentence finds it: cached, else parsed
+                tag_time = None if tag is None else tag_get(tag, _MISS)
+                if tag_time is _MISS:
+                    tag_time = parse_tag_block(tag)
+                if (
+                    count == b"1" == number
+                    and len(body) <= 64
+                    and tag_time.__class__ is not Reject
+                    and types[payload[0]] in _INLINE_TYPES
+                ):
+                    # the checksum as parse_sentence's; at most 64 bytes: no >> 512 step
+                    x = int.from_bytes(body, "little")
+                    x ^= x >> 256
+                    x ^= x >> 128
+                    x ^= x >> 64
+                    x ^= x >> 32
+                    x ^= x >> 16
+                    x ^= x >> 8
+                    if x & 255 == hexes[hex_f]:
+                        when = received_at if tag_time is None else tag_time  # type: ignore[assignment]
+                        try:
+                            pos = decode(payload, fill[0] - 48)
+                        except Exception:  # DecodeError or worse: _feed_one decides
+                            pos = None
+            if pos is None or not (-90.0 <= pos[2] <= 90.0 and -180.0 <= pos[3] <= 180.0):
+                found = general(line, received_at, conn)
+                if found is None:
+                    continue
+                pos, when, n = found
+            else:
+                n = 1
+                stats.offered += 1
+                self._last_received = received_at
+            stats.accepted += n
+            try:  # the Track: a copy of the vessel's template (hot path: kept flat)
+                msg_type, mmsi, lat, lon, speed, course, _heading, status = pos
+                entry = vessels.get(mmsi)
+                if entry is None:
+                    entry = self._vessel(mmsi)
+                template = entry.template or self._template(mmsi, entry)
+                remarks = template.remarks
+                if status is not None and status != 15:
+                    remarks = (
+                        f"{_NAV_STATUS[status]}; {remarks}" if remarks else _NAV_STATUS[status]
+                    )
+                batch.append(
+                    replace(
+                        template,
+                        lat=lat,
+                        lon=lon,
+                        observed_at=when,
+                        stale_at=when + STALE_AFTER[msg_type],
+                        course=None if course >= 360.0 else course,
+                        speed=None
+                        if speed >= (63.0 if msg_type == 27 else 102.3)
+                        else speed * KNOT,
+                        remarks=remarks,
+                        sources=[
+                            Provenance(
+                                source="ais",
+                                source_id=template.source_id,
+                                observed_at=when,
+                                connection=conn,
+                            )
+                        ],
+                    )
+                )
+                if len(batch) >= batch_size:
+                    self.flush()
+                    batch = self._batch
+            except Exception:  # e.g. a failing sink: counted as _feed_one counts a bug
+                self._internal_error(line)
+                batch = self._batch
+
+    def _feed_one(self, line: bytes, received_at: float, conn: str) -> _Found | None:
+        """The general path for one stripped, non-blank line: framing,
+        reassembly, decoding, rejects and static updates. A valid position
+        report comes back as (report, observed at, lines) for the caller to map."""
+        self.stats.offered += 1
         self._last_received = received_at
         try:
-            frame = parse_sentence(raw)
+            frame = parse_sentence(line)
             if frame.__class__ is not Frame:
-                self._reject(frame, 1, raw)  # type: ignore[arg-type]
-                return
-            count, _number, _seq, _channel, payload, fill, when = frame
-            conn = connection or self.connection
+                self._reject(frame, 1, line)  # type: ignore[arg-type]
+                return None
+            count, _number, seq, channel, payload, fill, when = frame
             if count == 1:
-                self._message(payload, fill, received_at if when is None else when, 1, conn, raw)
-                return
-            done = self.fragments.add((conn, frame.seq, frame.channel), frame, received_at)
-            dropped = self.fragments.take_dropped()
-            if dropped:
-                self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, raw)
-            if done is not None:
-                self._assembled(done, received_at, conn, raw)
-        except Exception:  # a bug, not bad input: count it, log it, keep the feed alive
-            log.exception("ais_internal_error", line=_show(raw))
-            self._reject(Reject.DECODE_ERROR, 1, raw)
+                lines = 1
+            else:
+                done = self.fragments.add((conn, seq, channel), frame, received_at)
+                dropped = self.fragments.take_dropped()
+                if dropped:
+                    self._reject(Reject.INCOMPLETE_FRAGMENT, dropped, line)
+                if done is None:
+                    return None
+                payload, fill, lines, when = done
+            pos = self._message(payload, fill, lines, line)
+            return None if pos is None else (pos, received_at if when is None else when, lines)
+        except Exception:
+            self._internal_error(line)
+            return None
 
-    def _assembled(self, done: Assembled, received_at: float, conn: str, raw: bytes) -> None:
-        when = received_at if done.time is None else done.time
-        self._message(done.payload, done.fill, when, done.lines, conn, raw)
+    def _internal_error(self, line: bytes) -> None:
+        """A bug, not bad input: count it, log it, keep the feed alive."""
+        log.exception("ais_internal_error", line=_show(line))
+        self._reject(Reject.DECODE_ERROR, 1, line)
 
     # -- decoding ------------------------------------------------------------
 
-    def _message(
-        self, payload: bytes, fill: int, observed: float, lines: int, conn: str, raw: bytes
-    ) -> None:
+    def _message(self, payload: bytes, fill: int, lines: int, raw: bytes) -> PositionReport | None:
+        """Decode one whole message. Static data is applied here; a valid
+        position report is returned (the caller counts and maps it); anything
+        else is counted as accepted (static) or rejected."""
         msg_type = MESSAGE_TYPE[payload[0]]
         if msg_type in _POSITION_TYPES:
             try:
@@ -198,50 +327,17 @@ class AisIngestor:
                     self._type19_static(payload, fill)
             except DecodeError:
                 self._reject(Reject.DECODE_ERROR, lines, raw)
-                return
-            msg_type, mmsi, lat, lon, speed, course, _heading, status = pos
-            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                return None
+            if not (-90.0 <= pos.lat <= 90.0 and -180.0 <= pos.lon <= 180.0):
                 self._reject(Reject.INVALID_POSITION, lines, raw)
-                return
-            self.stats.accepted += lines
-            # the Track (inlined: the hot path)
-            speed_ms = None if speed >= (63.0 if msg_type == 27 else 102.3) else speed * KNOT
-            entry = self._vessels.get(mmsi)
-            if entry is None:
-                entry = self._vessel(mmsi)
-            template = entry.template or self._template(mmsi, entry)
-            remarks = template.remarks
-            if status is not None and status != 15:
-                remarks = f"{_NAV_STATUS[status]}; {remarks}" if remarks else _NAV_STATUS[status]
-            batch = self._batch
-            batch.append(
-                replace(
-                    template,
-                    lat=lat,
-                    lon=lon,
-                    observed_at=observed,
-                    stale_at=observed + STALE_AFTER[msg_type],
-                    course=None if course >= 360.0 else course,
-                    speed=speed_ms,
-                    remarks=remarks,
-                    sources=[
-                        Provenance(
-                            source="ais",
-                            source_id=template.source_id,
-                            observed_at=observed,
-                            connection=conn,
-                        )
-                    ],
-                )
-            )
-            if len(batch) >= self.batch_size:
-                self.flush()
-        elif msg_type == 5 or msg_type == 24:
+                return None
+            return pos
+        if msg_type == 5 or msg_type == 24:
             try:
                 static = static_with_pyais(payload, fill)
             except DecodeError:
                 self._reject(Reject.DECODE_ERROR, lines, raw)
-                return
+                return None
             self._apply_static(static)
             self.stats.accepted += lines
             self.stats.static_updates += 1
@@ -249,6 +345,7 @@ class AisIngestor:
             self._reject(Reject.MALFORMED, lines, raw)
         else:
             self._reject(Reject.UNSUPPORTED_TYPE, lines, raw)
+        return None
 
     def _vessel(self, mmsi: int) -> _Vessel:
         vessels = self._vessels
