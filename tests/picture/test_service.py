@@ -118,3 +118,59 @@ def test_state_persists_across_restart(node: Node, clock: Clock) -> None:
     again = PictureService(node, clock=clock)
     assert again.visible(US_TS, "p").lat == 12.0  # type: ignore[union-attr]
     assert [t.id for t in again.query(US_TS, parse_bbox("138,11,140,13"))] == ["p"]
+
+
+def _committed(node: Node, track_id: str) -> int:
+    """Rows for ``track_id`` in SQLite, read through a separate connection."""
+    import sqlite3
+
+    with sqlite3.connect(node.store.path) as db:
+        return int(
+            db.execute("SELECT count(*) FROM tracks WHERE id = ?", (track_id,)).fetchone()[0]
+        )
+
+
+def test_commits_are_grouped_but_reads_and_close_see_everything(node: Node, clock: Clock) -> None:
+    picture = PictureService(node, clock=clock, sweep_interval=1e9, persist_interval=3600)
+    picture.ingest([track("g", t=900, lat=10.0)])  # the first batch: committed at once
+    picture.ingest([track("g", t=950, lat=10.5), track("h", t=950, lat=11.0)])
+    # live at once, not yet in SQLite
+    seen = picture.visible(US_TS, "h")
+    assert seen is not None and seen.lat == 11.0 and _committed(node, "h") == 0
+    # a store-backed read commits what is pending first
+    assert [t.id for t in picture.query(US_TS, parse_bbox("138.9,10.9,139.1,11.1"))] == ["h"]
+    assert _committed(node, "h") == 1
+    assert [p.observed_at for p in picture.history(US_TS, "g")] == [900.0, 950.0]
+    picture.ingest([track("k", t=960)])
+    picture.close()
+    again = PictureService(node, clock=clock, sweep_interval=1e9)
+    assert {"g", "h", "k"} <= {t.id for t in again.query(US_TS)}
+    assert again.visible(US_TS, "g") is not None and again.visible(US_TS, "g").lat == 10.5
+
+
+def test_a_full_queue_commits_without_waiting(node: Node, clock: Clock) -> None:
+    picture = PictureService(
+        node, clock=clock, sweep_interval=1e9, persist_interval=3600, persist_max=10
+    )
+    picture.ingest([track("q0", t=900)])
+    picture.ingest([track(f"q{i}", t=900) for i in range(1, 6)])
+    assert _committed(node, "q5") == 0
+    picture.ingest([track(f"q{i}", t=900) for i in range(6, 12)])  # 11 pending ≥ 10
+    assert _committed(node, "q11") == 1 and _committed(node, "q5") == 1
+
+
+def test_a_failed_commit_keeps_the_picture_and_retries(
+    node: Node, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picture = PictureService(node, clock=clock, sweep_interval=1e9, persist_interval=0)
+    store = picture.store
+    real_write = store.write
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "write", broken)
+    picture.ingest([track("f", t=900, lat=5.0)])  # no exception reaches the source
+    assert picture.visible(US_TS, "f") is not None and _committed(node, "f") == 0
+    monkeypatch.setattr(store, "write", real_write)
+    assert picture.persist() and _committed(node, "f") == 1

@@ -15,6 +15,12 @@ class Metrics:
             ["source", "reason"],
             registry=r,
         )
+        self.persist_failures = Counter(
+            "kizuna_persist_failures_total",
+            "Commits of pending state that failed (retried; history dropped)",
+            ["component"],
+            registry=r,
+        )
         self.refused = Counter(
             "kizuna_access_refused_total", "Refused accesses by reason", ["reason"], registry=r
         )

@@ -16,6 +16,15 @@ than ``history_distance`` metres (500), and while it moves less than
 (60). The latest state is never thinned. The R*Tree holds boxes padded by
 ``box_margin`` degrees (0.02, about 2 km), rewritten when a track leaves them.
 
+Persistence is group-committed: a batch updates memory, live views and
+listeners at once; its entries and history go to SQLite with the batches
+after it, at most ``persist_interval`` seconds later (1) or once
+``persist_max`` reports are pending (8192), in one transaction. Reads that go
+to the store (bounding-box candidates, history, the change feed), the sweep
+and :meth:`close` persist what is pending first. A busy feed thus costs one
+transaction per interval instead of one per datagram; a crash loses at most
+the last interval of track updates, which the next reports restore.
+
 Stale handling: a view is flagged ``stale`` once its ``stale_at`` has passed;
 an observation ``grace`` seconds past its ``stale_at`` is dropped (from memory,
 store and live views — subscribers get ``track_removed``) by :meth:`sweep`,
@@ -163,6 +172,8 @@ class PictureService:
         history_distance: float = 500.0,
         box_margin: float = 0.02,
         push_interval: float = 0.1,
+        persist_interval: float = 1.0,
+        persist_max: int = 8192,
     ) -> None:
         self.node = node
         self.clock = clock
@@ -177,6 +188,8 @@ class PictureService:
         self.history_min_move = history_min_move
         self.history_distance = history_distance
         self.box_margin = box_margin
+        self.persist_interval = persist_interval
+        self.persist_max = persist_max
         self.stats = IngestStats()
         self.hub = Hub(self, interval=push_interval)
         self._lock = threading.RLock()
@@ -186,6 +199,10 @@ class PictureService:
         self._listeners: list[TracksListener] = []
         self._last_sweep = 0.0
         self._facilities: list[Facility] | None = None
+        # changed since the last commit: entries (latest observations) and history reports
+        self._dirty: dict[str, Observations] = {}
+        self._pending: list[Track] = []
+        self._persisted_at = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------
     @property
@@ -214,14 +231,21 @@ class PictureService:
     def close(self) -> None:
         with self._lock:
             if self._store is not None:
+                self.persist()
                 self._store.close()
                 self._store = None
 
     async def run(self) -> None:
-        """Periodic sweep; the node may run this beside the API (``serve.SERVICES``)."""
+        """Periodic commit of pending changes and sweep; the node runs this beside
+        the API (``serve.SERVICES``)."""
         while True:
-            await asyncio.sleep(self.sweep_interval)
-            await asyncio.to_thread(self.maybe_sweep)
+            await asyncio.sleep(min(self.persist_interval, self.sweep_interval))
+            await asyncio.to_thread(self._tick)
+
+    def _tick(self) -> None:
+        if self._dirty or self._pending:
+            self.persist()
+        self.maybe_sweep()
 
     # -- federation hooks -----------------------------------------------------
     def on_tracks(self, callback: TracksListener) -> None:
@@ -230,6 +254,7 @@ class PictureService:
 
     def changes_since(self, cursor: int, limit: int = 1000) -> tuple[list[Track], int]:
         """Observations of entries changed after ``cursor`` and the cursor to resume from."""
+        self.persist()
         rows = self.store.changed_since(cursor, limit)
         out = [obs for _tid, observations, _v in rows for obs in observations]
         return out, (rows[-1][2] if rows else cursor)
@@ -242,7 +267,7 @@ class PictureService:
     def apply(self, tracks: Iterable[Track]) -> IngestResult:
         """Like :meth:`ingest`, returning what happened to each report."""
         result = IngestResult()
-        store = self.store
+        _ = self.store  # opened, and the entries loaded, on first use
         now = self.clock()
         max_future = self.max_future
         report_problem = rules.report_problem
@@ -285,19 +310,18 @@ class PictureService:
                 changed[obs.id] = new
                 accepted.append(obs)
             if changed:
-                history = (
-                    [t for t in valid if t.id in changed]
-                    if len(valid) > len(accepted)
-                    else accepted
-                )
-                rows = []
-                for tid, observations in changed.items():
-                    self._version += 1
-                    rows.append(
-                        EntryRow(tid, observations, rules.box_of(observations), self._version)
-                    )
-                store.write(rows, history=history)
                 entries.update(changed)
+                self._dirty.update(changed)
+                pending = self._pending
+                if len(valid) > len(accepted):
+                    pending.extend(t for t in valid if t.id in changed)
+                else:
+                    pending.extend(accepted)
+                if (
+                    len(pending) >= self.persist_max
+                    or time.monotonic() - self._persisted_at >= self.persist_interval
+                ):
+                    self.persist()
         result.accepted = len(accepted)
         self.stats.accepted += result.accepted
         self.stats.unchanged += result.unchanged
@@ -310,6 +334,32 @@ class PictureService:
             self._notify(accepted)
         self.maybe_sweep(now)
         return result
+
+    def persist(self) -> bool:
+        """Commit pending entries and history now (one transaction); False if that failed.
+
+        On failure the error is logged and counted, the entries stay pending
+        (retried on the next commit) and the pending history is dropped, so
+        memory stays bounded while the disk is unwell."""
+        store = self.store
+        with self._lock:
+            dirty, history = self._dirty, self._pending
+            self._persisted_at = time.monotonic()
+            if not (dirty or history):
+                return True
+            self._pending = []
+            rows = []
+            for tid, observations in dirty.items():
+                self._version += 1
+                rows.append(EntryRow(tid, observations, rules.box_of(observations), self._version))
+            try:
+                store.write(rows, history=history)
+            except Exception:
+                log.exception("picture.persist_failed", entries=len(rows), history=len(history))
+                self.node.metrics.persist_failures.labels("picture").inc()
+                return False
+            self._dirty = {}
+            return True
 
     def _notify(self, accepted: list[Track]) -> None:
         for listener in self._listeners:
@@ -350,6 +400,7 @@ class PictureService:
                 elif any(last < o.stale_at <= now for o in observations):
                     flipped[tid] = observations
             if updated or removed:
+                self.persist()  # pending changes first, then this sweep's
                 rows = []
                 for tid, observations in updated.items():
                     self._version += 1
@@ -392,6 +443,8 @@ class PictureService:
         with self._lock:
             if bbox is None:
                 return list(self._entries.items())
+            if self._dirty:
+                self.persist()  # the R*Tree holds committed boxes
             ids = store.query_bbox(bbox.parts())
             return [(tid, self._entries[tid]) for tid in ids if tid in self._entries]
 
@@ -415,6 +468,7 @@ class PictureService:
     def history(self, principal: Principal, track_id: str, limit: int = 500) -> list[HistoryPoint]:
         """Releasable points of a track the caller may see (the caller checks visibility)."""
         since = self.clock() - self.history_seconds
+        self.persist()
         points = self.store.history(track_id, since, min(limit, self.history_points))
         return [p for p in points if may_release(p.label, principal)]
 
