@@ -164,7 +164,7 @@ class PictureSink:
         """(entries, history points) in SQLite, read through a separate connection."""
         with sqlite3.connect(self.node.store.path) as db:
             entries = db.execute("SELECT count(*) FROM tracks").fetchone()[0]
-            points = db.execute("SELECT count(*) FROM track_points").fetchone()[0]
+            points = db.execute("SELECT coalesce(sum(n), 0) FROM track_segments").fetchone()[0]
         return int(entries), int(points)
 
     def close(self) -> None:

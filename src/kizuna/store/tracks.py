@@ -12,7 +12,7 @@ Uses the node's database file through its own connection. Tables:
   rewritten only once the entry leaves it: a moving track costs an R*Tree
   update every few kilometres instead of every report, and queries return a
   few more candidates near their edges.
-* ``track_trails``, ``track_points``, ``track_labels`` — history, thinned per
+* ``track_trails``, ``track_segments``, ``track_labels`` — history, thinned per
   entry and source and bounded per entry (:mod:`kizuna.store.trails`); reads
   return the last ``history_seconds``.
 

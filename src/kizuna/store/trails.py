@@ -2,10 +2,14 @@
 
 A *trail* is the history of one source about one picture entry: one row in
 ``track_trails`` (``trail`` id, entry ``rid``, ``source`` as
-``"source:source_id"``). Its points live in ``track_points``, keyed by
-``(trail, observed_at)``, with the point's label as an integer into
-``track_labels`` (labels are few and repeat on every point: interned, a row
-stays narrow and inserts stay cheap at AIS rates).
+``"source:source_id"``). Its points live in ``track_segments``: the points a
+trail gained in one write, packed (msgpack rows of observed_at, lat, lon,
+course, speed and label, the label an integer into ``track_labels``), keyed
+by ``(trail, first point's time)``. A live feed writes about one point per
+trail per commit, so a segment is a point; a bulk import writes tens of
+points per row instead of one row per point. A trail only moves forward in
+time: a point not after its last kept point is dropped (so replays are
+idempotent).
 
 Thinning (``interval`` seconds, 0 = off), per trail, against the last point
 kept:
@@ -30,6 +34,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
+from operator import itemgetter
 
 import msgspec
 
@@ -47,19 +52,25 @@ CREATE TABLE IF NOT EXISTS track_trails (
     source TEXT NOT NULL,
     UNIQUE (rid, source)
 );
-CREATE TABLE IF NOT EXISTS track_points (
+CREATE TABLE IF NOT EXISTS track_segments (
     trail INTEGER NOT NULL,
-    observed_at REAL NOT NULL,
-    lat REAL NOT NULL,
-    lon REAL NOT NULL,
-    course REAL,
-    speed REAL,
-    label INTEGER NOT NULL,
-    PRIMARY KEY (trail, observed_at)
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    n INTEGER NOT NULL,
+    points BLOB NOT NULL,
+    PRIMARY KEY (trail, first_at)
 ) WITHOUT ROWID;
 DROP TABLE IF EXISTS track_history;
+DROP TABLE IF EXISTS track_points;
 """
-# (track_history: the one wide table of earlier builds, one encoded label per point)
+# (track_history, track_points: one row per point, in earlier builds)
+
+_Row = tuple[
+    float, float, float, float | None, float | None, int
+]  # when, lat, lon, cog, sog, label
+_seg_enc = msgspec.msgpack.Encoder()
+_seg_dec = msgspec.msgpack.Decoder(list[_Row])
+_when = itemgetter(0)
 
 _enc = msgspec.msgpack.Encoder()
 _label_dec = msgspec.msgpack.Decoder(Label)
@@ -133,9 +144,9 @@ class Trails:
         rid_of: Mapping[str, int],
         new_ids: Collection[str],
     ) -> list[int]:
-        """Thin and insert ``history``; returns the rids now over their limit."""
-        rows = []
-        added: dict[int, int] = {}
+        """Thin ``history`` and write what is kept, one segment per trail;
+        returns the rids now over their limit."""
+        gained: dict[_Trail, list[_Row]] = {}
         trails = self._trails
         thin = self.interval > 0.0
         interval = self.interval
@@ -153,32 +164,38 @@ class Trails:
                 if trail is None:
                     continue
             when, lat, lon = t.observed_at, t.lat, t.lon
-            if thin:
-                age = when - trail.when
-                if age <= 0.0:
-                    continue  # not after the last kept point
-                if age < heartbeat:
-                    dlon = lon - trail.lon
-                    if dlon > 180.0:
-                        dlon -= 360.0
-                    elif dlon < -180.0:
-                        dlon += 360.0
-                    dlon *= trail.cos
-                    dlat = lat - trail.lat
-                    if dlat * dlat + dlon * dlon <= (far2 if age < interval else move2):
-                        continue
-                trail.keep(when, lat, lon)
+            age = when - trail.when
+            if age <= 0.0:
+                continue  # not after the last kept point
+            if thin and age < heartbeat:
+                dlon = lon - trail.lon
+                if dlon > 180.0:
+                    dlon -= 360.0
+                elif dlon < -180.0:
+                    dlon += 360.0
+                dlon *= trail.cos
+                dlat = lat - trail.lat
+                if dlat * dlat + dlon * dlon <= (far2 if age < interval else move2):
+                    continue
+            trail.keep(when, lat, lon)
             if t.label is not label:  # sources share label objects: look up once
                 label = t.label
                 label_id = self._label_id(conn, label)
-            rows.append((trail.id, when, lat, lon, t.course, t.speed, label_id))
-            rid = trail.rid
-            added[rid] = added.get(rid, 0) + 1
+            points = gained.get(trail)
+            if points is None:
+                points = gained[trail] = []
+            points.append((when, lat, lon, t.course, t.speed, label_id))
+        if not gained:
+            return []
+        encode = _seg_enc.encode
         conn.executemany(
-            "INSERT OR IGNORE INTO track_points"
-            " (trail, observed_at, lat, lon, course, speed, label) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO track_segments (trail, first_at, last_at, n, points)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(tr.id, pts[0][0], pts[-1][0], len(pts), encode(pts)) for tr, pts in gained.items()],
         )
+        added: dict[int, int] = {}
+        for tr, pts in gained.items():
+            added[tr.rid] = added.get(tr.rid, 0) + len(pts)
         over = []
         limit = self.points + self.slack
         counts = self._counts
@@ -193,21 +210,35 @@ class Trails:
     def prune(self, conn: sqlite3.Connection, rids: Sequence[int]) -> None:
         """Keep the newest ``points`` points of each entry in ``rids``."""
         for rid in rids:
-            row = conn.execute(
-                f"SELECT observed_at FROM track_points WHERE trail IN ({_OF_ENTRY})"
-                " ORDER BY observed_at DESC LIMIT 1 OFFSET ?",
-                (rid, self.points - 1),
-            ).fetchone()
-            if row is not None:
-                conn.execute(
-                    f"DELETE FROM track_points WHERE trail IN ({_OF_ENTRY}) AND observed_at < ?",
-                    (rid, row[0]),
+            segments = [
+                (trail, first, _seg_dec.decode(blob))
+                for trail, first, blob in conn.execute(
+                    f"SELECT trail, first_at, points FROM track_segments WHERE trail IN ({_OF_ENTRY})",
+                    (rid,),
                 )
+            ]
+            times = sorted(p[0] for _, _, pts in segments for p in pts)
+            if len(times) > self.points:
+                cutoff = times[-self.points]
+                for trail, first, pts in segments:
+                    if pts[0][0] >= cutoff:
+                        continue
+                    conn.execute(
+                        "DELETE FROM track_segments WHERE trail = ? AND first_at = ?",
+                        (trail, first),
+                    )
+                    kept = [p for p in pts if p[0] >= cutoff]
+                    if kept:
+                        conn.execute(
+                            "INSERT INTO track_segments (trail, first_at, last_at, n, points)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (trail, kept[0][0], kept[-1][0], len(kept), _seg_enc.encode(kept)),
+                        )
             self._counts[rid] = self._count(conn, rid)
 
     def remove(self, conn: sqlite3.Connection, rids: Sequence[int]) -> None:
         args = [(r,) for r in rids]
-        conn.executemany(f"DELETE FROM track_points WHERE trail IN ({_OF_ENTRY})", args)
+        conn.executemany(f"DELETE FROM track_segments WHERE trail IN ({_OF_ENTRY})", args)
         conn.executemany("DELETE FROM track_trails WHERE rid = ?", args)
 
     # -- in-memory state ------------------------------------------------------
@@ -230,15 +261,20 @@ class Trails:
         self, conn: sqlite3.Connection, rid: int, since: float, limit: int
     ) -> list[HistoryPoint]:
         """The newest ``limit`` points of an entry at or after ``since``, oldest first."""
-        rows = conn.execute(
-            "SELECT p.observed_at, p.lat, p.lon, p.course, p.speed, p.label"
-            " FROM track_trails t JOIN track_points p ON p.trail = t.trail"
-            " WHERE t.rid = ? AND p.observed_at >= ? ORDER BY p.observed_at DESC LIMIT ?",
-            (rid, since, limit),
-        ).fetchall()
+        points = [
+            p
+            for (blob,) in conn.execute(
+                "SELECT s.points FROM track_trails t JOIN track_segments s ON s.trail = t.trail"
+                " WHERE t.rid = ? AND s.last_at >= ?",
+                (rid, since),
+            )
+            for p in _seg_dec.decode(blob)
+            if p[0] >= since
+        ]
+        points.sort(key=_when)
         return [
             HistoryPoint(when, lat, lon, course, speed, self._label(conn, lid))
-            for when, lat, lon, course, speed, lid in reversed(rows)
+            for when, lat, lon, course, speed, lid in points[-limit:]
         ]
 
     def count(self, conn: sqlite3.Connection, rid: int) -> int:
@@ -274,13 +310,13 @@ class Trails:
             trail = _Trail(int(cur.lastrowid or 0), rid)
         else:
             trail = _Trail(int(row[0]), rid)
-            last = conn.execute(
-                "SELECT observed_at, lat, lon FROM track_points WHERE trail = ?"
-                " ORDER BY observed_at DESC LIMIT 1",
+            newest = conn.execute(
+                "SELECT points FROM track_segments WHERE trail = ? ORDER BY first_at DESC LIMIT 1",
                 (trail.id,),
             ).fetchone()
-            if last is not None:
-                trail.keep(float(last[0]), float(last[1]), float(last[2]))
+            if newest is not None:
+                when, lat, lon, *_ = _seg_dec.decode(newest[0])[-1]
+                trail.keep(when, lat, lon)
         self._trails[key] = trail
         return trail
 
@@ -306,6 +342,6 @@ class Trails:
     @staticmethod
     def _count(conn: sqlite3.Connection, rid: int) -> int:
         row = conn.execute(
-            f"SELECT count(*) FROM track_points WHERE trail IN ({_OF_ENTRY})", (rid,)
+            f"SELECT coalesce(sum(n), 0) FROM track_segments WHERE trail IN ({_OF_ENTRY})", (rid,)
         ).fetchone()
         return int(row[0])

@@ -1,6 +1,10 @@
 """AIS (NMEA 0183 ``!AIVDM``/``!AIVDO``) → picture Tracks.
 
-Pipeline, one line at a time (``AisIngestor.feed_bytes``/``feed_line``):
+Pipeline (``AisIngestor.feed_lines`` for many lines, as files and streams
+feed them; ``feed_bytes``/``feed_line`` for one). The common line, a
+single-part position report, is framed and decoded inline in
+``feed_lines``; every other line takes the general path, with the same
+result (tested line for line):
 
 1. **Framing** (``nmea.py``): optional NMEA 4.10 tag block
    (``\\s:src,c:1700000000*hh\\``; ``c:`` = observation time, else a trailing
