@@ -273,10 +273,7 @@ def test_sample_files(data_dir: Path, name: str) -> None:
     lines = (data_dir / name).read_bytes().split(b"\n")
     run = same_both_ways(chunked(lines, 500, step=1.0), batch_size=50)
     offered = sum(1 for line in lines if line.strip())
-    if name == "libais_test.aivdm":  # receiver suffixes on every line: general path
-        assert run.general == offered
-    else:
-        assert run.general < offered
+    assert run.general < offered  # receiver suffixes (libais) included: inline
     assert run.collect.tracks
 
 

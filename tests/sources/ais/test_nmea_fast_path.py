@@ -69,3 +69,18 @@ def test_fast_path_matches_checked_parser() -> None:
         assert type(ours) is type(nmea._parse_checked(line)), line
         fast += nmea._WELL_FORMED(line) is not None
     assert fast > 5_000  # the fast path was exercised, not just the fallback
+
+
+def test_tag_block_single_match_answers_as_the_field_parser() -> None:
+    rnd = random.Random(11)
+    bodies = [b"c:1452607370", b"s:rORBCOMM,c:1452607370", b"c:1426032000123", b"s:x,c:17"]
+    cases: list[bytes] = []
+    for body in bodies:
+        good = b"%s*%02X" % (body, checksum(body))
+        cases += [good, body, good.lower(), b"%s*%02X" % (body, checksum(body) ^ 1)]
+        cases += [mutate(rnd, good) for _ in range(400)]
+    hits = 0
+    for tag in cases:
+        hits += nmea._TIME_ONLY(tag) is not None
+        assert nmea._parse_tag_block(tag) == nmea._parse_tag_fields(tag), tag
+    assert hits > 100  # the single match is exercised, not only the fallback

@@ -31,6 +31,7 @@ from kizuna.sources.ais.nmea import (
     Reject,
     parse_sentence,
     parse_tag_block,
+    receiver_time,
 )
 from kizuna.sources.ais.symbols import track_symbology
 
@@ -179,8 +180,7 @@ class AisIngestor:
 
         The common line is framed and decoded inline: a single-part position
         report (types 1, 2, 3, 18, 27) with a good checksum and tag block (if
-        any), no receiver suffix, that :func:`fast_position` covers and whose
-        position is valid. Any other line takes :meth:`_feed_one`, which gives
+        any), that :func:`fast_position` covers and whose position is valid. Any other line takes :meth:`_feed_one`, which gives
         the same result for every line. Both end in the one Track mapping below.
         """
         conn = connection or self.connection
@@ -202,7 +202,7 @@ class AisIngestor:
                 stats.ignored += 1
                 continue
             pos = None
-            if inline and (m := match(line)) is not None and m.end() == len(line) <= MAX_LINE:
+            if inline and len(line) <= MAX_LINE and (m := match(line)) is not None:
                 tag, body, count, number, _seq, _chan, payload, fill, hex_f = m.groups()
                 # the tag block's time as parse_sentence finds it: cached, else parsed
                 tag_time = None if tag is None else tag_get(tag, _MISS)
@@ -223,6 +223,8 @@ class AisIngestor:
                     x ^= x >> 16
                     x ^= x >> 8
                     if x & 255 == hexes[hex_f]:
+                        if tag_time is None and m.end() < len(line):  # as parse_sentence
+                            tag_time = receiver_time(line[m.end() :])
                         when = received_at if tag_time is None else tag_time  # type: ignore[assignment]
                         try:
                             pos = decode(payload, fill[0] - 48)
