@@ -172,5 +172,8 @@ def test_a_failed_commit_keeps_the_picture_and_retries(
     monkeypatch.setattr(store, "write", broken)
     picture.ingest([track("f", t=900, lat=5.0)])  # no exception reaches the source
     assert picture.visible(US_TS, "f") is not None and _committed(node, "f") == 0
+    clock.now = 900 + 600 + picture.grace + 1  # stale past grace
+    assert picture.sweep() == 0 and picture.entry("f") is not None  # nothing half-done
     monkeypatch.setattr(store, "write", real_write)
     assert picture.persist() and _committed(node, "f") == 1
+    assert picture.sweep() == 1 and picture.entry("f") is None and _committed(node, "f") == 0

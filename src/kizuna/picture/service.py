@@ -400,7 +400,9 @@ class PictureService:
                 elif any(last < o.stale_at <= now for o in observations):
                     flipped[tid] = observations
             if updated or removed:
-                self.persist()  # pending changes first, then this sweep's
+                if not self.persist():  # pending changes first, then this sweep's
+                    self._last_sweep = last  # the disk is unwell: sweep again later
+                    return 0
                 rows = []
                 for tid, observations in updated.items():
                     self._version += 1
