@@ -214,7 +214,6 @@ class PictureService:
                     store = TrackStore(
                         self.node.store.path,
                         history_points=self.history_points,
-                        history_seconds=self.history_seconds,
                         history_interval=self.history_interval,
                         history_heartbeat=self.history_heartbeat,
                         history_min_move=self.history_min_move,
@@ -243,8 +242,7 @@ class PictureService:
             await asyncio.to_thread(self._tick)
 
     def _tick(self) -> None:
-        if self._dirty or self._pending:
-            self.persist()
+        self.persist()
         self.maybe_sweep()
 
     # -- federation hooks -----------------------------------------------------
@@ -445,8 +443,7 @@ class PictureService:
         with self._lock:
             if bbox is None:
                 return list(self._entries.items())
-            if self._dirty:
-                self.persist()  # the R*Tree holds committed boxes
+            self.persist()  # the R*Tree holds committed boxes
             ids = store.query_bbox(bbox.parts())
             return [(tid, self._entries[tid]) for tid in ids if tid in self._entries]
 

@@ -13,8 +13,7 @@ Uses the node's database file through its own connection. Tables:
   update every few kilometres instead of every report, and queries return a
   few more candidates near their edges.
 * ``track_trails``, ``track_segments``, ``track_labels`` — history, thinned per
-  entry and source and bounded per entry (:mod:`kizuna.store.trails`); reads
-  return the last ``history_seconds``.
+  entry and source and bounded per entry (:mod:`kizuna.store.trails`).
 
 Every write is one transaction.
 """
@@ -72,7 +71,6 @@ class TrackStore:
         path: Path | str,
         *,
         history_points: int = 500,
-        history_seconds: float = 24 * 3600.0,
         history_slack: int = 50,
         history_interval: float = 0.0,
         history_heartbeat: float = 60.0,
@@ -81,13 +79,6 @@ class TrackStore:
         box_margin: float = 0.0,
     ) -> None:
         self.path = Path(path)
-        self.history_points = history_points
-        self.history_seconds = history_seconds
-        self.history_slack = history_slack
-        self.history_interval = history_interval
-        self.history_heartbeat = history_heartbeat
-        self.history_min_move = history_min_move
-        self.history_distance = history_distance
         self.box_margin = box_margin
         self._conn: sqlite3.Connection = connect(self.path)
         self._conn.executescript(_SCHEMA)

@@ -201,7 +201,7 @@ class Trails:
         counts = self._counts
         for rid, n in added.items():
             count = counts.get(rid)
-            count = self._count(conn, rid) if count is None else count + n
+            count = self.count(conn, rid) if count is None else count + n
             counts[rid] = count
             if count > limit:
                 over.append(rid)
@@ -234,7 +234,7 @@ class Trails:
                             " VALUES (?, ?, ?, ?, ?)",
                             (trail, kept[0][0], kept[-1][0], len(kept), _seg_enc.encode(kept)),
                         )
-            self._counts[rid] = self._count(conn, rid)
+            self._counts[rid] = self.count(conn, rid)
 
     def remove(self, conn: sqlite3.Connection, rids: Sequence[int]) -> None:
         args = [(r,) for r in rids]
@@ -276,9 +276,6 @@ class Trails:
             HistoryPoint(when, lat, lon, course, speed, self._label(conn, lid))
             for when, lat, lon, course, speed, lid in points[-limit:]
         ]
-
-    def count(self, conn: sqlite3.Connection, rid: int) -> int:
-        return self._count(conn, rid)
 
     # -- helpers --------------------------------------------------------------
     def _open(
@@ -340,7 +337,8 @@ class Trails:
         return label
 
     @staticmethod
-    def _count(conn: sqlite3.Connection, rid: int) -> int:
+    def count(conn: sqlite3.Connection, rid: int) -> int:
+        """Points held for one entry."""
         row = conn.execute(
             f"SELECT coalesce(sum(n), 0) FROM track_segments WHERE trail IN ({_OF_ENTRY})", (rid,)
         ).fetchone()

@@ -34,7 +34,7 @@ class Run:
     """One ingestor over some input; counts the lines that took ``_feed_one``."""
 
     def __init__(self, *, inline: bool, sink: Collect | None = None, **options: object) -> None:
-        nmea._TAG_CACHE.clear()  # each run parses its tag blocks itself
+        nmea.TAG_CACHE.clear()  # each run parses its tag blocks itself
         self.collect = Collect() if sink is None else sink
         self.ing = AisIngestor(self.collect, UNCLASSIFIED, **options)  # type: ignore[arg-type]
         self.ing._inline = inline

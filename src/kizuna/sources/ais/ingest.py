@@ -21,11 +21,11 @@ from kizuna.sources.ais.decode import (
     static_with_pyais,
 )
 from kizuna.sources.ais.nmea import (
-    _HEX,
-    _MISS,
-    _TAG_CACHE,
-    _WELL_FORMED,
+    HEX,
     MAX_LINE,
+    TAG_CACHE,
+    TAG_MISS,
+    WELL_FORMED,
     FragmentBuffer,
     Frame,
     Reject,
@@ -180,17 +180,18 @@ class AisIngestor:
 
         The common line is framed and decoded inline: a single-part position
         report (types 1, 2, 3, 18, 27) with a good checksum and tag block (if
-        any), that :func:`fast_position` covers and whose position is valid. Any other line takes :meth:`_feed_one`, which gives
-        the same result for every line. Both end in the one Track mapping below.
+        any), that :func:`fast_position` covers and whose position is valid.
+        Any other line takes :meth:`_feed_one`, which gives the same result
+        for every line. Both end in the one Track mapping below.
         """
         conn = connection or self.connection
         when: float  # the observation time (a Reject tag_time never gets here)
         stats = self.stats
         general = self._feed_one
         inline = self.fast_path and self._inline
-        match = _WELL_FORMED
-        tag_get = _TAG_CACHE.get
-        hexes = _HEX
+        match = WELL_FORMED
+        tag_get = TAG_CACHE.get
+        hexes = HEX
         types = MESSAGE_TYPE
         decode = fast_position
         vessels = self._vessels
@@ -204,9 +205,9 @@ class AisIngestor:
             pos = None
             if inline and len(line) <= MAX_LINE and (m := match(line)) is not None:
                 tag, body, count, number, _seq, _chan, payload, fill, hex_f = m.groups()
-                # the tag block's time as parse_sentence finds it: cached, else parsed
-                tag_time = None if tag is None else tag_get(tag, _MISS)
-                if tag_time is _MISS:
+                # the tag block's time: parse_tag_block's cache first (one call saved)
+                tag_time = None if tag is None else tag_get(tag, TAG_MISS)
+                if tag_time is TAG_MISS:
                     tag_time = parse_tag_block(tag)
                 if (
                     count == b"1" == number
@@ -214,7 +215,7 @@ class AisIngestor:
                     and tag_time.__class__ is not Reject
                     and types[payload[0]] in _INLINE_TYPES
                 ):
-                    # the checksum as parse_sentence's; at most 64 bytes: no >> 512 step
+                    # nmea.checksum() inlined; at most 64 bytes: no >> 512 step
                     x = int.from_bytes(body, "little")
                     x ^= x >> 256
                     x ^= x >> 128

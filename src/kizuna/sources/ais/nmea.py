@@ -51,7 +51,7 @@ def checksum(data: bytes) -> int:
 
 
 _DIGITS = {str(i).encode(): i for i in range(10)}
-_HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
+HEX = {f"{i:02X}".encode(): i for i in range(256)} | {f"{i:02x}".encode(): i for i in range(256)}
 SENTENCE_TYPES = (b"VDM", b"VDO")
 
 
@@ -69,9 +69,9 @@ class Frame(NamedTuple):
 
 # Tag block → parse result. A feed repeats the same tag block (same second,
 # same station) on many sentences; bounded, cleared when full.
-_TAG_CACHE: dict[bytes, float | Reject | None] = {}
-_TAG_CACHE_SIZE = 4096
-_MISS = -1.0  # never a result (c: is digits only); one get() is safe across threads
+TAG_CACHE: dict[bytes, float | Reject | None] = {}
+TAG_CACHE_SIZE = 4096
+TAG_MISS = -1.0  # never a result (c: is digits only); one get() is safe across threads
 
 
 def parse_tag_block(tag: bytes) -> float | Reject | None:
@@ -81,12 +81,12 @@ def parse_tag_block(tag: bytes) -> float | Reject | None:
     (some receivers write those). A present but wrong checksum is a reject.
     Results are memoised in a small bounded cache.
     """
-    cache = _TAG_CACHE
-    hit = cache.get(tag, _MISS)
-    if hit is not _MISS:
+    cache = TAG_CACHE
+    hit = cache.get(tag, TAG_MISS)
+    if hit is not TAG_MISS:
         return hit
     result = _parse_tag_block(tag)
-    if len(cache) >= _TAG_CACHE_SIZE:
+    if len(cache) >= TAG_CACHE_SIZE:
         cache.clear()
     cache[tag] = result
     return result
@@ -100,7 +100,7 @@ _TIME_ONLY = re.compile(rb"(?:s:[^,*\\]*,)?c:([0-9]{1,13})\*([0-9A-F]{2})").full
 def _parse_tag_block(tag: bytes) -> float | Reject | None:
     m = _TIME_ONLY(tag)
     if m is not None:
-        if checksum(tag[: m.end(1)]) != _HEX[m[2]]:
+        if checksum(tag[: m.end(1)]) != HEX[m[2]]:
             return Reject.BAD_CHECKSUM
         when = float(int(m[1]))
         return when / 1000.0 if when > 1e11 else when
@@ -110,7 +110,7 @@ def _parse_tag_block(tag: bytes) -> float | Reject | None:
 def _parse_tag_fields(tag: bytes) -> float | Reject | None:
     star = tag.rfind(b"*")
     if star >= 0:
-        expected = _HEX.get(tag[star + 1 : star + 3])
+        expected = HEX.get(tag[star + 1 : star + 3])
         if expected is None:
             return Reject.MALFORMED
         body = tag[:star]
@@ -133,10 +133,10 @@ def _parse_tag_fields(tag: bytes) -> float | Reject | None:
 
 # A well-formed line in one match: optional tag block, then the sentence fields.
 # Lines it does not match go through _parse_checked, which names the problem.
-_WELL_FORMED = re.compile(
+WELL_FORMED = re.compile(
     rb"(?:\\([^\\]*)\\)?"  # tag block
     rb"!([^,*]{2}VD[MO],([1-9]),([1-9]),([^,*]?),([^,*]*),([^,*]+),([0-5]))"  # body
-    rb"\*([0-9A-F]{2}|[0-9a-f]{2})"  # checksum, one case (as _HEX)
+    rb"\*([0-9A-F]{2}|[0-9a-f]{2})"  # checksum, one case (as HEX)
 ).match
 
 
@@ -144,32 +144,17 @@ def parse_sentence(raw: bytes) -> Frame | Reject:
     """Frame one line (already stripped of CR/LF and surrounding blanks)."""
     if len(raw) > MAX_LINE:
         return Reject.MALFORMED
-    m = _WELL_FORMED(raw)
+    m = WELL_FORMED(raw)
     if m is None:
         return _parse_checked(raw)
     tag, body, count_f, number_f, seq, channel, payload, fill_f, hex_f = m.groups()
     when: float | None = None
     if tag is not None:
-        tag_time = _TAG_CACHE.get(tag, _MISS)
-        if tag_time is _MISS:
-            tag_time = parse_tag_block(tag)
+        tag_time = parse_tag_block(tag)
         if tag_time.__class__ is Reject:
             return tag_time
         when = tag_time  # type: ignore[assignment]
-    # checksum (inlined, see checksum()): bodies of valid sentences are < 128 bytes
-    if len(body) > 128:
-        x = checksum(body)
-    else:
-        x = int.from_bytes(body, "little")
-        x ^= x >> 512
-        x ^= x >> 256
-        x ^= x >> 128
-        x ^= x >> 64
-        x ^= x >> 32
-        x ^= x >> 16
-        x ^= x >> 8
-        x &= 255
-    if x != _HEX[hex_f]:
+    if checksum(body) != HEX[hex_f]:
         return Reject.BAD_CHECKSUM
     count = count_f[0] - 48
     number = number_f[0] - 48
@@ -187,10 +172,7 @@ def _parse_checked(raw: bytes) -> Frame | Reject:
         end = raw.find(b"\\", 1)
         if end < 0:
             return Reject.MALFORMED
-        tag = raw[1:end]
-        tag_time = _TAG_CACHE.get(tag, _MISS)
-        if tag_time is _MISS:
-            tag_time = parse_tag_block(tag)
+        tag_time = parse_tag_block(raw[1:end])
         if tag_time.__class__ is Reject:
             return tag_time
         when = tag_time  # type: ignore[assignment]
@@ -198,7 +180,7 @@ def _parse_checked(raw: bytes) -> Frame | Reject:
     if raw[:1] != b"!":
         return Reject.UNSUPPORTED_TYPE if raw[:1] == b"$" else Reject.MALFORMED
     star = raw.find(b"*")
-    expected = _HEX.get(raw[star + 1 : star + 3]) if star > 0 else None
+    expected = HEX.get(raw[star + 1 : star + 3]) if star > 0 else None
     if expected is None:
         return Reject.MALFORMED
     body = raw[1:star]
