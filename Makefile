@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+ROOT   := $(CURDIR)
 
-.PHONY: run test install web lint bench clean
+.PHONY: run test install web lint bench clean FORCE
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
-	touch $(STAMP)
+# The venv is rebuilt from scratch when it is missing, when its interpreter does not run, or
+# when `kizuna` does not import from this checkout (a venv copied or moved from elsewhere).
+$(STAMP): pyproject.toml requirements.lock FORCE
+	@if [ -f $(STAMP) ] && $(PY) -c "import kizuna, sys; sys.exit(not kizuna.__file__.startswith('$(ROOT)/src/'))" 2>/dev/null \
+		&& [ $(STAMP) -nt pyproject.toml ] && [ $(STAMP) -nt requirements.lock ]; then exit 0; fi; \
+	rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) \
+	&& $(PY) -m pip install -q --upgrade pip \
+	&& $(PY) -m pip install -q -c requirements.lock -e '.[dev]' \
+	&& touch $(STAMP)
+
+FORCE:
 
 web: install
 	@if [ -f web/package.json ]; then \

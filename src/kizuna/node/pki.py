@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 from pathlib import Path
 
+import iso3166
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -44,9 +45,9 @@ def _name(cn: str, nation: str, units: list[str]) -> x509.Name:
     return x509.Name(attrs)
 
 
-# X.509 C= takes alpha-2; we keep the alpha-3 in an OU to stay exact.
+# X.509 C= takes the ISO 3166 alpha-2 code; the alpha-3 stays in an OU to be exact.
 def _iso2(nation: str) -> str:
-    return nation[:2]
+    return iso3166.countries_by_alpha3[nation].alpha2
 
 
 def write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
