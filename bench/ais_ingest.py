@@ -147,7 +147,7 @@ class PictureSink:
     clock stops."""
 
     def __init__(self, path: Path) -> None:
-        from kizuna.node.config import NodeConfig, NodeDir
+        from kizuna.kernel.config import NodeConfig, NodeDir
         from kizuna.node.runtime import Node
         from kizuna.node.setup import init_node
 

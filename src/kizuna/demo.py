@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from kizuna.node.config import NodeDir
+from kizuna.kernel.config import NodeDir
 
 PASSWORD = "kizuna-demo"
 NODES = [  # node id, nation, port offset

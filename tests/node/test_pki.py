@@ -6,7 +6,7 @@ import pytest
 from cryptography.x509.oid import NameOID
 
 from kizuna.core.labels import COUNTRIES
-from kizuna.node.pki import create_ca
+from kizuna.kernel.pki import create_ca
 
 
 @pytest.mark.parametrize(

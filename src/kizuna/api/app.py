@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar import Litestar, MediaType, Request, Response, WebSocket, get, post, websocket
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -14,14 +14,11 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from kizuna.api.auth import provide_caller, provide_node
+from kizuna.api.auth import authenticate, provide_caller, provide_node
 from kizuna.api.problems import EXCEPTION_HANDLERS, Problem, problem_response
-from kizuna.coordination.views import RequestController
 from kizuna.core.errors import KizunaError
-from kizuna.federation.views import digest_route
-from kizuna.node.runtime import Caller, Node
-from kizuna.operations.views import ReportController
-from kizuna.picture.views import PICTURE_HANDLERS
+from kizuna.kernel.context import Caller
+from kizuna.node.runtime import Node
 
 WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 
@@ -31,16 +28,36 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     password: str
 
 
-def _user_view(caller_or_user: Any, node: Node) -> dict[str, Any]:
+class UserOut(msgspec.Struct, kw_only=True):
+    name: str
+    nation: str
+    clearance: str
+    groups: list[str]
+    roles: list[str]
+    node_id: str
+
+
+class LoginOut(msgspec.Struct, kw_only=True):
+    token: str
+    user: UserOut
+
+
+class MetaOut(msgspec.Struct, kw_only=True):
+    node_id: str
+    nation: str
+    pmtiles_url: str | None = None
+
+
+def _user_view(caller_or_user: Any, node: Node) -> UserOut:
     user = caller_or_user.user if isinstance(caller_or_user, Caller) else caller_or_user
-    return {
-        "name": user.name,
-        "nation": user.nation,
-        "clearance": user.clearance,
-        "groups": user.groups,
-        "roles": user.roles,
-        "node_id": node.node_id,
-    }
+    return UserOut(
+        name=user.name,
+        nation=user.nation,
+        clearance=user.clearance,
+        groups=user.groups,
+        roles=user.roles,
+        node_id=node.node_id,
+    )
 
 
 @get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
@@ -54,24 +71,37 @@ async def metrics(node: Node) -> Response[bytes]:
 
 
 @post("/api/v1/login", tags=["auth"], summary="Exchange a name and password for a session token")
-async def login(data: LoginIn, node: Node) -> dict[str, Any]:
+async def login(data: LoginIn, node: Node) -> LoginOut:
     result = node.login(data.name, data.password)
     if result is None:
         node.refuse("bad_login", data.name[:64])
         raise Problem(401, "wrong name or password", type_="/problems/bad-login")
     user, token = result
     node.audit.append("login", user.name, "ok")
-    return {"token": token, "user": _user_view(user, node)}
+    return LoginOut(token=token, user=_user_view(user, node))
 
 
 @get("/api/v1/me", tags=["auth"], summary="Who the token belongs to")
-async def me(caller: Caller, node: Node) -> dict[str, Any]:
+async def me(caller: Caller, node: Node) -> UserOut:
     return _user_view(caller, node)
 
 
 @get("/api/v1/meta", tags=["node"], summary="This node")
-async def meta(caller: Caller, node: Node) -> dict[str, Any]:
-    return {"node_id": node.node_id, "nation": node.nation, "pmtiles_url": None}
+async def meta(caller: Caller, node: Node) -> MetaOut:
+    return MetaOut(node_id=node.node_id, nation=node.nation)
+
+
+@websocket("/api/v1/ws")
+async def live(socket: WebSocket[Any, Any, Any]) -> None:
+    """The node's push bus: every item is release-checked for this session's caller."""
+    try:
+        caller = authenticate(socket)
+    except Problem:
+        await socket.close(code=4401, reason="unauthorised")
+        return
+    await socket.accept()
+    node: Node = socket.app.state.node
+    await node.bus.serve(socket, caller.principal, caller.name)
 
 
 def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response[Any]:
@@ -81,8 +111,8 @@ def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response
 
 
 def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
-    handlers: list[Any] = [healthz, metrics, login, me, meta, digest_route]
-    handlers += [ReportController, RequestController, *PICTURE_HANDLERS, *(route_handlers or [])]
+    handlers: list[Any] = [healthz, metrics, login, me, meta, live]
+    handlers += [*node.routes(), *(route_handlers or [])]
     if WEB_DIST.is_dir():
         handlers.append(
             create_static_files_router(

@@ -57,7 +57,7 @@ from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import may_release
 from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso, parse_iso
-from kizuna.node.access import filter_visible, get_visible, label_for_write
+from kizuna.kernel.access import filter_visible, get_visible, label_for_write
 from kizuna.node.runtime import Caller, Node
 from kizuna.store.base import Draft
 

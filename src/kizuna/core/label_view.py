@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from kizuna.core.labels import Label, sort_rel_to
+
+
+class LabelView(msgspec.Struct, kw_only=True):
+    """The label fields every labelled answer carries (a base for typed responses)."""
+
+    label: str
+    label_fgi: str
+    label_ja: str
+    classification: str
+    rel_to: list[str]
+    noforn: bool
+    exercise: bool
+    originator: str
 
 
 def label_fields(label: Label) -> dict[str, Any]:

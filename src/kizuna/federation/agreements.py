@@ -10,7 +10,7 @@ from __future__ import annotations
 from kizuna.core.labels import Classification, GroupRegistry
 from kizuna.core.records import Event
 from kizuna.core.release import Principal, make_principal, may_release
-from kizuna.node.config import PeerConfig
+from kizuna.kernel.config import PeerConfig
 from kizuna.picture.models import Track
 
 MAX_HOPS = 3

@@ -18,7 +18,7 @@ from kizuna.federation.server import FederationServer, problem
 from kizuna.federation.tls import server_context
 from kizuna.federation.wire import Ack, WireError, decode_batch, decode_tracks
 from kizuna.node.runtime import Node
-from kizuna.node.tasks import cancel_all
+from kizuna.kernel.tasks import cancel_all
 from kizuna.store.outbox import Outbox
 
 log = structlog.get_logger("kizuna.federation")

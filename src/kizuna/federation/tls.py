@@ -6,8 +6,8 @@ import hashlib
 import ssl
 from pathlib import Path
 
-from kizuna.node import pki
-from kizuna.node.config import NodeDir
+from kizuna.kernel import pki
+from kizuna.kernel.config import NodeDir
 
 
 def _trust(ctx: ssl.SSLContext, peer_files: list[Path]) -> None:

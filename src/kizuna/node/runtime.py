@@ -1,64 +1,146 @@
-"""A running node: configuration, store, audit, metrics, identity of callers."""
+"""A node assembled: its backend, its plugins started in order, and who its callers are.
+
+Nothing here names a domain. The backend comes from the config's ``store``
+setting, the plugins from the ``kizuna.domains`` entry points; each plugin is
+started with its own :class:`NodeContext` and settings table.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import structlog
+from litestar import Router
+from litestar.di import Provide
 
 from kizuna.core.labels import GroupRegistry, Label, LabelError, parse_label
-from kizuna.core.release import Principal
-from kizuna.node.config import NodeConfig, NodeDir
-from kizuna.node.metrics import Metrics
+from kizuna.kernel.bus import PushBus
+from kizuna.kernel.config import NodeConfig, NodeDir
+from kizuna.kernel.context import Caller, Identity, NodeContext
+from kizuna.kernel.contract import Domain, Job, RecordType
+from kizuna.kernel.metrics import Metrics
+from kizuna.kernel.plugins import PluginError, backend_factory, load_domains
+from kizuna.kernel.streams import FederatedStream
 from kizuna.node.users import check_password, hash_token, new_token, principal_of
 from kizuna.store.audit import AuditLog
-from kizuna.store.base import User
-from kizuna.store.sqlite import SqliteStore
+from kizuna.store.base import Backend, User
 
 log = structlog.get_logger("kizuna.node")
 
 AUDIT_ANCHOR = "audit_head"
 
 
-class Caller(msgspec.Struct, frozen=True):
-    """An authenticated user and the principal the release check sees."""
-
-    user: User
-    principal: Principal
-
-    @property
-    def name(self) -> str:
-        return self.user.name
+def plugin_settings(domain: Domain, table: dict[str, Any]) -> msgspec.Struct | None:
+    if domain.settings is None:
+        return None
+    try:
+        return msgspec.convert(table, domain.settings)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"[{domain.name}] settings: {exc}") from None
 
 
 class Node:
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, domains: Sequence[Domain] | None = None) -> None:
         self.dir = NodeDir(root)
         self.config: NodeConfig = self.dir.load()
         self.groups: GroupRegistry = self.config.group_registry()
-        self.store = SqliteStore(self.dir.db, self.config.node_id)
+        self.backend: Backend = backend_factory(self.config.store)(
+            self.config.store, self.dir.root, self.config.node_id
+        )
+        self.events = self.backend.events
         self.metrics = Metrics()
         self.audit = AuditLog(
             self.dir.audit,
-            lambda: self.store.meta_get(AUDIT_ANCHOR),
-            lambda head: self.store.meta_set(AUDIT_ANCHOR, head),
+            lambda: self.backend.meta.meta_get(AUDIT_ANCHOR),
+            lambda head: self.backend.meta.meta_set(AUDIT_ANCHOR, head),
+        )
+        self.bus = PushBus()
+        self.identity = Identity(
+            node_id=self.config.node_id,
+            nation=self.config.nation,
+            host=self.config.host,
+            root=self.dir.root,
         )
         self._callers: dict[str, Caller] = {}
         self._lock = threading.Lock()
-        self.store.on_commit(
+        self.events.on_commit(
             lambda events: self.metrics.events_committed.labels(self.node_id).inc(len(events))
         )
-        from kizuna.picture.service import PictureService
+        self.record_types: dict[str, RecordType] = {}
+        self.services: dict[str, Any] = {}
+        self.started: list[Domain] = []
+        self.context = self._context(None, "node")
+        try:
+            self._start(list(domains) if domains is not None else load_domains())
+        except BaseException:
+            self.close()
+            raise
 
-        self.picture = PictureService(self)
-        self.cot: Any = None  # the CoT server while serving
-        from kizuna.coordination.service import register as register_requests
+    # -- assembly -------------------------------------------------------------
+    def _context(self, settings: msgspec.Struct | None, name: str) -> NodeContext:
+        return NodeContext(
+            self.identity,
+            groups=self.groups,
+            backend=self.backend,
+            audit=self.audit,
+            bus=self.bus,
+            metrics=self.metrics,
+            settings=settings,
+            services=self.services,
+            name=name,
+        )
 
-        register_requests(self)
+    def _start(self, domains: list[Domain]) -> None:
+        for domain in domains:
+            for rt in domain.record_types():
+                if rt.name in self.record_types:
+                    raise PluginError(f"record type {rt.name!r} registered twice")
+                self.record_types[rt.name] = rt
+                self.events.register_merge(rt.name, rt.merge)
+        for domain in domains:
+            settings = plugin_settings(domain, self.config.plugins.get(domain.name, {}))
+            if not domain.enabled(settings):
+                continue
+            missing = [r for r in domain.requires if r not in self.services]
+            if missing:
+                log.warning("plugin not started", plugin=domain.name, missing=missing)
+                continue
+            self.services[domain.name] = domain.start(self._context(settings, domain.name))
+            self.started.append(domain)
 
+    def service(self, name: str) -> Any:
+        return self.services[name]
+
+    def routes(self) -> list[Router]:
+        """Each started plugin's handlers, given its service as the ``service`` dependency."""
+        routers = []
+        for domain in self.started:
+            handlers = list(domain.routes())
+            if not handlers:
+                continue
+            service = self.services[domain.name]
+            routers.append(
+                Router(
+                    path="/",
+                    route_handlers=handlers,
+                    dependencies={
+                        "service": Provide(lambda s=service: s, use_cache=True, sync_to_thread=False)
+                    },
+                )
+            )
+        return routers
+
+    def jobs(self) -> list[Job]:
+        return [job for d in self.started for job in d.jobs(self.services[d.name])]
+
+    def streams(self) -> list[FederatedStream[Any]]:
+        return [s for d in self.started for s in d.streams(self.services[d.name])]
+
+    # -- identity ---------------------------------------------------------------
     @property
     def node_id(self) -> str:
         return self.config.node_id
@@ -77,7 +159,7 @@ class Node:
             cached = self._callers.get(key)
         if cached is not None:
             return cached
-        user = self.store.user_by_token_hash(key)
+        user = self.backend.users.user_by_token_hash(key)
         if user is None:
             return None
         caller = Caller(user, principal_of(user, self.groups))
@@ -87,7 +169,7 @@ class Node:
 
     def login(self, name: str, password: str) -> tuple[User, str] | None:
         """Check a password; on success issue a session token (held in memory)."""
-        user = self.store.user_by_name(name)
+        user = self.backend.users.user_by_name(name)
         if user is None or not user.password_hash:
             return None
         if not check_password(password, user.password_hash):
@@ -98,14 +180,16 @@ class Node:
         return user, token
 
     def refuse(self, reason: str, actor: str, **details: object) -> None:
-        """Every refused access is counted and written to the audit trail."""
-        self.metrics.refused.labels(reason).inc()
-        self.audit.append("access", actor, "refused", reason=reason, **details)
-        log.warning("access refused", reason=reason, actor=actor, **details)
+        self.context.refuse(reason, actor, **details)
 
     def close(self) -> None:
-        self.picture.close()
-        self.store.close()
+        for domain in reversed(self.started):
+            try:
+                domain.stop(self.services[domain.name])
+            except Exception:
+                log.exception("plugin stop failed", plugin=domain.name)
+        self.started = []
+        self.backend.close()
 
 
 __all__ = ["Caller", "LabelError", "Node"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kizuna.node import pki
-from kizuna.node.config import NodeConfig, NodeDir, validate
+from kizuna.kernel import pki
+from kizuna.kernel.config import NodeConfig, NodeDir, validate
 
 
 def init_node(directory: NodeDir, config: NodeConfig) -> NodeConfig:

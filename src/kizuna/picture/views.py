@@ -16,7 +16,7 @@ from kizuna.core.ids import new_id
 from kizuna.core.labels import Label
 from kizuna.core.release import may_release
 from kizuna.core.time import parse_iso
-from kizuna.node.access import label_for_write
+from kizuna.kernel.access import label_for_write
 from kizuna.node.runtime import Caller, Node
 from kizuna.picture.models import Provenance, Track
 from kizuna.picture.rules import BBox, parse_bbox

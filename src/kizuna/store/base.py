@@ -1,9 +1,16 @@
-"""The store interface. Nothing above ``store/`` knows which database is behind it."""
+"""The store ports. Nothing above ``store/`` knows which database is behind them.
+
+A backend (``kizuna.backends`` entry point) opens all of them from the node's
+``store`` setting: the event log with its projections, the federation outbox,
+users, metadata and a spatial index. No domain type appears here: the spatial
+index holds any msgspec Struct with a position, the event log any record type.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -64,8 +71,8 @@ class User(msgspec.Struct, kw_only=True):
     password_hash: str = ""
 
 
-class Store(Protocol):
-    """What every backend provides."""
+class EventLog(Protocol):
+    """The append-only event log and the projections derived from it."""
 
     node_id: str
 
@@ -89,14 +96,85 @@ class Store(Protocol):
 
     def record_events(self, record_type: str, record_id: str) -> list[Event]: ...
 
+    def close(self) -> None: ...
+
+
+class Users(Protocol):
     def add_user(self, user: User) -> None: ...
 
     def user_by_token_hash(self, token_hash: str) -> User | None: ...
 
     def user_by_name(self, name: str) -> User | None: ...
 
+
+class Meta(Protocol):
+    """Small node-wide key/value settings (audit anchor, cursors)."""
+
     def meta_get(self, key: str) -> str | None: ...
 
     def meta_set(self, key: str, value: str) -> None: ...
 
+
+Decide = Callable[[Event], bool]
+
+
+class Outbox(Protocol):
+    """Per-peer queues of events, filled by a cursor scan of the log."""
+
+    def cursor(self, peer: str) -> int: ...
+
+    def enqueue_new(self, peer: str, decide: Decide, limit: int = 5000) -> tuple[int, int]:
+        """Scan events after the peer's cursor; queue those ``decide`` allows.
+
+        Returns (scanned, queued); queueing and moving the cursor are one transaction."""
+        ...
+
+    def next_batch(self, peer: str, limit: int) -> list[tuple[int, Event, int]]:
+        """(position, event, size in bytes) by (precedence, hlc)."""
+        ...
+
+    def ack(self, peer: str, positions: list[int]) -> None: ...
+
+    def depth(self, peer: str) -> int: ...
+
+    def events_from(self, origins: tuple[str, ...]) -> list[Event]: ...
+
+
+T = TypeVar("T")
+
+
+class SpatialIndex(Protocol[T]):
+    """Latest state per entry (a list of items of one Struct type), an index of boxes
+    for bounding-box queries, a change version per entry and thinned history."""
+
+    def load(self) -> Any: ...
+
+    def max_version(self) -> int: ...
+
+    def changed_since(self, version: int, limit: int) -> list[tuple[str, list[T], int]]: ...
+
+    def query_bbox(self, parts: Sequence[tuple[float, float, float, float]]) -> list[str]: ...
+
+    def history(self, entry_id: str, since: float, limit: int) -> list[Any]: ...
+
+    def write(self, rows: Any, removed: Any = (), history: Any = ()) -> None: ...
+
     def close(self) -> None: ...
+
+
+class Backend(Protocol):
+    """One storage engine: every port a node needs, opened from its settings."""
+
+    name: str
+    events: EventLog
+    users: Users
+    meta: Meta
+    outbox: Outbox
+
+    def spatial_index(self, item_type: type[Any], **options: Any) -> SpatialIndex[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class BackendFactory(Protocol):
+    def __call__(self, url: str, root: Path, node_id: str) -> Backend: ...

@@ -32,7 +32,7 @@ _dec = msgspec.msgpack.Decoder(Event)
 Decide = Callable[[Event], bool]
 
 
-class Outbox:
+class SqliteOutbox:
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
         self._conn = store.connection

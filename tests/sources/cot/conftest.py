@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kizuna.node.pki import create_ca, issue_cert, write_cert, write_key
+from kizuna.kernel.pki import create_ca, issue_cert, write_cert, write_key
 from kizuna.sources.cot.certs import server_ssl_context, write_client_cert
 
 

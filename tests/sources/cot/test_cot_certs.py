@@ -2,7 +2,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from kizuna.core.labels import LabelError
-from kizuna.node.pki import identity_of, load_cert
+from kizuna.kernel.pki import identity_of, load_cert
 from kizuna.sources.cot.certs import DEFAULT_P12_PASSWORD
 
 

@@ -12,7 +12,7 @@ from cot_support import WAIT, PytakClient, cot, read_xml_event
 
 from kizuna.core.labels import Classification, make_label
 from kizuna.core.release import make_principal
-from kizuna.node.pki import create_ca, issue_cert, write_cert, write_key
+from kizuna.kernel.pki import create_ca, issue_cert, write_cert, write_key
 from kizuna.picture.models import Track
 from kizuna.sources.cot import proto
 from kizuna.sources.cot.codec import CotEvent, to_xml

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from kizuna.core.labels import Classification
 from kizuna.core.release import make_principal
-from kizuna.node.pki import issue_cert, load_cert, load_key, write_cert, write_key
+from kizuna.kernel.pki import issue_cert, load_cert, load_key, write_cert, write_key
 
 DEFAULT_P12_PASSWORD = "atakatak"
 

@@ -26,7 +26,7 @@ import structlog
 
 from kizuna.core.labels import Classification, Label, LabelError, make_label
 from kizuna.core.release import Principal, make_principal, may_release, may_write
-from kizuna.node.pki import identity_from_peercert
+from kizuna.kernel.pki import identity_from_peercert
 from kizuna.picture.models import Track
 from kizuna.sources.cot import proto
 from kizuna.sources.cot.codec import (

@@ -8,10 +8,10 @@ from kizuna.core.errors import BadLabel, Forbidden, NotFound
 from kizuna.core.labels import Label, LabelError
 from kizuna.core.records import RecordState
 from kizuna.core.release import may_release, may_write
-from kizuna.node.runtime import Caller, Node
+from kizuna.kernel.context import Caller, NodeContext
 
 
-def label_for_write(node: Node, caller: Caller, marking: str) -> Label:
+def label_for_write(node: NodeContext, caller: Caller, marking: str) -> Label:
     """Parse a marking and check the caller may write it; refusals are audited."""
     try:
         label = node.parse_label(marking)
@@ -26,7 +26,7 @@ def label_for_write(node: Node, caller: Caller, marking: str) -> Label:
     return label
 
 
-def visible(node: Node, caller: Caller, state: RecordState | None, path: str = "api") -> bool:
+def visible(node: NodeContext, caller: Caller, state: RecordState | None, path: str = "api") -> bool:
     if state is None or state.deleted:
         return False
     if may_release(state.label, caller.principal):
@@ -35,9 +35,9 @@ def visible(node: Node, caller: Caller, state: RecordState | None, path: str = "
     return False
 
 
-def get_visible(node: Node, caller: Caller, record_type: str, record_id: str) -> RecordState:
+def get_visible(node: NodeContext, caller: Caller, record_type: str, record_id: str) -> RecordState:
     """The record if the caller may see it; otherwise 404 (existence is not disclosed)."""
-    state = node.store.get(record_type, record_id)
+    state = node.events.get(record_type, record_id)
     if not visible(node, caller, state):
         if state is not None and not state.deleted:
             node.refuse("read_label", caller.name, record_type=record_type, record_id=record_id)
@@ -46,5 +46,5 @@ def get_visible(node: Node, caller: Caller, record_type: str, record_id: str) ->
     return state
 
 
-def filter_visible(node: Node, caller: Caller, states: Iterable[RecordState]) -> list[RecordState]:
+def filter_visible(node: NodeContext, caller: Caller, states: Iterable[RecordState]) -> list[RecordState]:
     return [s for s in states if visible(node, caller, s)]

@@ -11,7 +11,7 @@ import typer
 from cryptography import x509
 
 from kizuna.core.labels import COUNTRIES, Classification, LabelError
-from kizuna.node.config import NodeDir, PeerConfig
+from kizuna.kernel.config import NodeDir, PeerConfig
 
 node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
 peer_app = typer.Typer(help="Peers and sharing agreements.", no_args_is_help=True)

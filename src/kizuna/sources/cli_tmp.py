@@ -28,7 +28,7 @@ def client_cert(
     """Write a client certificate, key, CA and .p12 bundle for a TAK client (e.g. pytak)."""
     from kizuna.core.labels import Classification
     from kizuna.core.release import make_principal
-    from kizuna.node.config import NodeDir
+    from kizuna.kernel.config import NodeDir
     from kizuna.sources.cot import write_client_cert
 
     nd = NodeDir(dir)

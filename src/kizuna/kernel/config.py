@@ -19,6 +19,7 @@ class PeerConfig(msgspec.Struct, kw_only=True):
     url: str
     cert: str  # path of the peer's node certificate (PEM), relative to the node dir
     types: list[str] = msgspec.field(default_factory=lambda: ["report", "track", "request"])
+    transport: str = "https"  # a `kizuna.transports` entry point
     max_classification: str = "SECRET"
     relay: bool = False
     groups: list[str] = []
@@ -30,14 +31,12 @@ class NodeConfig(msgspec.Struct, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     federation_port: int = 0  # 0: port + 1
-    cot_port: int = 0  # 0: disabled
-    cot_tls_port: int = 0
-    ais_udp_port: int = 0  # 0: off; NMEA datagrams from receivers
-    ais_tcp_port: int = 0  # 0: off; feeds that connect and push NMEA
+    store: str = "sqlite"  # a `kizuna.backends` entry point name, or a URL whose scheme names one
     groups: dict[str, list[str]] = {}
     peers: list[PeerConfig] = []
     max_body_bytes: int = 1_048_576
-    facilities_csv: str = ""
+    # Each plugin's own settings: a TOML table named after the plugin (``[cot]``, ``[ais]``).
+    plugins: dict[str, dict[str, Any]] = {}
 
     @property
     def api_url(self) -> str:
@@ -77,10 +76,15 @@ class NodeDir:
         if not self.config.exists():
             raise FileNotFoundError(f"{self.root} is not a Kizuna node directory (no node.toml)")
         data = tomllib.loads(self.config.read_text(encoding="utf-8"))
-        return validate(msgspec.convert(data, NodeConfig))
+        own = {f.name for f in msgspec.structs.fields(NodeConfig)}
+        plugins = {k: v for k, v in data.items() if k not in own and isinstance(v, dict)}
+        data = {k: v for k, v in data.items() if k in own and k != "plugins"}
+        return validate(msgspec.convert({**data, "plugins": plugins}, NodeConfig))
 
     def save(self, config: NodeConfig) -> None:
-        self.config.write_text(to_toml(msgspec.to_builtins(config)), encoding="utf-8")
+        data = msgspec.to_builtins(config)
+        plugins = data.pop("plugins", {})
+        self.config.write_text(to_toml({**data, **plugins}), encoding="utf-8")
 
 
 def validate(config: NodeConfig) -> NodeConfig:

@@ -6,6 +6,7 @@ from typing import Literal
 
 import msgspec
 
+from kizuna.core.label_view import LabelView
 from kizuna.core.records import Position, Text
 
 PrecedenceName = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
@@ -30,3 +31,19 @@ class ReportPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 REPORT = "report"
+
+
+class ReportOut(LabelView, kw_only=True):
+    """A report as the API answers it."""
+
+    id: str
+    origin: str
+    precedence: PrecedenceName
+    title: Text
+    body: Text
+    original_language: str
+    position: Position | None
+    created_at: str
+    updated_at: str
+    created_by: str
+    updated_by: str

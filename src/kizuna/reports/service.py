@@ -13,32 +13,36 @@ from kizuna.core.label_view import label_fields
 from kizuna.core.records import Precedence, RecordState
 from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso
-from kizuna.node.access import filter_visible, get_visible, label_for_write
-from kizuna.node.runtime import Caller, Node
-from kizuna.operations.models import REPORT, ReportIn, ReportPatch
+from kizuna.kernel.access import filter_visible, get_visible, label_for_write
+from kizuna.kernel.context import Caller, NodeContext
+from kizuna.reports.models import REPORT, ReportIn, ReportOut, ReportPatch
+from kizuna.reports.rules import owner_may_edit
 from kizuna.store.base import Draft
 
 
-def report_view(state: RecordState) -> dict[str, Any]:
+def report_view(state: RecordState) -> ReportOut:
     f = state.fields
-    return {
-        "id": state.record_id,
-        "origin": state.origin,
-        **label_fields(state.label),
-        "precedence": state.precedence.name,
-        "title": f.get("title", {"en": "", "ja": ""}),
-        "body": f.get("body", {"en": "", "ja": ""}),
-        "original_language": f.get("original_language", "en"),
-        "position": f.get("position"),
-        "created_at": iso(to_seconds(state.created_hlc)),
-        "updated_at": iso(to_seconds(state.updated_hlc)),
-        "created_by": state.created_by,
-        "updated_by": state.updated_by,
-    }
+    return msgspec.convert(
+        {
+            "id": state.record_id,
+            "origin": state.origin,
+            **label_fields(state.label),
+            "precedence": state.precedence.name,
+            "title": f.get("title", {"en": "", "ja": ""}),
+            "body": f.get("body", {"en": "", "ja": ""}),
+            "original_language": f.get("original_language", "en"),
+            "position": f.get("position"),
+            "created_at": iso(to_seconds(state.created_hlc)),
+            "updated_at": iso(to_seconds(state.updated_hlc)),
+            "created_by": state.created_by,
+            "updated_by": state.updated_by,
+        },
+        ReportOut,
+    )
 
 
 class ReportService:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeContext) -> None:
         self.node = node
 
     def create(self, caller: Caller, data: ReportIn) -> RecordState:
@@ -71,7 +75,7 @@ class ReportService:
                     new_record=True,
                 )
             )
-        events = self.node.store.append(drafts)
+        events = self.node.events.append(drafts)
         self.node.audit.append(
             "report.create",
             caller.name,
@@ -79,18 +83,18 @@ class ReportService:
             ids=[e.record_id for e in events][:1000],
             labels=sorted({e.label.render() for e in events}),
         )
-        states = [self.node.store.get(REPORT, e.record_id) for e in events]
+        states = [self.node.events.get(REPORT, e.record_id) for e in events]
         return [s for s in states if s is not None]
 
     def get(self, caller: Caller, rid: str) -> RecordState:
         return get_visible(self.node, caller, REPORT, rid)
 
     def list(self, caller: Caller) -> list[RecordState]:
-        return filter_visible(self.node, caller, self.node.store.scan(REPORT))
+        return filter_visible(self.node, caller, self.node.events.scan(REPORT))
 
     def update(self, caller: Caller, rid: str, patch: ReportPatch) -> RecordState:
         state = get_visible(self.node, caller, REPORT, rid)
-        if state.origin != self.node.node_id:
+        if not owner_may_edit(state.origin, self.node.node_id):
             raise Forbidden(
                 f"report {rid} belongs to node {state.origin}; change it there (sovereignty)"
             )
@@ -104,10 +108,10 @@ class ReportService:
             if value is not None:
                 payload[key] = msgspec.to_builtins(value)
         precedence = Precedence[patch.precedence] if patch.precedence else state.precedence
-        self.node.store.append(
+        self.node.events.append(
             [Draft(REPORT, rid, "patch", label, payload, precedence=precedence, author=caller.name)]
         )
         self.node.audit.append("report.update", caller.name, "ok", id=rid, label=label.render())
-        new = self.node.store.get(REPORT, rid)
+        new = self.node.events.get(REPORT, rid)
         assert new is not None
         return new

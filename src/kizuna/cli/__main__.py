@@ -1,0 +1,5 @@
+"""`python -m kizuna.cli`."""
+
+from kizuna.cli import main
+
+main()

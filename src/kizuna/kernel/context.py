@@ -1,0 +1,112 @@
+"""What a plugin is started with: the node's identity and the ports it may use.
+
+A :class:`NodeContext` holds no domain: a domain that needs another one names it
+in ``requires`` and receives that domain's service through :meth:`require`.
+Services are unit-tested with :func:`kizuna.kernel.testing.memory_context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import structlog
+
+from kizuna.core.labels import GroupRegistry, Label, parse_label
+from kizuna.core.release import Principal
+from kizuna.kernel.bus import PushBus
+from kizuna.kernel.metrics import Metrics
+from kizuna.store.audit import AuditLog
+from kizuna.store.base import Backend, EventLog, User
+
+log = structlog.get_logger("kizuna.node")
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """An authenticated user and the principal the release check sees."""
+
+    user: User
+    principal: Principal
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+
+class Identity(msgspec.Struct, frozen=True, kw_only=True):
+    """Who the node is and where it lives."""
+
+    node_id: str
+    nation: str
+    host: str = "127.0.0.1"
+    root: Path = Path(".")  # the node directory: certificates, keys, files of plugins
+
+
+class NodeContext:
+    """The node as one plugin sees it."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        *,
+        groups: GroupRegistry,
+        backend: Backend,
+        audit: AuditLog,
+        bus: PushBus,
+        metrics: Metrics,
+        settings: msgspec.Struct | None = None,
+        services: Mapping[str, Any] | None = None,
+        name: str = "",
+    ) -> None:
+        self.identity = identity
+        self.groups = groups
+        self.backend = backend
+        self.events: EventLog = backend.events
+        self.audit = audit
+        self.bus = bus
+        self.metrics = metrics
+        self.settings = settings
+        self.name = name
+        self._services = services if services is not None else {}
+
+    @property
+    def node_id(self) -> str:
+        return self.identity.node_id
+
+    @property
+    def nation(self) -> str:
+        return self.identity.nation
+
+    @property
+    def root(self) -> Path:
+        return self.identity.root
+
+    def require(self, name: str) -> Any:
+        """The started service of a plugin this one ``requires``."""
+        try:
+            return self._services[name]
+        except KeyError:
+            raise LookupError(
+                f"plugin {self.name!r} asked for {name!r}: name it in `requires`"
+            ) from None
+
+    def parse_label(self, text: str) -> Label:
+        """A marking written on this node: its nation is the originator."""
+        return parse_label(text, originator=self.nation, groups=self.groups)
+
+    def refuse(self, reason: str, actor: str, **details: object) -> None:
+        """Every refused access is counted and written to the audit trail."""
+        self.metrics.refused.labels(reason).inc()
+        self.audit.append("access", actor, "refused", reason=reason, **details)
+        log.warning("access refused", reason=reason, actor=actor, **details)
+
+    def node_principal(self) -> Principal:
+        """This node as a recipient of federated data: its nation, any classification."""
+        from kizuna.core.labels import Classification
+        from kizuna.core.release import make_principal
+
+        return make_principal(
+            self.nation, Classification.TOP_SECRET, registry=self.groups, name=f"node:{self.node_id}"
+        )

@@ -1,1 +1,0 @@
-"""Operations: reports (SITREPs, free-text), later incidents, tasks, assets."""
