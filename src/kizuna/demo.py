@@ -105,7 +105,7 @@ def create(root: Path, base: int) -> None:
         nd = NodeDir(d)
         cfg = nd.load()
         if facilities.exists():
-            cfg.facilities_csv = str(facilities.resolve())
+            cfg.plugins["facilities"] = {"csv": str(facilities.resolve())}
         nd.save(cfg)
         for name, unation, clearance, roles, groups in USERS[node_id]:
             args = [
@@ -351,7 +351,7 @@ def main() -> None:
     for node_id, _, _ in NODES:
         cfg = NodeDir(root / node_id).load()
         urls[node_id] = cfg.api_url
-        cot_ports[node_id] = cfg.cot_tls_port
+        cot_ports[node_id] = int(cfg.plugins["cot"]["tls_port"])
         log = (root / node_id / "node.log").open("ab")
         procs.append(
             subprocess.Popen(
