@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -81,7 +81,7 @@ def serve(dir: DirOpt) -> None:
     """Serve the node's HTTP API (and its configured services) until interrupted."""
     from kizuna.node.logging import configure
     from kizuna.node.runtime import Node
-    from kizuna.node.serve import serve as run
+    from kizuna.api.serve import serve as run
 
     configure()
     try:
@@ -111,23 +111,42 @@ def _mount_plugins(domains: list[Domain]) -> None:
             app.add_typer(sub, name=group)
 
 
-def _init_command(domains: list[Domain]) -> click.Command:
-    """`kizuna init`, with the options each plugin adds."""
-    params: list[click.Parameter] = [
-        click.Option(
-            ["--dir"], type=click.Path(path_type=Path), required=True, help="Node directory."
+def _init_command(domains: list[Domain]) -> None:
+    """`kizuna init`, with the options each plugin adds (a signature built for Typer)."""
+    P = inspect.Parameter
+    kw = P.KEYWORD_ONLY
+    params = [
+        P("dir", kw, annotation=DirOpt),
+        P(
+            "node_id",
+            kw,
+            annotation=Annotated[str, typer.Option(help="This node's id, e.g. usfj.")],
         ),
-        click.Option(["--node-id"], required=True, help="This node's id, e.g. usfj."),
-        click.Option(["--nation"], required=True, help="ISO 3166 alpha-3 code, e.g. USA."),
-        click.Option(["--port"], type=int, default=8000, show_default=True, help="HTTP API port."),
-        click.Option(
-            ["--federation-port"], type=int, default=0, help="Federation port; 0 = port+1."
+        P(
+            "nation",
+            kw,
+            annotation=Annotated[str, typer.Option(help="ISO 3166 alpha-3, e.g. USA.")],
         ),
-        click.Option(
-            ["--store"], default="sqlite", show_default=True, help="Storage backend or URL."
+        P("port", kw, default=8000, annotation=Annotated[int, typer.Option(help="HTTP API port.")]),
+        P(
+            "federation_port",
+            kw,
+            default=0,
+            annotation=Annotated[int, typer.Option(help="Federation port; 0 = port+1.")],
         ),
-        click.Option(
-            ["--group"], multiple=True, help="Define a group: NAME=USA,JPN,AUS (repeatable)."
+        P(
+            "store",
+            kw,
+            default="sqlite",
+            annotation=Annotated[str, typer.Option(help="Storage backend name or URL.")],
+        ),
+        P(
+            "group",
+            kw,
+            default=[],
+            annotation=Annotated[
+                list[str], typer.Option(help="Define a group: NAME=USA,JPN,AUS (repeatable).")
+            ],
         ),
     ]
     owners: dict[str, tuple[Domain, InitOption]] = {}
@@ -135,18 +154,9 @@ def _init_command(domains: list[Domain]) -> click.Command:
         for opt in domain.init_options():
             key = opt.flag.lstrip("-").replace("-", "_")
             owners[key] = (domain, opt)
-            if opt.type is bool:
-                params.append(click.Option([opt.flag], is_flag=True, default=False, help=opt.help))
-            else:
-                params.append(
-                    click.Option(
-                        [opt.flag],
-                        type=opt.type,
-                        default=opt.default,
-                        show_default=opt.default is not None,
-                        help=opt.help,
-                    )
-                )
+            default = False if opt.type is bool else opt.default
+            option = typer.Option(opt.flag, help=opt.help)
+            params.append(P(key, kw, default=default, annotation=Annotated[opt.type, option]))
 
     def run(**values: Any) -> None:
         from kizuna.node.setup import init_node
@@ -180,24 +190,28 @@ def _init_command(domains: list[Domain]) -> click.Command:
             _fail(str(exc))
         print(f"node {config.node_id} ({nation}) created in {values['dir']}")
 
-    return click.Command(
-        "init",
-        params=params,
-        callback=run,
-        help="Create a node directory with its config, certificate authority and node certificate.",
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__doc__ = (
+        "Create a node directory with its config, certificate authority and node certificate."
     )
+    app.command("init")(run)
 
 
-def build() -> click.Group:
+_built = False
+
+
+def build() -> typer.Typer:
     """The `kizuna` command: the node's own commands and every installed plugin's."""
+    global _built
     from kizuna.kernel.plugins import load_domains
 
-    domains = load_domains()
-    _mount_plugins(domains)
-    group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
-    group.add_command(_init_command(domains))
-    return group
+    if not _built:
+        domains = load_domains()
+        _mount_plugins(domains)
+        _init_command(domains)
+        _built = True
+    return app
 
 
 @label_app.command("normalize")

@@ -8,7 +8,7 @@ started with its own :class:`NodeContext` and settings table.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,13 @@ def plugin_settings(domain: Domain, table: dict[str, Any]) -> msgspec.Struct | N
         return msgspec.convert(table, domain.settings)
     except msgspec.ValidationError as exc:
         raise ValueError(f"[{domain.name}] settings: {exc}") from None
+
+
+def _provider(service: Any) -> Callable[[], Any]:
+    def provide() -> Any:
+        return service
+
+    return provide
 
 
 class Node:
@@ -127,9 +134,7 @@ class Node:
                 Router(
                     path="/",
                     route_handlers=handlers,
-                    dependencies={
-                        "service": Provide(lambda s=service: s, use_cache=True, sync_to_thread=False)
-                    },
+                    dependencies={"service": Provide(_provider(service), use_cache=True, sync_to_thread=False)},
                 )
             )
         return routers
