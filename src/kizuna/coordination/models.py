@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from kizuna.core.label_view import LabelView
 from kizuna.core.records import Text
 
 REQUEST = "request"
@@ -105,3 +106,72 @@ class TransitionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: str
     text: Text
+
+
+# -- answers ------------------------------------------------------------------
+
+
+class RequestSummaryOut(LabelView, kw_only=True):
+    """The parts of a request every reader of its label may see: what the live
+    push and ``kizuna request list`` carry (no comments, attachments or timeline)."""
+
+    id: str
+    requester: str
+    addressees: list[str]
+    kind: KindName
+    precedence: PrecedenceName
+    status: StatusName
+    due: str | None
+    overdue: bool
+    title: Text
+    body: Text
+    original_language: str
+    links: list[Link]
+    response: Text | None
+    decline_reason: str
+    created_at: str
+    updated_at: str
+    created_by: str
+    updated_by: str
+
+
+class AttachmentOut(LabelView, kw_only=True):
+    """An attachment's description; its content is served on its own URL."""
+
+    id: str
+    node: str
+    at: str
+    name: str
+    media_type: str
+    size: int
+    author: str
+
+
+class CommentOut(LabelView, kw_only=True):
+    id: str
+    node: str
+    at: str
+    author: str
+    text: Text
+
+
+class ChangeOut(msgspec.Struct, kw_only=True):
+    """One timeline entry: a create, edit, transition, comment or attachment."""
+
+    at: str
+    actor: str
+    node: str
+    action: str
+    from_: str | None = msgspec.field(name="from")
+    to: str | None
+    reason: str
+
+
+class RequestOut(RequestSummaryOut, kw_only=True):
+    """A request as this caller may see it: comments, attachments and timeline
+    entries whose own label the caller may not see are left out."""
+
+    attachments: list[AttachmentOut]
+    comments: list[CommentOut]
+    timeline: list[ChangeOut]
+    allowed_transitions: list[StatusName]

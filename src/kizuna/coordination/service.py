@@ -1,7 +1,10 @@
-"""Coordination requests through the store: writes checked and audited, reads release-filtered.
+"""Coordination requests through the event log: writes checked and audited, reads
+release-filtered; request changes and overdue flags pushed on the node's bus.
 
-Also the node's request pub/sub (:func:`on_request_change`) and the overdue
-watcher (:func:`watch_overdue`).
+Every commit that changes a complete request (local or federated) is published
+on topic ``request``; :meth:`RequestService.watch_overdue` publishes ``overdue``
+once per request and due time. Both carry :func:`request_summary` and the
+request's label, so the bus releases each only to sessions that may see it.
 """
 
 from __future__ import annotations
@@ -10,10 +13,8 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import inspect
 import math
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from kizuna.coordination.models import (
     CommentIn,
     Link,
     RequestIn,
+    RequestOut,
     RequestPatch,
     Status,
     TransitionIn,
@@ -45,7 +47,6 @@ from kizuna.coordination.rules import (
     is_complete,
     is_overdue,
     may_act,
-    merge_request,
     timeline,
 )
 from kizuna.core.errors import Forbidden, Invalid, NotFound
@@ -58,95 +59,13 @@ from kizuna.core.release import may_release
 from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso, parse_iso
 from kizuna.kernel.access import filter_visible, get_visible, label_for_write
-from kizuna.node.runtime import Caller, Node
+from kizuna.kernel.context import Caller, NodeContext
 from kizuna.store.base import Draft
 
 log = structlog.get_logger("kizuna.coordination")
 
-RequestListener = Callable[[RecordState], None]
-_listeners: weakref.WeakKeyDictionary[Node, list[RequestListener]] = weakref.WeakKeyDictionary()
-
-
-# -- wiring -------------------------------------------------------------------
-
-
-def register(node: Node) -> None:
-    """Install the request merge rule and the change feed on a node's store."""
-    node.store.register_merge(REQUEST, merge_request)
-    node.store.on_commit(lambda events: _publish(node, events))
-
-
-def on_request_change(node: Node, callback: RequestListener) -> Callable[[], None]:
-    """Call ``callback(state)`` after each commit that changes a request (local or
-    federated). Callbacks run on the committing thread and must not block; the
-    caller filters with ``may_release`` before passing anything on. Returns an
-    unsubscribe function."""
-    callbacks = _listeners.setdefault(node, [])
-    callbacks.append(callback)
-
-    def unsubscribe() -> None:
-        with contextlib.suppress(ValueError):
-            callbacks.remove(callback)
-
-    return unsubscribe
-
-
-def _publish(node: Node, events: Sequence[Event]) -> None:
-    callbacks = list(_listeners.get(node, ()))
-    if not callbacks:
-        return
-    ids = dict.fromkeys(e.record_id for e in events if e.record_type == REQUEST)
-    for rid in ids:
-        state = node.store.get(REQUEST, rid)
-        if state is None or not is_complete(state):
-            continue
-        for callback in callbacks:
-            try:
-                callback(state)
-            except Exception:
-                log.exception("request listener failed", record_id=rid)
-
-
-async def watch_overdue(
-    node: Node, push: Callable[[dict[str, Any]], Any], interval: float = 30.0
-) -> None:
-    """Call ``push(request_summary(...))`` once per request (and due time) when an
-    open request passes its due time. Runs until cancelled. ``push`` may be async;
-    the summary carries the request's label fields and no comments or attachments,
-    so a hub must still check ``may_release`` on the request's label per subscriber."""
-    loop = asyncio.get_running_loop()
-    wake = asyncio.Event()
-    unsubscribe = on_request_change(node, lambda _state: loop.call_soon_threadsafe(wake.set))
-    notified: set[tuple[str, float]] = set()
-    try:
-        while True:
-            wake.clear()
-            now = time.time()
-            next_due = math.inf
-            for state in node.store.scan(REQUEST):
-                if not is_complete(state):
-                    continue
-                request = derive(state)
-                if request.status in TERMINAL or request.due is None:
-                    continue
-                if not is_overdue(request, now):
-                    next_due = min(next_due, request.due)
-                    continue
-                key = (state.record_id, request.due)
-                if key in notified:
-                    continue
-                notified.add(key)
-                try:
-                    result = push(request_summary(state, now))
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:
-                    log.exception("overdue push failed", record_id=state.record_id)
-            timeout = min(interval, max(0.0, next_due - now) + 0.05)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout)
-    finally:
-        unsubscribe()
+REQUEST_TOPIC = "request"
+OVERDUE_TOPIC = "overdue"
 
 
 # -- views --------------------------------------------------------------------
@@ -162,7 +81,8 @@ def _entry_view(entry: Entry) -> dict[str, Any]:
 
 def request_summary(state: RecordState, now: float | None = None) -> dict[str, Any]:
     """The parts of a request every reader of its label may see (no comments,
-    attachments, timeline or per-caller transitions)."""
+    attachments, timeline or per-caller transitions), in the shape of
+    :class:`RequestSummaryOut`."""
     r = derive(state)
     now = time.time() if now is None else now
     return {
@@ -186,53 +106,6 @@ def request_summary(state: RecordState, now: float | None = None) -> dict[str, A
         "created_by": state.created_by,
         "updated_by": state.updated_by,
     }
-
-
-def request_view(
-    node: Node, caller: Caller, state: RecordState, now: float | None = None
-) -> dict[str, Any]:
-    """The full record as this caller may see it: comments, attachments and
-    timeline entries whose own label the caller may not see are left out."""
-    r = derive(state)
-    who = caller.principal
-    view = request_summary(state, now)
-    view["attachments"] = [
-        {
-            **_entry_view(a),
-            "name": a.data["name"],
-            "media_type": a.data["media_type"],
-            "size": len(a.data["content"]),
-            "author": a.author,
-            **label_fields(a.label),
-        }
-        for a in r.attachments
-        if may_release(a.label, who)
-    ]
-    view["comments"] = [
-        {**_entry_view(c), "author": c.author, "text": c.data["text"], **label_fields(c.label)}
-        for c in r.comments
-        if may_release(c.label, who)
-    ]
-    view["timeline"] = [
-        {
-            "at": iso(to_seconds(c.hlc)),
-            "actor": c.actor,
-            "node": c.node,
-            "action": c.action,
-            "from": c.from_,
-            "to": c.to,
-            "reason": c.reason,
-        }
-        for c in timeline(node.store.record_events(REQUEST, state.record_id))
-        if may_release(c.label, who)
-    ]
-    view["allowed_transitions"] = _allowed(node, caller, r)
-    return view
-
-
-def _allowed(node: Node, caller: Caller, r: Request) -> list[str]:
-    sides = caller_sides(node.node_id, r.requester, r.addressees)
-    return allowed_transitions(r.status, sides, caller.user.roles)
 
 
 # -- service ------------------------------------------------------------------
@@ -263,18 +136,144 @@ def _decode(attachment: AttachmentIn) -> bytes:
 
 
 class RequestService:
-    def __init__(self, node: Node) -> None:
-        self.node = node
+    """The coordination domain on one node: started with the plugin's :class:`NodeContext`."""
+
+    def __init__(self, ctx: NodeContext) -> None:
+        self.ctx = ctx
+        self._wakers: list[Callable[[], None]] = []  # running overdue watches
+        ctx.events.on_commit(self._committed)
+
+    # change feed
+    def _committed(self, events: Sequence[Event]) -> None:
+        """After each commit (local or federated, on the committing thread): publish
+        every changed complete request and wake the overdue watches. Must not block."""
+        ids = dict.fromkeys(e.record_id for e in events if e.record_type == REQUEST)
+        if not ids:
+            return
+        publish = self.ctx.bus.subscribers > 0
+        wakers = list(self._wakers)
+        if not publish and not wakers:
+            return
+        changed = False
+        for rid in ids:
+            state = self.ctx.events.get(REQUEST, rid)
+            if state is None or not is_complete(state):
+                continue
+            changed = True
+            if publish:
+                try:
+                    self.ctx.bus.publish(REQUEST_TOPIC, request_summary(state), state.label)
+                except Exception:
+                    log.exception("request push failed", record_id=rid)
+        if changed:
+            for wake in wakers:
+                try:
+                    wake()
+                except Exception:
+                    log.exception("overdue watch wake-up failed")
+
+    async def watch_overdue(self, interval: float = 30.0) -> None:
+        """Publish ``overdue`` with :func:`request_summary` once per request (and due
+        time) when an open request passes its due time; the bus releases it only to
+        sessions that may see the request's label. Runs until cancelled."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def waker() -> None:
+            loop.call_soon_threadsafe(wake.set)
+
+        self._wakers.append(waker)
+        notified: set[tuple[str, float]] = set()
+        try:
+            while True:
+                wake.clear()
+                now = time.time()
+                next_due = math.inf
+                for state in self.ctx.events.scan(REQUEST):
+                    if not is_complete(state):
+                        continue
+                    request = derive(state)
+                    if request.status in TERMINAL or request.due is None:
+                        continue
+                    if not is_overdue(request, now):
+                        next_due = min(next_due, request.due)
+                        continue
+                    key = (state.record_id, request.due)
+                    if key in notified:
+                        continue
+                    notified.add(key)
+                    try:
+                        self.ctx.bus.publish(
+                            OVERDUE_TOPIC, request_summary(state, now), state.label
+                        )
+                    except Exception:
+                        log.exception("overdue push failed", record_id=state.record_id)
+                timeout = min(interval, max(0.0, next_due - now) + 0.05)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._wakers.remove(waker)
+
+    # views
+    def view(self, caller: Caller, state: RecordState, now: float | None = None) -> RequestOut:
+        """The full record as this caller may see it: comments, attachments and
+        timeline entries whose own label the caller may not see are left out."""
+        r = derive(state)
+        who = caller.principal
+        view = request_summary(state, now)
+        view["attachments"] = [
+            {
+                **_entry_view(a),
+                "name": a.data["name"],
+                "media_type": a.data["media_type"],
+                "size": len(a.data["content"]),
+                "author": a.author,
+                **label_fields(a.label),
+            }
+            for a in r.attachments
+            if may_release(a.label, who)
+        ]
+        view["comments"] = [
+            {**_entry_view(c), "author": c.author, "text": c.data["text"], **label_fields(c.label)}
+            for c in r.comments
+            if may_release(c.label, who)
+        ]
+        view["timeline"] = [
+            {
+                "at": iso(to_seconds(c.hlc)),
+                "actor": c.actor,
+                "node": c.node,
+                "action": c.action,
+                "from": c.from_,
+                "to": c.to,
+                "reason": c.reason,
+            }
+            for c in timeline(self.ctx.events.record_events(REQUEST, state.record_id))
+            if may_release(c.label, who)
+        ]
+        view["allowed_transitions"] = self._allowed(caller, r)
+        return msgspec.convert(view, RequestOut)
+
+    def _allowed(self, caller: Caller, r: Request) -> list[str]:
+        sides = caller_sides(self.ctx.node_id, r.requester, r.addressees)
+        return allowed_transitions(r.status, sides, caller.user.roles)
+
+    def summaries(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Every complete request this node holds, unfiltered: the operator's view of
+        the node's own database (``kizuna request list``), never an API answer."""
+        now = time.time() if now is None else now
+        return [request_summary(s, now) for s in self.ctx.events.scan(REQUEST) if is_complete(s)]
 
     # reads
     def _open(self, caller: Caller, rid: str) -> tuple[RecordState, Request, frozenset[str]]:
         """A request the caller may see, derived, and the sides the caller stands on."""
         state = self.get(caller, rid)
         r = derive(state)
-        return state, r, caller_sides(self.node.node_id, r.requester, r.addressees)
+        return state, r, caller_sides(self.ctx.node_id, r.requester, r.addressees)
 
     def get(self, caller: Caller, rid: str) -> RecordState:
-        state = get_visible(self.node, caller, REQUEST, rid)
+        state = get_visible(self.ctx, caller, REQUEST, rid)
         if not is_complete(state):
             raise NotFound(f"no request {rid}")
         return state
@@ -289,7 +288,7 @@ class RequestService:
     ) -> list[RecordState]:
         now = time.time()
         out = []
-        for state in filter_visible(self.node, caller, self.node.store.scan(REQUEST)):
+        for state in filter_visible(self.ctx, caller, self.ctx.events.scan(REQUEST)):
             if not is_complete(state):
                 continue
             r = derive(state)
@@ -311,11 +310,11 @@ class RequestService:
 
     # writes
     def _commit(self, drafts: list[Draft], action: str, caller: Caller, **details: Any) -> None:
-        self.node.store.append(drafts)
-        self.node.audit.append(f"request.{action}", caller.name, "ok", **details)
+        self.ctx.events.append(drafts)
+        self.ctx.audit.append(f"request.{action}", caller.name, "ok", **details)
 
     def _refused(self, caller: Caller, action: str, rid: str, exc: Exception) -> None:
-        self.node.audit.append(f"request.{action}", caller.name, "refused", id=rid, reason=str(exc))
+        self.ctx.audit.append(f"request.{action}", caller.name, "refused", id=rid, reason=str(exc))
 
     def create(self, caller: Caller, data: RequestIn) -> RecordState:
         if not may_act(caller.user.roles, REQUESTER):
@@ -326,10 +325,10 @@ class RequestService:
             problems.append("addressees are repeated")
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
-        label = label_for_write(self.node, caller, data.label)
+        label = label_for_write(self.ctx, caller, data.label)
         precedence = Precedence[data.precedence]
         files = [
-            (a, label_for_write(self.node, caller, a.label), _decode(a)) for a in data.attachments
+            (a, label_for_write(self.ctx, caller, a.label), _decode(a)) for a in data.attachments
         ]
         now = time.time()
         rid = new_id()
@@ -394,7 +393,7 @@ class RequestService:
         problems = text_problems(patch.title, patch.body)
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
-        label = label_for_write(self.node, caller, patch.label) if patch.label else state.label
+        label = label_for_write(self.ctx, caller, patch.label) if patch.label else state.label
         precedence = Precedence[patch.precedence] if patch.precedence else state.precedence
         sets: dict[str, Any] = {}
         for key in ("title", "body"):
@@ -437,7 +436,7 @@ class RequestService:
             if data.response is not None and ADDRESSEE not in sides:
                 raise Forbidden(
                     "only the addressee side may write the response",
-                    allowed_transitions=_allowed(self.node, caller, r),
+                    allowed_transitions=self._allowed(caller, r),
                 )
         except (Invalid, Forbidden) as exc:
             self._refused(caller, "transition", rid, exc)
@@ -485,7 +484,7 @@ class RequestService:
             raise Invalid("; ".join(problems), errors=problems)
         # A comment never travels further than its request: it carries the stricter of the two.
         label = restrict(
-            label_for_write(self.node, caller, data.label), state.label, self.node.groups
+            label_for_write(self.ctx, caller, data.label), state.label, self.ctx.groups
         )
         cid = new_id()
         payload = {"action": "comment", "id": cid, "text": msgspec.to_builtins(data.text)}
@@ -510,16 +509,9 @@ class RequestService:
         return self._fresh(rid)
 
     def _fresh(self, rid: str) -> RecordState:
-        state = self.node.store.get(REQUEST, rid)
+        state = self.ctx.events.get(REQUEST, rid)
         assert state is not None
         return state
 
 
-__all__ = [
-    "RequestService",
-    "on_request_change",
-    "register",
-    "request_summary",
-    "request_view",
-    "watch_overdue",
-]
+__all__ = ["OVERDUE_TOPIC", "REQUEST_TOPIC", "RequestService", "request_summary"]
