@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ROOT   := $(CURDIR)
 
-.PHONY: run test install web lint bench clean FORCE
+.PHONY: run test install web types lint bench clean FORCE
 
 install: $(STAMP)
 
@@ -21,10 +21,18 @@ $(STAMP): pyproject.toml requirements.lock FORCE
 
 FORCE:
 
+# The web app's API types (web/src/generated/api.ts) are generated from the node's OpenAPI
+# document: `make web` fails when the committed file has drifted, `make types` rewrites it.
+NPM_CI := PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+
 web: install
 	@if [ -f web/package.json ]; then \
-		cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \
+		cd web && $(NPM_CI) && KIZUNA_PYTHON=$(ROOT)/$(PY) npm run check:types --silent && npm run build --silent; \
 	fi
+
+types: install
+	cd web && { [ -d tools/api-types/node_modules/openapi-typescript ] || $(NPM_CI); } \
+		&& KIZUNA_PYTHON=$(ROOT)/$(PY) npm run gen:types --silent
 
 run: install web
 	$(PY) -m kizuna.demo
@@ -42,4 +50,4 @@ bench: install
 	@for b in bench/*.py; do case $$b in */_*) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist demo bench/results
+	rm -rf $(VENV) web/node_modules web/tools/api-types/node_modules web/dist demo bench/results

@@ -1,4 +1,4 @@
-import type { CoordRequest, Facility, HistoryPoint, Me, Meta, Track } from './types';
+import type { CoordRequest, Facility, HistoryPoint, LoginResult, Me, Meta, Track } from './types';
 
 const TOKEN_KEY = 'kizuna.token';
 
@@ -57,7 +57,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   login: (name: string, password: string) =>
-    call<{ token: string; user: Me }>('POST', '/api/v1/login', { name, password }),
+    call<LoginResult>('POST', '/api/v1/login', { name, password }),
   me: () => call<Me>('GET', '/api/v1/me'),
   meta: () => call<Meta>('GET', '/api/v1/meta'),
   tracks: (bbox: [number, number, number, number]) => call<Track[]>('GET', `/api/v1/tracks?bbox=${bbox.join(',')}`),

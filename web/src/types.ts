@@ -1,6 +1,22 @@
+/**
+ * The app's names for the node API's types. The answers are the schemas of the node's OpenAPI
+ * document, generated into src/generated/api.ts by `make types` (`make web` and the Python
+ * tests fail when that file has drifted from the node). Only what the document cannot hold is
+ * written here: the label fields the UI reads as one shape, the push bus's message envelopes,
+ * and the option lists the forms iterate over (checked against the generated enums).
+ */
+import type { components } from './generated/api';
+
+/** A schema of the node's OpenAPI document. */
+export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
+
 export type Classification = 'UNCLASSIFIED' | 'CONFIDENTIAL' | 'SECRET' | 'TOP SECRET';
 
-/** The label fields every labelled record carries. */
+/**
+ * The label fields the marking banner and badges read. Not a schema of its own (every
+ * labelled answer carries them inline), so passing a generated record where a Labelled is
+ * expected is what checks the generated schemas still carry them.
+ */
 export interface Labelled {
   label: string;
   label_ja: string;
@@ -10,53 +26,26 @@ export interface Labelled {
   exercise: boolean;
 }
 
-export interface Provenance {
-  source: string;
-  source_id: string;
-  observed_at: string;
-  connection?: string;
-}
+export type Me = Schema<'UserOut'>;
+export type LoginResult = Schema<'LoginOut'>;
+export type Meta = Schema<'MetaOut'>;
+export type Report = Schema<'ReportOut'>;
 
-export interface Track extends Labelled {
-  id: string;
-  source: string;
-  source_id: string;
-  callsign: string;
-  name: string;
-  lat: number;
-  lon: number;
-  course: number | null;
-  speed: number | null;
-  hae: number | null;
-  sidc: string;
-  cot_type: string;
-  affiliation: string;
-  observed_at: string;
-  stale_at: string;
-  sources: Provenance[];
-}
+export type Bilingual = Schema<'Text'>;
+export type Provenance = Schema<'SourceOut'>;
+export type Track = Schema<'TrackOut'>;
+export type HistoryPoint = Schema<'HistoryOut'>;
+export type Facility = Schema<'FacilityOut'>;
 
-export interface HistoryPoint {
-  lat: number;
-  lon: number;
-  observed_at: string;
-  course: number | null;
-  speed: number | null;
-}
+export type RequestComment = Schema<'CommentOut'>;
+export type RequestAttachment = Schema<'AttachmentOut'>;
+export type TimelineEntry = Schema<'ChangeOut'>;
 
-export interface Bilingual {
-  en: string;
-  ja: string;
-}
-
-export interface Facility extends Labelled {
-  id: string;
-  name: Bilingual;
-  nation: string;
-  kind: string;
-  lat: number;
-  lon: number;
-}
+/** The parts of a full request (GET /requests/{id}) that a summary (a live push) leaves out. */
+type RequestDetail = 'attachments' | 'comments' | 'timeline' | 'allowed_transitions';
+/** A request as the board holds it: a full record, or a summary pushed live. */
+export type CoordRequest = Omit<Schema<'RequestOut'>, RequestDetail> &
+  Partial<Pick<Schema<'RequestOut'>, RequestDetail>>;
 
 export const STATUSES = [
   'DRAFT',
@@ -76,62 +65,16 @@ export type Kind = (typeof KINDS)[number];
 export const PRECEDENCES = ['FLASH', 'IMMEDIATE', 'PRIORITY', 'ROUTINE'] as const;
 export type Precedence = (typeof PRECEDENCES)[number];
 
-export interface RequestComment extends Partial<Labelled> {
-  id: string;
-  author: string;
-  node: string;
-  at: string;
-  label: string;
-  text: Bilingual;
-}
+// The lists above must name exactly the values the node's schemas allow (a compile error if not).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Expect<T extends true> = T;
+export type ListsMatchTheApi = [
+  Expect<Same<Status, Schema<'RequestOut'>['status']>>,
+  Expect<Same<Kind, Schema<'RequestOut'>['kind']>>,
+  Expect<Same<Precedence, Schema<'RequestOut'>['precedence']>>,
+];
 
-export interface TimelineEntry {
-  at: string;
-  actor: string;
-  node: string;
-  action: string;
-  from: string | null;
-  to: string | null;
-  reason: string | null;
-}
-
-export interface CoordRequest extends Labelled {
-  id: string;
-  requester: string;
-  addressees: string[];
-  kind: string;
-  precedence: string;
-  status: string;
-  due: string | null;
-  overdue: boolean;
-  title: Bilingual;
-  body: Bilingual;
-  original_language: 'en' | 'ja' | string;
-  /** Present on the full record (GET /requests/{id}); summaries may leave them out. */
-  comments?: RequestComment[];
-  timeline?: TimelineEntry[];
-  allowed_transitions?: string[];
-  response?: unknown;
-  decline_reason?: string | null;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface Me {
-  name: string;
-  nation: string;
-  clearance: string;
-  groups: string[];
-  roles: string[];
-  node_id: string;
-}
-
-export interface Meta {
-  node_id: string;
-  nation: string;
-  pmtiles_url: string | null;
-}
-
+/** What the node's push bus (/api/v1/ws) sends; a WebSocket is not part of the OpenAPI document. */
 export type ServerMessage =
   | { type: 'tracks'; items: Track[]; snapshot?: boolean }
   | { type: 'track_removed'; id: string }
