@@ -64,6 +64,13 @@ def make_node_dir(directory: Path, node_id: str, nation: str, **options: Any) ->
         "--port",
         str(port),
     ]
+    # `kizuna init` turns CoT on at 8087/8089 by default; test nodes serve TAK clients only
+    # when asked to, on the ports given (0 for the listener not given).
+    if "cot_port" in options or "cot_tls_port" in options:
+        options.setdefault("cot_port", 0)
+        options.setdefault("cot_tls_port", 0)
+    else:
+        args.append("--no-cot")
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
     kizuna(*args)

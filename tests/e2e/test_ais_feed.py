@@ -1,4 +1,4 @@
-"""A node listening for AIS over UDP puts vessels on its picture."""
+"""AIS reaches a node's picture: over UDP while it serves, and from a file (`kizuna ingest ais`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.nodes import NodeProcess, free_port
+from tests.nodes import NodeProcess, free_port, kizuna, make_node_dir
 
 
 def test_udp_ais_feed_reaches_the_picture(
@@ -34,3 +34,23 @@ def test_udp_ais_feed_reaches_the_picture(
     assert any(t["mmsi"] for t in tracks)
     metrics = watch.get("/metrics").text
     assert "kizuna_tracks" in metrics
+
+
+def test_ingest_ais_file_then_serve(tmp_path: Path, shared_data: Path) -> None:
+    directory = make_node_dir(tmp_path / "usfj", "usfj", "USA")
+    sample = shared_data / "ais" / "gpsd_sample.aivdm"
+    out = kizuna("ingest", "ais", str(sample), "--dir", str(directory), "--label", "S//REL TO JPN")
+    lines = [ln for ln in out.stdout.splitlines() if ln]
+    assert lines[0] == "offered 119, accepted 25, rejected 94, tracks 12"
+    assert "  rejected unsupported_type: 93" in lines
+    bad = kizuna("ingest", "ais", str(sample), "--dir", str(directory), "--label", "X", check=False)
+    assert bad.returncode == 2 and "error: bad label" in bad.stderr
+    node = NodeProcess(directory)
+    node.start()
+    try:
+        tracks = node.user("watch", "USA", "SECRET").get("/api/v1/tracks").json()
+        ais = [t for t in tracks if t["source"] == "ais"]
+        assert ais and {t["label"] for t in ais} == {"SECRET//REL TO USA, JPN"}
+        assert not node.user("low", "USA", "UNCLASSIFIED").get("/api/v1/tracks").json()
+    finally:
+        node.stop()

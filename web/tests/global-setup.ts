@@ -55,7 +55,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const cotPort = Number(process.env.KIZUNA_TEST_COT_PORT);
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-web-'));
   const nodeDir = join(dir, 'node');
-  run(['init', '--dir', nodeDir, '--node-id', 'usfj', '--nation', 'USA', '--port', String(port), '--cot-port', String(cotPort)]);
+  run(['init', '--dir', nodeDir, '--node-id', 'usfj', '--nation', 'USA', '--port', String(port), '--cot-port', String(cotPort), '--cot-tls-port', '0']);
   const users: Record<string, string> = {};
   for (const [name, nation] of [
     ['alice', 'USA'],

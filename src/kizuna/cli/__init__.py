@@ -79,7 +79,7 @@ def user_add(
 @app.command()
 def serve(dir: DirOpt) -> None:
     """Serve the node's HTTP API (and its configured services) until interrupted."""
-    from kizuna.node.logging import configure
+    from kizuna.kernel.logging import configure
     from kizuna.node.runtime import Node
     from kizuna.api.serve import serve as run
 

@@ -155,7 +155,7 @@ class SpatialIndex(Protocol[T]):
 
     def query_bbox(self, parts: Sequence[tuple[float, float, float, float]]) -> list[str]: ...
 
-    def history(self, entry_id: str, since: float, limit: int) -> list[Any]: ...
+    def history(self, track_id: str, since: float, limit: int) -> list[Any]: ...
 
     def write(self, rows: Any, removed: Any = (), history: Any = ()) -> None: ...
 
@@ -166,10 +166,18 @@ class Backend(Protocol):
     """One storage engine: every port a node needs, opened from its settings."""
 
     name: str
-    events: EventLog
-    users: Users
-    meta: Meta
-    outbox: Outbox
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def meta(self) -> Meta: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     def spatial_index(self, item_type: type[Any], **options: Any) -> SpatialIndex[Any]: ...
 

@@ -43,18 +43,118 @@ types we do not turn into tracks (4, 6, 8, 21, …) count as
 Feeds (``feeds.py``): ``read_file``, ``serve_tcp_client`` (we connect),
 ``serve_udp`` and ``serve_tcp`` (we listen; they return a ``FeedServer``
 with the bound ``port`` and ``close()``).
+
+As a plugin (``ais``) the node listens on ``udp_port`` (NMEA datagrams from
+receivers) and/or ``tcp_port`` (feeds that connect and push), each 0 = off;
+``kizuna ingest ais FILE`` imports a file. The pipeline modules load when
+first used, so that listing the installed plugins stays cheap.
 """
 
-from kizuna.sources.ais.feeds import FeedServer, read_file, serve_tcp, serve_tcp_client, serve_udp
-from kizuna.sources.ais.ingest import AisIngestor, IngestStats, coalesce_latest
-from kizuna.sources.ais.nmea import Reject
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kizuna.kernel.contract import Domain, InitOption, Job, OpenNode, PluginSettings
+
+if TYPE_CHECKING:
+    import msgspec
+    import typer
+
+    from kizuna.kernel.context import NodeContext
+    from kizuna.sources.ais.feeds import (
+        FeedServer,
+        read_file,
+        serve_tcp,
+        serve_tcp_client,
+        serve_udp,
+    )
+    from kizuna.sources.ais.ingest import AisIngestor, IngestStats, coalesce_latest
+    from kizuna.sources.ais.nmea import Reject
+    from kizuna.sources.ais.service import AisService
+
+
+class AisSettings(PluginSettings):
+    """The ``[ais]`` table: listener ports (0 = that listener off)."""
+
+    udp_port: int = 0
+    tcp_port: int = 0
+
+
+class Ais(Domain):
+    name = "ais"
+    requires = ("picture",)
+    settings = AisSettings
+
+    def enabled(self, settings: msgspec.Struct | None) -> bool:
+        if not isinstance(settings, AisSettings):
+            return False
+        return settings.enabled and bool(settings.udp_port or settings.tcp_port)
+
+    def init_options(self) -> Sequence[InitOption]:
+        return (
+            InitOption(
+                flag="--ais-udp-port",
+                setting="udp_port",
+                type=int,
+                default=0,
+                help="AIS NMEA UDP port; 0 = off.",
+            ),
+            InitOption(
+                flag="--ais-tcp-port",
+                setting="tcp_port",
+                type=int,
+                default=0,
+                help="AIS NMEA TCP listen port; 0 = off.",
+            ),
+        )
+
+    def start(self, ctx: NodeContext) -> AisService:
+        from kizuna.sources.ais.service import AisService
+
+        return AisService(ctx, ctx.require("picture"))
+
+    def jobs(self, service: AisService) -> Sequence[Job]:
+        return (service.run(),)
+
+    def cli(self, open_node: OpenNode) -> Mapping[str, typer.Typer]:
+        from kizuna.sources.ais.cli import ingest_app
+
+        return {"ingest": ingest_app(open_node)}
+
+
+plugin = Ais()
+
+_EXPORTS = {
+    "FeedServer": "feeds",
+    "read_file": "feeds",
+    "serve_tcp": "feeds",
+    "serve_tcp_client": "feeds",
+    "serve_udp": "feeds",
+    "AisIngestor": "ingest",
+    "IngestStats": "ingest",
+    "coalesce_latest": "ingest",
+    "Reject": "nmea",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
+    "Ais",
     "AisIngestor",
+    "AisSettings",
     "FeedServer",
     "IngestStats",
     "Reject",
     "coalesce_latest",
+    "plugin",
     "read_file",
     "serve_tcp",
     "serve_tcp_client",

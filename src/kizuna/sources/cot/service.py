@@ -1,0 +1,73 @@
+"""The running CoT source: a :class:`CotServer` wired to the node's picture."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from kizuna.core.labels import Classification
+from kizuna.core.release import make_principal
+from kizuna.kernel.config import NodeDir
+from kizuna.sources.cot.certs import server_ssl_context
+from kizuna.sources.cot.server import CotServer
+
+if TYPE_CHECKING:
+    from kizuna.kernel.context import NodeContext
+    from kizuna.picture.models import Track
+    from kizuna.picture.service import PictureService
+    from kizuna.sources.cot import CotSettings
+
+log = structlog.get_logger("kizuna.serve")
+
+
+class CotService:
+    """Built by the plugin's ``start`` (no sockets yet); :meth:`run` serves TAK clients."""
+
+    def __init__(self, ctx: NodeContext, picture: PictureService) -> None:
+        settings: CotSettings = ctx.settings  # type: ignore[assignment]
+        nd = NodeDir(ctx.root)
+        ssl_context = None
+        if settings.tls_port:
+            ssl_context = server_ssl_context(nd.node_cert, nd.node_key, nd.ca_cert)
+        self.picture = picture
+        self.server = CotServer(
+            on_tracks=picture.ingest,
+            default_principal=make_principal(
+                ctx.nation, Classification.UNCLASSIFIED, registry=ctx.groups
+            ),
+            ssl_context=ssl_context,
+            host=ctx.identity.host,
+            tcp_port=settings.tcp_port or None,
+            tls_port=settings.tls_port or None,
+        )
+
+    async def run(self) -> None:
+        """Listen until cancelled; tracks from other sources are published to TAK clients."""
+        server = self.server
+        await server.start()
+        loop = asyncio.get_running_loop()
+
+        def publish_all(tracks: list[Track]) -> None:
+            for track in tracks:
+                server.publish(track)  # each client gets only what may_release allows
+
+        def to_tak(tracks: list[Any]) -> None:
+            # The CoT server relays its own clients itself; everything else is published,
+            # one loop callback per ingested batch.
+            out = [
+                t
+                for t in tracks
+                if t.source != "cot"
+                or (t.sources and t.sources[0].connection.startswith("federation:"))
+            ]
+            if out:
+                loop.call_soon_threadsafe(publish_all, out)
+
+        self.picture.on_tracks(to_tak)
+        log.info("cot listening", tcp=server.tcp_address, tls=server.tls_address)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
