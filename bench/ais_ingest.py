@@ -150,12 +150,15 @@ class PictureSink:
         from kizuna.kernel.config import NodeConfig, NodeDir
         from kizuna.node.runtime import Node
         from kizuna.node.setup import init_node
+        from kizuna.picture import plugin
 
         nd = NodeDir(path.parent / "node")
-        init_node(nd, NodeConfig(node_id="bench", nation="USA"))
-        self.node = Node(nd.root)
-        self.picture = self.node.picture
-        self.picture.grace = 10**9  # replayed data: keep everything for the count
+        # replayed data: a grace of 1e9 s keeps everything for the count
+        init_node(
+            nd, NodeConfig(node_id="bench", nation="USA", plugins={"picture": {"grace": 1e9}})
+        )
+        self.node = Node(nd.root, domains=[plugin])
+        self.picture = self.node.service("picture")
         _ = self.picture.store  # opened lazily on first use: open it before the clock starts
         self.ingest = self.picture.ingest
 
@@ -164,7 +167,7 @@ class PictureSink:
 
     def stored(self) -> tuple[int, int]:
         """(entries, history points) in SQLite, read through a separate connection."""
-        with sqlite3.connect(self.node.store.path) as db:
+        with sqlite3.connect(self.node.backend.path) as db:
             entries = db.execute("SELECT count(*) FROM tracks").fetchone()[0]
             points = db.execute("SELECT coalesce(sum(n), 0) FROM track_segments").fetchone()[0]
         return int(entries), int(points)

@@ -81,7 +81,7 @@ def main() -> None:
     rnd = random.Random(42)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "kizuna.db"
-        store = TrackStore(path)
+        store = TrackStore(path, item_type=Track)
         build_s = build(store, path, args.n, args.batch, rnd)
         plain = connect(path)
         boxes = []

@@ -1,12 +1,18 @@
-"""Helpers for picture tests: tracks, labels, principals."""
+"""Helpers for picture tests: tracks, labels, principals, in-process nodes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kizuna.core.labels import Classification, Label, parse_label
 from kizuna.core.release import Principal, make_principal
 from kizuna.picture.models import Provenance, Track
+
+if TYPE_CHECKING:
+    from kizuna.kernel.contract import Domain
+    from kizuna.node.runtime import Node
 
 U = parse_label("U")
 S_REL_JPN = parse_label("S//REL TO USA, JPN")
@@ -50,3 +56,26 @@ def track(
 def report(label: str, lat: float, lon: float, **extra: Any) -> dict[str, Any]:
     """A manual report for POST /api/v1/tracks."""
     return {"label": label, "lat": lat, "lon": lon, **extra}
+
+
+def in_process_node(
+    root: Path, domains: Sequence[Domain] | None = None, **tables: dict[str, Any]
+) -> Node:
+    """A node of just ``domains`` (default: the picture) without `kizuna init` processes;
+    ``tables`` are plugin settings tables (``picture={"grace": 60}``)."""
+    from kizuna.kernel.config import NodeConfig, NodeDir
+    from kizuna.node.runtime import Node
+    from kizuna.node.setup import init_node
+    from kizuna.picture import plugin
+
+    init_node(NodeDir(root), NodeConfig(node_id="usfj", nation="USA", plugins=dict(tables)))
+    return Node(root, domains=list(domains) if domains is not None else [plugin])
+
+
+def user_token(node: Node, name: str, nation: str, clearance: str) -> str:
+    """Add a user to an in-process node; returns its bearer token."""
+    from kizuna.node.users import make_user
+
+    user, token = make_user(name, nation, clearance, [], [], node.groups)
+    node.backend.users.add_user(user)
+    return token

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import pytest
@@ -273,22 +272,3 @@ def test_history_and_late_reports(usfj: NodeProcess) -> None:
     assert set(hist[0]) == {"lat", "lon", "observed_at", "course", "speed"}
     assert [p["lat"] for p in kenji.get("/api/v1/tracks/h2/history").json()] == [32, 32.5]
     assert alice.get("/api/v1/tracks/h2/history", params={"limit": 0}).status_code == 400
-
-
-def test_facilities(
-    node_factory: Callable[..., NodeProcess], shared_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KIZUNA_FACILITIES", str(shared_data / "reference" / "facilities.csv"))
-    node = node_factory("jjoc", "JPN")
-    kenji = node.user("kenji", "JPN", "UNCLASSIFIED")
-    facilities = kenji.get("/api/v1/facilities").json()
-    yokota = next(f for f in facilities if f["id"] == "yokota")
-    assert yokota["name"] == {"en": "Yokota Air Base", "ja": "横田飛行場"}
-    assert (yokota["nation"], yokota["kind"]) == ("USA", "air_base")
-    assert yokota["label"] == "UNCLASSIFIED" and yokota["originator"] == "JPN"
-    assert yokota["label_fgi"] == "//JPN UNCLASSIFIED"
-    assert len(facilities) >= 10
-
-
-def test_no_facilities_configured(usfj: NodeProcess) -> None:
-    assert usfj.user("alice", "USA", "SECRET").get("/api/v1/facilities").json() == []

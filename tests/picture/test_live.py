@@ -1,9 +1,10 @@
-"""Live picture over WebSocket against a real node process (and one in-process hub test)."""
+"""Live picture over the node's WebSocket against a real node process, and in-process."""
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from kizuna.api.app import create_app
 from kizuna.core.labels import parse_label
-from kizuna.node.runtime import Node
 from kizuna.picture.service import PictureService
-from tests.nodes import NodeProcess, add_user, make_node_dir
-from tests.picture.support import report
+from tests.nodes import NodeProcess
+from tests.picture.support import in_process_node, report, track, user_token
 
 
 @pytest.fixture
@@ -178,37 +178,78 @@ async def test_slow_client_gets_coalesced_latest_state(usfj: NodeProcess) -> Non
 
 
 def test_generic_publish_and_stale_sweep_in_process(tmp_path: Path) -> None:
-    directory = make_node_dir(tmp_path / "usfj", "usfj", "USA")
-    kenji = add_user(directory, "kenji", "JPN", "SECRET")
-    node = Node(directory)
+    node = in_process_node(tmp_path / "usfj", picture={"grace": 60, "sweep_interval": 1e9})
+    kenji = user_token(node, "kenji", "JPN", "SECRET")
+    picture: PictureService = node.service("picture")
+    assert picture.grace == 60  # the [picture] table reached the service
     now = [1_000_000.0]
-    node.picture = PictureService(node, clock=lambda: now[0], grace=60, sweep_interval=1e9)
-    from tests.picture.support import track
+    picture.clock = lambda: now[0]
+    picture.ingest([track("s", t=now[0], stale=10, lat=35, lon=139)])
+    try:
+        with (
+            TestClient(create_app(node)) as client,
+            client.websocket_connect(f"/api/v1/ws?token={kenji}") as ws,
+        ):
+            ws.send_json({"type": "subscribe", "bbox": [138, 34, 140, 36]})
+            snap = ws.receive_json()
+            assert snap["snapshot"] is True
+            assert [(i["id"], i["stale"]) for i in snap["items"]] == [("s", False)]
+            # the node's bus carries any plugin's pushes beside the picture's frames
+            bus = node.bus
+            bus.publish("request", {"id": "r1", "title": "secret"}, parse_label("S//NOFORN"))
+            bus.publish("request", {"id": "r2", "title": "v1"}, parse_label("S//REL TO USA, JPN"))
+            bus.publish("request", {"id": "r2", "title": "v2"}, parse_label("S//REL TO USA, JPN"))
+            bus.publish("overdue", {"id": "r3"}, parse_label("U"))
+            got = [ws.receive_json(), ws.receive_json()]
+            assert got == [
+                {"type": "request", "item": {"id": "r2", "title": "v2"}},
+                {"type": "overdue", "item": {"id": "r3"}},
+            ]
+            now[0] += 11
+            picture.sweep()
+            msg = ws.receive_json()
+            assert [(i["id"], i["stale"]) for i in msg["items"]] == [("s", True)]
+            now[0] += 60
+            picture.sweep()
+            assert ws.receive_json() == {"type": "track_removed", "id": "s"}
+            ws.send_json({"type": "stats"})
+            stats = ws.receive_json()
+            assert stats["type"] == "stats" and stats["removed_sent"] == 1
+            assert (stats["shown"], stats["pending"], stats["messages_dropped"]) == (0, 0, 0)
+            assert stats["batches"] == 2 and stats["items_sent"] == 2
+            # a bad subscription is answered with an error and changes nothing
+            ws.send_json({"type": "subscribe", "bbox": [1, 2, 3]})
+            assert "bbox" in ws.receive_json()["detail"]
+            ws.send_json({"type": "subscribe", "colour": "red"})
+            assert ws.receive_json()["type"] == "error"
+    finally:
+        node.close()
 
-    node.picture.ingest([track("s", t=now[0], stale=10, lat=35, lon=139)])
-    with (
-        TestClient(create_app(node)) as client,
-        client.websocket_connect(f"/api/v1/ws?token={kenji}") as ws,
-    ):
-        ws.send_json({"type": "subscribe", "bbox": [138, 34, 140, 36]})
-        snap = ws.receive_json()
-        assert [(i["id"], i["stale"]) for i in snap["items"]] == [("s", False)]
-        hub = node.picture.hub
-        hub.publish("request", {"id": "r1", "title": "secret"}, parse_label("S//NOFORN"))
-        hub.publish("request", {"id": "r2", "title": "v1"}, parse_label("S//REL TO USA, JPN"))
-        hub.publish("request", {"id": "r2", "title": "v2"}, parse_label("S//REL TO USA, JPN"))
-        hub.publish("overdue", {"id": "r3"}, parse_label("U"))
-        got = [ws.receive_json(), ws.receive_json()]
-        assert got == [
-            {"type": "request", "item": {"id": "r2", "title": "v2"}},
-            {"type": "overdue", "item": {"id": "r3"}},
-        ]
-        now[0] += 11
-        node.picture.sweep()
-        msg = ws.receive_json()
-        assert [(i["id"], i["stale"]) for i in msg["items"]] == [("s", True)]
-        now[0] += 60
-        node.picture.sweep()
-        assert ws.receive_json() == {"type": "track_removed", "id": "s"}
-        ws.send_json({"type": "stats"})
-        assert ws.receive_json()["removed_sent"] == 1
+
+def test_sweep_runs_from_the_feed_and_sessions_free_their_state(tmp_path: Path) -> None:
+    """With no other caller, the live feed's flush sweeps stale tracks when one is due."""
+    node = in_process_node(tmp_path / "usfj", picture={"grace": 0, "sweep_interval": 0.05})
+    kenji = user_token(node, "kenji", "JPN", "SECRET")
+    picture: PictureService = node.service("picture")
+    now = [1_000_000.0]
+    picture.clock = lambda: now[0]
+    picture.ingest([track("gone", t=now[0], stale=1), track("kept", t=now[0], stale=1e6)])
+    try:
+        with (
+            TestClient(create_app(node)) as client,
+            client.websocket_connect(f"/api/v1/ws?token={kenji}") as ws,
+        ):
+            ws.send_json({"type": "subscribe", "bbox": None})
+            assert {i["id"] for i in ws.receive_json()["items"]} == {"gone", "kept"}
+            assert node.bus.subscribers == 1
+            [session] = node.bus.sessions()
+            assert "picture" in session.feed_state
+            now[0] += 2  # past stale + grace: the next flush sweeps
+            assert ws.receive_json() == {"type": "track_removed", "id": "gone"}
+            assert picture.entry("gone") is None and picture.entry("kept") is not None
+        deadline = time.monotonic() + 5
+        while node.bus.subscribers and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert node.bus.subscribers == 0 and "picture" not in session.feed_state
+    finally:
+        node.close()

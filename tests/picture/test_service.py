@@ -1,4 +1,4 @@
-"""PictureService in-process, on a real node directory: ingest, release, stale, hooks."""
+"""PictureService in-process, on an in-memory node context: ingest, release, stale, hooks."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from kizuna.core.release import may_release
-from kizuna.node.runtime import Node
+from kizuna.kernel.context import NodeContext
+from kizuna.kernel.testing import memory_context
 from kizuna.picture.models import Track
 from kizuna.picture.rules import parse_bbox
 from kizuna.picture.service import PictureService, track_view
-from tests.nodes import make_node_dir
 from tests.picture.support import AUS_C, JPN_S, S_NOFORN, S_REL_JPN, US_TS, U, track
 
 
@@ -24,8 +24,8 @@ class Clock:
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Node:
-    return Node(make_node_dir(tmp_path / "usfj", "usfj", "USA"))
+def ctx(tmp_path: Path) -> NodeContext:
+    return memory_context("usfj", "USA", root=tmp_path)
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def picture(node: Node, clock: Clock) -> PictureService:
-    return PictureService(node, clock=clock, grace=60, sweep_interval=1e9)
+def picture(ctx: NodeContext, clock: Clock) -> PictureService:
+    return PictureService(ctx, clock=clock, grace=60, sweep_interval=1e9)
 
 
 def test_ingest_merges_sources_and_keeps_release_per_observation(picture: PictureService) -> None:
@@ -82,10 +82,10 @@ def test_query_filters_release_and_bbox(picture: PictureService) -> None:
 
 def test_stale_flag_then_sweep_removes(picture: PictureService, clock: Clock) -> None:
     picture.ingest([track("s", t=1000, stale=10)])
-    assert track_view(picture.visible(US_TS, "s"), clock.now)["stale"] is False  # type: ignore[arg-type]
+    assert track_view(picture.visible(US_TS, "s"), clock.now).stale is False  # type: ignore[arg-type]
     clock.now = 1011
     view = picture.visible(US_TS, "s")
-    assert view is not None and track_view(view, clock.now)["stale"] is True
+    assert view is not None and track_view(view, clock.now).stale is True
     assert picture.sweep() == 0
     clock.now = 1071  # past stale + grace: hidden at once, removed by the sweep
     assert picture.visible(US_TS, "s") is None
@@ -104,65 +104,68 @@ def test_hooks_for_federation(picture: PictureService, tmp_path: Path, clock: Cl
     assert sorted(t.id for t in changes) == ["a", "b"]
     assert picture.changes_since(cursor) == ([], cursor)
     # A peer applying the feed reaches the same state; replays are harmless.
-    peer = PictureService(Node(make_node_dir(tmp_path / "jjoc", "jjoc", "JPN")), clock=clock)
+    (tmp_path / "jjoc").mkdir()
+    peer = PictureService(memory_context("jjoc", "JPN", root=tmp_path / "jjoc"), clock=clock)
     assert peer.apply(changes).accepted == 2
     assert peer.apply(changes + changes).accepted == 0
     assert peer.visible(US_TS, "a") == picture.visible(US_TS, "a")
     assert peer.visible(US_TS, "a").lat == 10.0  # type: ignore[union-attr]
 
 
-def test_state_persists_across_restart(node: Node, clock: Clock) -> None:
-    first = PictureService(node, clock=clock)
+def test_state_persists_across_restart(ctx: NodeContext, clock: Clock) -> None:
+    first = PictureService(ctx, clock=clock)
     first.ingest([track("p", t=900, lat=12.0)])
     first.close()
-    again = PictureService(node, clock=clock)
+    again = PictureService(ctx, clock=clock)
     assert again.visible(US_TS, "p").lat == 12.0  # type: ignore[union-attr]
     assert [t.id for t in again.query(US_TS, parse_bbox("138,11,140,13"))] == ["p"]
 
 
-def _committed(node: Node, track_id: str) -> int:
+def _committed(ctx: NodeContext, track_id: str) -> int:
     """Rows for ``track_id`` in SQLite, read through a separate connection."""
     import sqlite3
 
-    with sqlite3.connect(node.store.path) as db:
+    with sqlite3.connect(ctx.backend.path) as db:  # type: ignore[attr-defined]
         return int(
             db.execute("SELECT count(*) FROM tracks WHERE id = ?", (track_id,)).fetchone()[0]
         )
 
 
-def test_commits_are_grouped_but_reads_and_close_see_everything(node: Node, clock: Clock) -> None:
-    picture = PictureService(node, clock=clock, sweep_interval=1e9, persist_interval=3600)
+def test_commits_are_grouped_but_reads_and_close_see_everything(
+    ctx: NodeContext, clock: Clock
+) -> None:
+    picture = PictureService(ctx, clock=clock, sweep_interval=1e9, persist_interval=3600)
     picture.ingest([track("g", t=900, lat=10.0)])  # the first batch: committed at once
     picture.ingest([track("g", t=950, lat=10.5), track("h", t=950, lat=11.0)])
     # live at once, not yet in SQLite
     seen = picture.visible(US_TS, "h")
-    assert seen is not None and seen.lat == 11.0 and _committed(node, "h") == 0
+    assert seen is not None and seen.lat == 11.0 and _committed(ctx, "h") == 0
     # a store-backed read commits what is pending first
     assert [t.id for t in picture.query(US_TS, parse_bbox("138.9,10.9,139.1,11.1"))] == ["h"]
-    assert _committed(node, "h") == 1
+    assert _committed(ctx, "h") == 1
     assert [p.observed_at for p in picture.history(US_TS, "g")] == [900.0, 950.0]
     picture.ingest([track("k", t=960)])
     picture.close()
-    again = PictureService(node, clock=clock, sweep_interval=1e9)
+    again = PictureService(ctx, clock=clock, sweep_interval=1e9)
     assert {"g", "h", "k"} <= {t.id for t in again.query(US_TS)}
     assert again.visible(US_TS, "g") is not None and again.visible(US_TS, "g").lat == 10.5
 
 
-def test_a_full_queue_commits_without_waiting(node: Node, clock: Clock) -> None:
+def test_a_full_queue_commits_without_waiting(ctx: NodeContext, clock: Clock) -> None:
     picture = PictureService(
-        node, clock=clock, sweep_interval=1e9, persist_interval=3600, persist_max=10
+        ctx, clock=clock, sweep_interval=1e9, persist_interval=3600, persist_max=10
     )
     picture.ingest([track("q0", t=900)])
     picture.ingest([track(f"q{i}", t=900) for i in range(1, 6)])
-    assert _committed(node, "q5") == 0
+    assert _committed(ctx, "q5") == 0
     picture.ingest([track(f"q{i}", t=900) for i in range(6, 12)])  # 11 pending ≥ 10
-    assert _committed(node, "q11") == 1 and _committed(node, "q5") == 1
+    assert _committed(ctx, "q11") == 1 and _committed(ctx, "q5") == 1
 
 
 def test_a_failed_commit_keeps_the_picture_and_retries(
-    node: Node, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    ctx: NodeContext, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    picture = PictureService(node, clock=clock, sweep_interval=1e9, persist_interval=0)
+    picture = PictureService(ctx, clock=clock, sweep_interval=1e9, persist_interval=0)
     store = picture.store
     real_write = store.write
 
@@ -171,9 +174,9 @@ def test_a_failed_commit_keeps_the_picture_and_retries(
 
     monkeypatch.setattr(store, "write", broken)
     picture.ingest([track("f", t=900, lat=5.0)])  # no exception reaches the source
-    assert picture.visible(US_TS, "f") is not None and _committed(node, "f") == 0
+    assert picture.visible(US_TS, "f") is not None and _committed(ctx, "f") == 0
     clock.now = 900 + 600 + picture.grace + 1  # stale past grace
     assert picture.sweep() == 0 and picture.entry("f") is not None  # nothing half-done
     monkeypatch.setattr(store, "write", real_write)
-    assert picture.persist() and _committed(node, "f") == 1
-    assert picture.sweep() == 1 and picture.entry("f") is None and _committed(node, "f") == 0
+    assert picture.persist() and _committed(ctx, "f") == 1
+    assert picture.sweep() == 1 and picture.entry("f") is None and _committed(ctx, "f") == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kizuna.picture import rules
+from kizuna.picture.models import Track
 from kizuna.picture.rules import BBox
 from kizuna.store.tracks import EntryRow, TrackStore
 from tests.picture.support import track
@@ -24,7 +25,7 @@ def _rows(n: int, rnd: random.Random) -> list[EntryRow]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> TrackStore:
-    return TrackStore(tmp_path / "kizuna.db", history_points=100, history_slack=10)
+    return TrackStore(tmp_path / "kizuna.db", item_type=Track, history_points=100, history_slack=10)
 
 
 def test_bbox_queries_match_brute_force(store: TrackStore) -> None:
@@ -63,7 +64,7 @@ def test_state_survives_reopen_and_removal_deletes(store: TrackStore, tmp_path: 
     store.write(rows, history=[r.observations[0] for r in rows], removed=[])
     store.write([], removed=["t3"])
     store.close()
-    again = TrackStore(tmp_path / "kizuna.db")
+    again = TrackStore(tmp_path / "kizuna.db", item_type=Track)
     loaded = {tid: (obs, v) for tid, obs, v in again.load()}
     assert set(loaded) == {f"t{i}" for i in range(10)} - {"t3"}
     assert loaded["t1"][0] == list(rows[1].observations)

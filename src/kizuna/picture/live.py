@@ -1,4 +1,8 @@
-"""Live picture over WebSocket: per-subscriber coalescing, bounded memory, release-checked.
+"""Live picture on the node's push bus: per-session coalescing, bounded memory, release-checked.
+
+The node owns ``/api/v1/ws`` and its :class:`~kizuna.kernel.bus.PushBus`; the
+picture adds :class:`PictureFeed`, which handles ``subscribe`` messages and
+sends track frames from each session's single sender.
 
 Protocol (JSON text frames) on ``/api/v1/ws?token=TOKEN``:
 
@@ -6,51 +10,43 @@ client → server
   ``{"type": "subscribe", "bbox": [minlon, minlat, maxlon, maxlat] | null,
   "filters": {"affiliation": [...], "source": [...]}}`` — (re)subscribe; a
   ``null``/absent bbox means the whole picture.
-  ``{"type": "stats"}`` — the server answers ``{"type": "stats", ...}``.
+  ``{"type": "stats"}`` — the server answers ``{"type": "stats", ...}`` (the
+  bus's counters and this feed's: pending, pending_max, shown, batches,
+  items_sent, removed_sent).
 
 server → client
   ``{"type": "tracks", "snapshot": true, "items": [...]}`` — after subscribe:
   replaces the client's picture; more ``tracks`` chunks may follow.
   ``{"type": "tracks", "items": [...]}`` — changed tracks, at most every
-  ``interval`` seconds (~100 ms), latest state per track id.
+  bus ``interval`` seconds (~100 ms), latest state per track id.
   ``{"type": "track_removed", "id": ...}`` — a track left the bbox/filters,
   became invisible to the caller, or was dropped as stale.
-  ``{"type": <message_type>, "item": {...}}`` — :meth:`Hub.publish` pushes.
+  ``{"type": <topic>, "item": {...}}`` — any plugin's ``ctx.bus.publish``.
   ``{"type": "error", "detail": ...}`` — a bad client message.
 
-Memory per subscriber is bounded: pending track changes are a dict keyed by
-track id (so at most one entry per distinct track), generic pushes a dict
-keyed by (type, item id) capped at ``max_messages``. A slow reader makes the
-sender block on the socket while the dicts absorb further changes; nothing
-queues without bound. Only the sender task writes to the socket.
+Memory per session is bounded: pending track changes are a dict keyed by
+track id (so at most one entry per distinct track); the bus bounds generic
+pushes. A slow reader makes the sender block on the socket while the dicts
+absorb further changes; nothing queues without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-import structlog
-from litestar import WebSocket
-from litestar.exceptions import WebSocketDisconnect
 
-from kizuna.core.labels import Label
-from kizuna.core.release import Principal, may_release
+from kizuna.kernel.bus import PushBus, Send, Session
 from kizuna.picture.models import Track
 from kizuna.picture.rules import BBox, Observations, bbox_from_values, box_of
 
 if TYPE_CHECKING:
     from kizuna.picture.service import PictureService
 
-log = structlog.get_logger("kizuna.picture.live")
-
 CHUNK = 1000  # items per "tracks" message
-MAX_BAD_MESSAGES = 10
+FEED = "picture"
 
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True):
@@ -63,37 +59,36 @@ class SubscribeIn(msgspec.Struct, tag="subscribe", tag_field="type", forbid_unkn
     filters: Filters = msgspec.field(default_factory=Filters)
 
 
-class StatsIn(msgspec.Struct, tag="stats", tag_field="type", forbid_unknown_fields=True):
-    pass
+class Subscription:
+    """The picture's state in one session. Fields marked (lock) are guarded by the bus lock."""
 
+    __slots__ = (
+        "affiliations",
+        "batches",
+        "bbox",
+        "items_sent",
+        "pending",
+        "pending_max",
+        "removed_sent",
+        "request",
+        "shown",
+        "sources",
+        "subscribed",
+    )
 
-_client_dec = msgspec.json.Decoder(SubscribeIn | StatsIn)
-_enc = msgspec.json.Encoder()
-
-
-class Subscriber:
-    """One WebSocket connection. Fields marked (lock) are guarded by the hub lock."""
-
-    def __init__(self, principal: Principal, name: str) -> None:
-        self.principal = principal
-        self.name = name
+    def __init__(self) -> None:
         self.bbox: BBox | None = None  # (lock)
         self.subscribed = False  # (lock)
         self.affiliations: frozenset[str] | None = None
         self.sources: frozenset[str] | None = None
         self.pending: dict[str, Observations | None] = {}  # (lock) None: entry removed
-        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (lock)
         self.shown: set[str] = set()  # (lock) ids the client currently holds
         self.pending_max = 0
-        self.messages_dropped = 0
         self.batches = 0
         self.items_sent = 0
         self.removed_sent = 0
-        # control from the receiver (same event loop as the sender)
-        self.wake = asyncio.Event()
+        # from the receiver (same event loop as the sender)
         self.request: SubscribeIn | None = None
-        self.want_stats = False
-        self.errors: list[str] = []
 
     def matches(self, view: Track) -> bool:
         if self.bbox is not None and not self.bbox.contains(view.lat, view.lon):
@@ -102,45 +97,32 @@ class Subscriber:
             return False
         return self.sources is None or any(p.source in self.sources for p in view.sources)
 
-    def stats(self) -> dict[str, Any]:
-        return {
-            "type": "stats",
-            "pending": len(self.pending),
-            "pending_max": self.pending_max,
-            "messages_pending": len(self.messages),
-            "messages_dropped": self.messages_dropped,
-            "shown": len(self.shown),
-            "batches": self.batches,
-            "items_sent": self.items_sent,
-            "removed_sent": self.removed_sent,
-        }
+
+def _sub(session: Session) -> Subscription:
+    sub: Subscription = session.feed_state[FEED]
+    return sub
 
 
-class Hub:
-    """Fan-out of picture changes and generic pushes to WebSocket subscribers."""
+class PictureFeed:
+    """Fan-out of picture changes to the bus's sessions (a :class:`kizuna.kernel.bus.Feed`)."""
 
-    def __init__(
-        self, picture: PictureService, *, interval: float = 0.1, max_messages: int = 1000
-    ) -> None:
+    name = FEED
+    message_types = frozenset({"subscribe"})
+
+    def __init__(self, picture: PictureService, bus: PushBus) -> None:
         self.picture = picture
-        self.interval = interval
-        self.max_messages = max_messages
-        self._lock = threading.Lock()
-        self._subs: set[Subscriber] = set()
-        self._seq = itertools.count()
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subs)
+        self.bus = bus
 
     # -- producers (any thread) ---------------------------------------------
     def publish_entries(self, changes: Mapping[str, Observations | None]) -> None:
-        """Entries changed (``None``: removed). Coalesced per subscriber by track id."""
-        if not self._subs:
+        """Entries changed (``None``: removed). Coalesced per session by track id."""
+        bus = self.bus
+        if not bus.subscribers:
             return
-        with self._lock:
-            for sub in self._subs:
-                if not sub.subscribed:
+        with bus.lock:
+            for session in bus.sessions():
+                sub = session.feed_state.get(FEED)
+                if sub is None or not sub.subscribed:
                     continue
                 bbox = sub.bbox
                 pending = sub.pending
@@ -160,105 +142,80 @@ class Hub:
                 if len(pending) > sub.pending_max:
                     sub.pending_max = len(pending)
 
-    def publish(self, message_type: str, item: Mapping[str, Any], label: Label) -> None:
-        """Push ``{"type": message_type, "item": item}`` to every connection that may see
-        ``label`` (coalesced by (type, item["id"]); oldest dropped beyond ``max_messages``)."""
-        if not self._subs:
+    # -- the Feed protocol ----------------------------------------------------
+    def open(self, session: Session) -> None:
+        session.feed_state[FEED] = Subscription()
+
+    def close(self, session: Session) -> None:
+        session.feed_state.pop(FEED, None)
+
+    def receive(self, session: Session, message: Mapping[str, Any]) -> None:
+        request = msgspec.convert(message, SubscribeIn)  # ValidationError is a ValueError
+        if request.bbox is not None:
+            bbox_from_values(request.bbox)
+        _sub(session).request = request
+
+    async def on_wake(self, session: Session, send: Send) -> None:
+        sub = _sub(session)
+        if sub.request is not None:
+            request, sub.request = sub.request, None
+            await self._snapshot(session, sub, request, send)
+
+    async def flush(self, session: Session, send: Send) -> None:
+        picture = self.picture
+        if picture.sweep_due():
+            await asyncio.to_thread(picture.maybe_sweep)
+        sub = _sub(session)
+        lock = self.bus.lock
+        with lock:
+            pending, sub.pending = sub.pending, {}
+        if not pending:
             return
-        key_id = item.get("id")
-        with self._lock:
-            for sub in self._subs:
-                if not may_release(label, sub.principal):
-                    continue
-                key = (message_type, str(key_id) if key_id is not None else f"#{next(self._seq)}")
-                sub.messages.pop(key, None)
-                sub.messages[key] = {"type": message_type, "item": dict(item)}
-                while len(sub.messages) > self.max_messages:
-                    sub.messages.pop(next(iter(sub.messages)))
-                    sub.messages_dropped += 1
-
-    # -- a connection --------------------------------------------------------
-    async def serve(
-        self, socket: WebSocket[Any, Any, Any], principal: Principal, name: str
-    ) -> None:
-        """Run an accepted connection until either side closes it."""
-        sub = Subscriber(principal, name)
-        with self._lock:
-            self._subs.add(sub)
-        sender = asyncio.create_task(self._send_loop(socket, sub))
-        receiver = asyncio.create_task(self._receive_loop(socket, sub))
-        try:
-            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            with self._lock:
-                self._subs.discard(sub)
-            for task in (sender, receiver):
-                task.cancel()
-            for task in (sender, receiver):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            with contextlib.suppress(Exception):
-                await socket.close()
-
-    async def _receive_loop(self, socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:
-        bad = 0
-        while True:
-            try:
-                raw = await socket.receive_data(mode="text")
-            except WebSocketDisconnect:
-                return
-            try:
-                msg = _client_dec.decode(raw)
-                if isinstance(msg, SubscribeIn) and msg.bbox is not None:
-                    bbox_from_values(msg.bbox)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-                bad += 1
-                sub.errors.append(f"bad message: {exc}")
-                sub.wake.set()
-                if bad >= MAX_BAD_MESSAGES:
-                    return
-                continue
-            if isinstance(msg, SubscribeIn):
-                sub.request = msg
+        now = picture.clock()
+        items: list[Track] = []
+        removed: list[str] = []
+        for tid, observations in pending.items():
+            view = (
+                None
+                if observations is None
+                else picture.view_of(observations, session.principal, now)
+            )
+            if view is not None and sub.matches(view):
+                items.append(view)
             else:
-                sub.want_stats = True
-            sub.wake.set()
+                removed.append(tid)
+        with lock:
+            sub.shown.update(v.id for v in items)
+            removed = [tid for tid in removed if tid in sub.shown]
+            sub.shown.difference_update(removed)
+        if items:
+            await self._send_tracks(sub, items, now, send, snapshot=False)
+        for tid in removed:
+            await send({"type": "track_removed", "id": tid})
+            sub.removed_sent += 1
 
-    async def _send_loop(self, socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:
-        loop = asyncio.get_running_loop()
-        last_flush = 0.0
-        while True:
-            timeout = max(0.0, self.interval - (loop.time() - last_flush))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sub.wake.wait(), timeout)
-            sub.wake.clear()
-            while sub.errors:
-                await socket.send_text(
-                    _enc.encode({"type": "error", "detail": sub.errors.pop(0)}).decode()
-                )
-            if sub.request is not None:
-                request, sub.request = sub.request, None
-                await self._snapshot(socket, sub, request)
-            if loop.time() - last_flush >= self.interval:
-                last_flush = loop.time()
-                if self.picture.sweep_due():
-                    await asyncio.to_thread(self.picture.maybe_sweep)
-                await self._flush(socket, sub)
-            if sub.want_stats:
-                sub.want_stats = False
-                with self._lock:
-                    stats = sub.stats()
-                await socket.send_text(_enc.encode(stats).decode())
+    def stats(self, session: Session) -> dict[str, Any]:
+        """The picture's counters (the bus holds its lock while asking)."""
+        sub = _sub(session)
+        return {
+            "pending": len(sub.pending),
+            "pending_max": sub.pending_max,
+            "shown": len(sub.shown),
+            "batches": sub.batches,
+            "items_sent": sub.items_sent,
+            "removed_sent": sub.removed_sent,
+        }
 
+    # -- sending --------------------------------------------------------------
     async def _snapshot(
-        self, socket: WebSocket[Any, Any, Any], sub: Subscriber, request: SubscribeIn
+        self, session: Session, sub: Subscription, request: SubscribeIn, send: Send
     ) -> None:
         bbox = bbox_from_values(request.bbox) if request.bbox is not None else None
         affiliations = request.filters.affiliation
         sources = request.filters.source
         picture = self.picture
         now = picture.clock()
-        with self._lock:
+        with self.bus.lock:
             # Register the new subscription first: anything published after this
             # lands in `pending` and is sent after the snapshot.
             sub.bbox = bbox
@@ -269,52 +226,15 @@ class Hub:
             candidates = picture.candidates(bbox)
             views = []
             for _tid, observations in candidates:
-                view = picture.view_of(observations, sub.principal, now)
+                view = picture.view_of(observations, session.principal, now)
                 if view is not None and sub.matches(view):
                     views.append(view)
             sub.shown = {v.id for v in views}
         views.sort(key=lambda t: t.id)
-        await self._send_tracks(socket, sub, views, now, snapshot=True)
-
-    async def _flush(self, socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:
-        with self._lock:
-            pending, sub.pending = sub.pending, {}
-            messages, sub.messages = sub.messages, {}
-        if pending:
-            picture = self.picture
-            now = picture.clock()
-            items: list[Track] = []
-            removed: list[str] = []
-            for tid, observations in pending.items():
-                view = (
-                    None
-                    if observations is None
-                    else picture.view_of(observations, sub.principal, now)
-                )
-                if view is not None and sub.matches(view):
-                    items.append(view)
-                else:
-                    removed.append(tid)
-            with self._lock:
-                sub.shown.update(v.id for v in items)
-                removed = [tid for tid in removed if tid in sub.shown]
-                sub.shown.difference_update(removed)
-            if items:
-                await self._send_tracks(socket, sub, items, now, snapshot=False)
-            for tid in removed:
-                await socket.send_text(_enc.encode({"type": "track_removed", "id": tid}).decode())
-                sub.removed_sent += 1
-        for message in messages.values():
-            await socket.send_text(_enc.encode(message).decode())
+        await self._send_tracks(sub, views, now, send, snapshot=True)
 
     async def _send_tracks(
-        self,
-        socket: WebSocket[Any, Any, Any],
-        sub: Subscriber,
-        views: list[Track],
-        now: float,
-        *,
-        snapshot: bool,
+        self, sub: Subscription, views: list[Track], now: float, send: Send, *, snapshot: bool
     ) -> None:
         from kizuna.picture.service import track_view
 
@@ -327,6 +247,6 @@ class Hub:
             if snapshot and first:
                 msg["snapshot"] = True
             first = False
-            await socket.send_text(_enc.encode(msg).decode())
+            await send(msg)
             sub.batches += 1
             sub.items_sent += len(chunk)

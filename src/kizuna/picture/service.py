@@ -5,7 +5,8 @@ batches of :class:`Track` to :meth:`PictureService.ingest`. Each report is one
 *observation*; observations about one object (same ``Track.id``) form one
 picture entry, merged by :mod:`kizuna.picture.rules` (newest per source key,
 late reports never roll back). The entries live in memory for fast reads and in
-SQLite (``kizuna.store.tracks``) for persistence, the R*Tree and history.
+the backend's spatial index (``ctx.backend.spatial_index(Track)``; with SQLite,
+:mod:`kizuna.store.tracks`) for persistence, the R*Tree and history.
 
 Within a batch, only the newest report per (object, source) is merged; every
 valid report of a changed object is offered to history. History (trails) is
@@ -29,10 +30,10 @@ Stale handling: a view is flagged ``stale`` once its ``stale_at`` has passed;
 an observation ``grace`` seconds past its ``stale_at`` is dropped (from memory,
 store and live views — subscribers get ``track_removed``) by :meth:`sweep`,
 which runs at most every ``sweep_interval`` seconds from ingest, from the live
-hub and from :meth:`run`.
+feed and from :meth:`run`.
 
-Federation (for the lead; tracks are NOT written to the event log — too heavy
-at AIS rates):
+Federation (tracks are NOT written to the event log — too heavy at AIS rates;
+:class:`kizuna.picture.stream.TrackStream` offers them as the ``track`` stream):
 
 * :meth:`on_tracks` — ``callback(observations)`` after each committed batch,
   with the observations that changed the picture (each a :class:`Track` with
@@ -50,30 +51,24 @@ Every egress filters each observation with ``may_release``.
 from __future__ import annotations
 
 import asyncio
-import csv
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
 
 from kizuna.core.label_view import label_fields
-from kizuna.core.labels import Classification, Label
 from kizuna.core.release import Principal, may_release
 from kizuna.core.time import iso
+from kizuna.kernel.context import NodeContext
 from kizuna.picture import rules
-from kizuna.picture.live import Hub
-from kizuna.picture.models import Track
+from kizuna.picture.live import PictureFeed
+from kizuna.picture.models import HistoryOut, SourceOut, Track, TrackOut
 from kizuna.picture.rules import BBox, Observations
-from kizuna.store.tracks import EntryRow, TrackStore
+from kizuna.store.base import SpatialIndex
+from kizuna.store.tracks import EntryRow
 from kizuna.store.trails import HistoryPoint
-
-if TYPE_CHECKING:
-    from kizuna.node.runtime import Node
 
 log = structlog.get_logger("kizuna.picture")
 
@@ -97,67 +92,60 @@ class IngestStats:
         self.swept = 0
 
 
-class Facility(msgspec.Struct, frozen=True):
-    id: str
-    name_en: str
-    name_ja: str
-    nation: str
-    kind: str
-    lat: float
-    lon: float
-
-
-def track_view(track: Track, now: float) -> dict[str, Any]:
+def track_view(track: Track, now: float) -> TrackOut:
     """A track as the API shows it (``track`` is already a fused, visible view)."""
-    return {
-        "id": track.id,
-        "source": track.source,
-        "source_id": track.source_id,
-        "callsign": track.callsign,
-        "name": track.name,
-        "lat": track.lat,
-        "lon": track.lon,
-        "course": track.course,
-        "speed": track.speed,
-        "hae": track.hae,
-        "sidc": track.sidc,
-        "cot_type": track.cot_type,
-        "affiliation": track.affiliation,
-        "observed_at": iso(track.observed_at),
-        "stale_at": iso(track.stale_at),
-        "stale": rules.is_stale(track, now),
-        "ship_type": track.ship_type,
-        "mmsi": track.mmsi,
-        "remarks": track.remarks,
-        "sources": [
-            {
-                "source": p.source,
-                "source_id": p.source_id,
-                "observed_at": iso(p.observed_at),
-                "connection": p.connection,
-            }
+    return TrackOut(
+        id=track.id,
+        source=track.source,
+        source_id=track.source_id,
+        callsign=track.callsign,
+        name=track.name,
+        lat=track.lat,
+        lon=track.lon,
+        course=track.course,
+        speed=track.speed,
+        hae=track.hae,
+        sidc=track.sidc,
+        cot_type=track.cot_type,
+        affiliation=track.affiliation,
+        observed_at=iso(track.observed_at),
+        stale_at=iso(track.stale_at),
+        stale=rules.is_stale(track, now),
+        ship_type=track.ship_type,
+        mmsi=track.mmsi,
+        remarks=track.remarks,
+        sources=[
+            SourceOut(
+                source=p.source,
+                source_id=p.source_id,
+                observed_at=iso(p.observed_at),
+                connection=p.connection,
+            )
             for p in track.sources
         ],
         **label_fields(track.label),
-    }
+    )
 
 
-def history_view(point: HistoryPoint) -> dict[str, Any]:
-    return {
-        "lat": point.lat,
-        "lon": point.lon,
-        "observed_at": iso(point.observed_at),
-        "course": point.course,
-        "speed": point.speed,
-    }
+def history_view(point: HistoryPoint) -> HistoryOut:
+    return HistoryOut(
+        lat=point.lat,
+        lon=point.lon,
+        observed_at=iso(point.observed_at),
+        course=point.course,
+        speed=point.speed,
+    )
 
 
 class PictureService:
-    """Hot picture state + persistence + live hub. See the module docstring."""
+    """Hot picture state + persistence + live feed. See the module docstring.
+
+    Opens its spatial index through ``ctx.backend``; the live feed
+    (:attr:`feed`) joins the node's push bus when the plugin starts."""
 
     def __init__(
         self,
-        node: Node,
+        ctx: NodeContext,
         *,
         clock: Callable[[], float] = time.time,
         grace: float = 300.0,
@@ -171,11 +159,10 @@ class PictureService:
         history_min_move: float = 25.0,
         history_distance: float = 500.0,
         box_margin: float = 0.02,
-        push_interval: float = 0.1,
         persist_interval: float = 1.0,
         persist_max: int = 8192,
     ) -> None:
-        self.node = node
+        self.ctx = ctx
         self.clock = clock
         self.grace = grace
         self.sweep_interval = sweep_interval
@@ -191,14 +178,13 @@ class PictureService:
         self.persist_interval = persist_interval
         self.persist_max = persist_max
         self.stats = IngestStats()
-        self.hub = Hub(self, interval=push_interval)
+        self.feed = PictureFeed(self, ctx.bus)
         self._lock = threading.RLock()
         self._entries: dict[str, Observations] = {}
         self._version = 0
-        self._store: TrackStore | None = None
+        self._store: SpatialIndex[Track] | None = None
         self._listeners: list[TracksListener] = []
         self._last_sweep = 0.0
-        self._facilities: list[Facility] | None = None
         # changed since the last commit: entries (latest observations) and history reports
         self._dirty: dict[str, Observations] = {}
         self._pending: list[Track] = []
@@ -206,13 +192,13 @@ class PictureService:
 
     # -- lifecycle ------------------------------------------------------------
     @property
-    def store(self) -> TrackStore:
+    def store(self) -> SpatialIndex[Track]:
         """Opened (and the entries loaded) on first use, so CLI commands stay cheap."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    store = TrackStore(
-                        self.node.store.path,
+                    store = self.ctx.backend.spatial_index(
+                        Track,
                         history_points=self.history_points,
                         history_interval=self.history_interval,
                         history_heartbeat=self.history_heartbeat,
@@ -236,7 +222,7 @@ class PictureService:
 
     async def run(self) -> None:
         """Periodic commit of pending changes and sweep; the node runs this beside
-        the API (``serve.SERVICES``)."""
+        the API (the plugin's job)."""
         while True:
             await asyncio.sleep(min(self.persist_interval, self.sweep_interval))
             await asyncio.to_thread(self._tick)
@@ -325,10 +311,10 @@ class PictureService:
         self.stats.unchanged += result.unchanged
         self.stats.rejected += result.rejected
         if result.rejected:
-            self.node.metrics.bad_input.labels("picture", "track").inc(result.rejected)
+            self.ctx.metrics.bad_input.labels("picture", "track").inc(result.rejected)
         if changed:
             self._gauge()
-            self.hub.publish_entries(changed)
+            self.feed.publish_entries(changed)
             self._notify(accepted)
         self.maybe_sweep(now)
         return result
@@ -354,7 +340,7 @@ class PictureService:
                 store.write(rows, history=history)
             except Exception:
                 log.exception("picture.persist_failed", entries=len(rows), history=len(history))
-                self.node.metrics.persist_failures.labels("picture").inc()
+                self.ctx.metrics.persist_failures.labels("picture").inc()
                 return False
             self._dirty = {}
             return True
@@ -367,7 +353,7 @@ class PictureService:
                 log.exception("picture.listener_failed")
 
     def _gauge(self) -> None:
-        self.node.metrics.tracks.set(len(self._entries))
+        self.ctx.metrics.tracks.set(len(self._entries))
 
     # -- stale sweep ----------------------------------------------------------
     def sweep_due(self, now: float | None = None) -> bool:
@@ -416,7 +402,7 @@ class PictureService:
             self._gauge()
             changes: dict[str, Observations | None] = {**flipped, **updated}
             changes.update(dict.fromkeys(removed))
-            self.hub.publish_entries(changes)
+            self.feed.publish_entries(changes)
         return len(removed)
 
     # -- reads ----------------------------------------------------------------
@@ -460,7 +446,7 @@ class PictureService:
             if bbox is None or bbox.contains(view.lat, view.lon):
                 out.append(view)
         if hidden:
-            self.node.metrics.released_denied.labels("picture").inc(hidden)
+            self.ctx.metrics.released_denied.labels("picture").inc(hidden)
         out.sort(key=lambda t: t.id)
         return out
 
@@ -474,61 +460,3 @@ class PictureService:
     def __len__(self) -> int:
         _ = self.store
         return len(self._entries)
-
-    # -- facilities -----------------------------------------------------------
-    def facilities(self) -> list[Facility]:
-        if self._facilities is None:
-            self._facilities = load_facilities(self._facilities_path())
-        return self._facilities
-
-    @property
-    def facility_label(self) -> Label:
-        return Label(classification=Classification.UNCLASSIFIED, originator=self.node.nation)
-
-    def _facilities_path(self) -> Path | None:
-        configured = self.node.config.facilities_csv or os.environ.get("KIZUNA_FACILITIES", "")
-        if not configured:
-            return None
-        path = Path(configured)
-        return path if path.is_absolute() else self.node.dir.root / path
-
-
-def load_facilities(path: Path | None) -> list[Facility]:
-    """Reference facilities from CSV (id,name_en,name_ja,nation,kind,lat,lon); bad rows skipped."""
-    if path is None:
-        return []
-    out: list[Facility] = []
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            for n, row in enumerate(csv.DictReader(fh), start=2):
-                try:
-                    fac = Facility(
-                        id=row["id"].strip(),
-                        name_en=row.get("name_en", "").strip(),
-                        name_ja=row.get("name_ja", "").strip(),
-                        nation=row.get("nation", "").strip().upper(),
-                        kind=row.get("kind", "").strip(),
-                        lat=float(row["lat"]),
-                        lon=float(row["lon"]),
-                    )
-                    if not fac.id or not (-90 <= fac.lat <= 90 and -180 <= fac.lon <= 180):
-                        raise ValueError("missing id or position out of range")
-                except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                    log.warning("picture.bad_facility_row", path=str(path), line=n, error=str(exc))
-                    continue
-                out.append(fac)
-    except OSError as exc:
-        log.warning("picture.facilities_unreadable", path=str(path), error=str(exc))
-    return out
-
-
-def facility_view(fac: Facility, label: Label) -> dict[str, Any]:
-    return {
-        "id": fac.id,
-        "name": {"en": fac.name_en, "ja": fac.name_ja},
-        "nation": fac.nation,
-        "kind": fac.kind,
-        "lat": fac.lat,
-        "lon": fac.lon,
-        **label_fields(label),
-    }

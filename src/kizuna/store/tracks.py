@@ -15,6 +15,10 @@ Uses the node's database file through its own connection. Tables:
 * ``track_trails``, ``track_segments``, ``track_labels`` — history, thinned per
   entry and source and bounded per entry (:mod:`kizuna.store.trails`).
 
+Entries are lists of items of one msgspec Struct type, given as ``item_type``
+(the picture's ``Track``); the store reads only the attributes of
+:class:`~kizuna.store.trails.Positioned` and knows no domain.
+
 Every write is one transaction.
 """
 
@@ -25,12 +29,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from kizuna.picture.models import Track
 from kizuna.store.sqlite import connect
-from kizuna.store.trails import HistoryPoint, Trails
+from kizuna.store.trails import HistoryPoint, Positioned, Trails
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracks (
@@ -48,7 +52,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS track_boxes USING rtree(id, minlon, maxlon, m
 """
 
 _enc = msgspec.msgpack.Encoder()
-_obs_dec = msgspec.msgpack.Decoder(list[Track])
 
 Box = tuple[float, float, float, float]  # minlon, maxlon, minlat, maxlat
 _observed_at = attrgetter("observed_at")
@@ -58,18 +61,21 @@ class EntryRow(msgspec.Struct, frozen=True):
     """An entry to write: its observations, the box covering them, its version."""
 
     id: str
-    observations: Sequence[Track]
+    observations: Sequence[Any]  # items of the store's ``item_type``
     box: Box
     version: int
 
 
 class TrackStore:
-    """Tracks in the node's SQLite file. Thread-safe (one lock around the connection)."""
+    """Entries in the node's SQLite file. Thread-safe (one lock around the connection).
+
+    ``item_type`` is the msgspec Struct the entries hold (``Track`` for the picture)."""
 
     def __init__(
         self,
         path: Path | str,
         *,
+        item_type: type[Any],
         history_points: int = 500,
         history_slack: int = 50,
         history_interval: float = 0.0,
@@ -79,7 +85,9 @@ class TrackStore:
         box_margin: float = 0.0,
     ) -> None:
         self.path = Path(path)
+        self.item_type = item_type
         self.box_margin = box_margin
+        self._obs_dec = msgspec.msgpack.Decoder(list[item_type])  # type: ignore[valid-type]
         self._conn: sqlite3.Connection = connect(self.path)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
@@ -99,23 +107,25 @@ class TrackStore:
         self._boxes: dict[int, Box] = {}  # rid → box as stored in the R*Tree (this session)
 
     # -- reads ----------------------------------------------------------------
-    def load(self) -> Iterator[tuple[str, list[Track], int]]:
+    def load(self) -> Iterator[tuple[str, list[Any], int]]:
         """Every stored entry: (id, observations, version)."""
         rows = self._conn.execute("SELECT id, body, version FROM tracks").fetchall()
+        decode = self._obs_dec.decode
         for tid, body, version in rows:
-            yield str(tid), _obs_dec.decode(body), int(version)
+            yield str(tid), decode(body), int(version)
 
     def max_version(self) -> int:
         row = self._conn.execute("SELECT coalesce(max(version), 0) FROM tracks").fetchone()
         return int(row[0])
 
-    def changed_since(self, version: int, limit: int) -> list[tuple[str, list[Track], int]]:
+    def changed_since(self, version: int, limit: int) -> list[tuple[str, list[Any], int]]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, body, version FROM tracks WHERE version > ? ORDER BY version LIMIT ?",
                 (version, limit),
             ).fetchall()
-        return [(str(t), _obs_dec.decode(b), int(v)) for t, b, v in rows]
+        decode = self._obs_dec.decode
+        return [(str(t), decode(b), int(v)) for t, b, v in rows]
 
     def query_bbox(self, parts: Sequence[tuple[float, float, float, float]]) -> list[str]:
         """Ids of entries whose box meets any of ``parts`` (minlon, minlat, maxlon, maxlat)."""
@@ -142,11 +152,12 @@ class TrackStore:
     # -- writes ---------------------------------------------------------------
     def write(
         self,
-        entries: Sequence[EntryRow],
-        history: Sequence[Track] = (),
+        rows: Sequence[EntryRow],
         removed: Sequence[str] = (),
+        history: Sequence[Positioned] = (),
     ) -> None:
         """Upsert entries, append history, delete removed entries — one transaction."""
+        entries = rows
         if not (entries or history or removed):
             return
         with self._lock:
