@@ -10,7 +10,7 @@ import pytest
 from kizuna.kernel.context import NodeContext
 from kizuna.kernel.testing import memory_context
 from kizuna.picture.service import PictureService
-from kizuna.store.trails import HistoryPoint
+from kizuna.store.base import HistoryPoint
 from tests.picture.support import JPN_S, S_NOFORN, US_TS, U, track
 
 M = 1 / 111_195.0  # degrees of latitude per metre

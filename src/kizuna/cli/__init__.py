@@ -79,9 +79,9 @@ def user_add(
 @app.command()
 def serve(dir: DirOpt) -> None:
     """Serve the node's HTTP API (and its configured services) until interrupted."""
+    from kizuna.api.serve import serve as run
     from kizuna.kernel.logging import configure
     from kizuna.node.runtime import Node
-    from kizuna.api.serve import serve as run
 
     configure()
     try:

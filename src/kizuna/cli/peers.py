@@ -17,7 +17,13 @@ node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
 peer_app = typer.Typer(help="Peers and sharing agreements.", no_args_is_help=True)
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
-RECORD_TYPES = ("report", "track", "request")
+
+
+def federated_types() -> list[str]:
+    """What a sharing agreement may name: every installed plugin's record types and streams."""
+    from kizuna.kernel.plugins import load_domains
+
+    return sorted({t for domain in load_domains() for t in domain.federated_types()})
 
 
 def _fail(message: str) -> None:
@@ -73,9 +79,10 @@ def peer_add(
     except LabelError as exc:
         _fail(str(exc))
     kinds = [t.strip() for t in types.split(",") if t.strip()]
-    unknown = sorted(set(kinds) - set(RECORD_TYPES))
+    known = federated_types()
+    unknown = sorted(set(kinds) - set(known))
     if unknown:
-        _fail(f"unknown record types {unknown}; known: {', '.join(RECORD_TYPES)}")
+        _fail(f"unknown record types {unknown}; known: {', '.join(known)}")
     if not url.startswith("https://"):
         _fail("peer URL must be https:// (links use mutual TLS)")
     try:
@@ -107,13 +114,18 @@ def peer_add(
 @peer_app.command("digest")
 def peer_digest(dir: DirOpt, peer: Annotated[str, typer.Option(help="Peer id.")]) -> None:
     """Print the digest of what this node and PEER should share (JSON)."""
+    import msgspec
+
     from kizuna.core.errors import NotFound
-    from kizuna.federation.digest import digest
+    from kizuna.federation.digest import peer_digest
     from kizuna.node.runtime import Node
 
-    node = Node(dir)
     try:
-        typer.echo(json.dumps(digest(node, peer)))
+        node = Node(dir)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    try:
+        typer.echo(json.dumps(msgspec.to_builtins(peer_digest(node, peer))))
     except NotFound as exc:
         _fail(exc.detail)
     finally:

@@ -66,9 +66,7 @@ from kizuna.picture import rules
 from kizuna.picture.live import PictureFeed
 from kizuna.picture.models import HistoryOut, SourceOut, Track, TrackOut
 from kizuna.picture.rules import BBox, Observations
-from kizuna.store.base import SpatialIndex
-from kizuna.store.tracks import EntryRow
-from kizuna.store.trails import HistoryPoint
+from kizuna.store.base import EntryRow, HistoryPoint, SpatialIndex
 
 log = structlog.get_logger("kizuna.picture")
 

@@ -142,6 +142,62 @@ class Outbox(Protocol):
 
 T = TypeVar("T")
 
+Box = tuple[float, float, float, float]  # minlon, maxlon, minlat, maxlat
+
+
+class Positioned(Protocol):
+    """What the store reads of an item: any msgspec Struct with these attributes (the
+    picture's tracks, a domain's beacons). ``id`` names the entry; ``source`` and
+    ``source_id`` the trail within it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def source_id(self) -> str: ...
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+    @property
+    def observed_at(self) -> float: ...
+
+    @property
+    def stale_at(self) -> float: ...
+
+    @property
+    def course(self) -> float | None: ...
+
+    @property
+    def speed(self) -> float | None: ...
+
+    @property
+    def label(self) -> Label: ...
+
+
+class HistoryPoint(msgspec.Struct, frozen=True):
+    observed_at: float
+    lat: float
+    lon: float
+    course: float | None
+    speed: float | None
+    label: Label
+
+
+class EntryRow(msgspec.Struct, frozen=True):
+    """An entry to write: its observations, the box covering them, its version."""
+
+    id: str
+    observations: Sequence[Any]  # items of the store's ``item_type``
+    box: Box
+    version: int
+
 
 class SpatialIndex(Protocol[T]):
     """Latest state per entry (a list of items of one Struct type), an index of boxes

@@ -33,8 +33,9 @@ from typing import Any
 
 import msgspec
 
+from kizuna.store.base import Box, EntryRow, HistoryPoint, Positioned
 from kizuna.store.sqlite import connect
-from kizuna.store.trails import HistoryPoint, Positioned, Trails
+from kizuna.store.trails import Trails
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracks (
@@ -53,17 +54,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS track_boxes USING rtree(id, minlon, maxlon, m
 
 _enc = msgspec.msgpack.Encoder()
 
-Box = tuple[float, float, float, float]  # minlon, maxlon, minlat, maxlat
 _observed_at = attrgetter("observed_at")
-
-
-class EntryRow(msgspec.Struct, frozen=True):
-    """An entry to write: its observations, the box covering them, its version."""
-
-    id: str
-    observations: Sequence[Any]  # items of the store's ``item_type``
-    box: Box
-    version: int
 
 
 class TrackStore:

@@ -35,11 +35,11 @@ import math
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from operator import itemgetter
-from typing import Protocol
 
 import msgspec
 
 from kizuna.core.labels import Label
+from kizuna.store.base import HistoryPoint, Positioned
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS track_labels (
@@ -76,51 +76,6 @@ _enc = msgspec.msgpack.Encoder()
 _label_dec = msgspec.msgpack.Decoder(Label)
 METRES_PER_DEGREE = 111_195.0  # of latitude (and of longitude at the equator)
 _OF_ENTRY = "SELECT trail FROM track_trails WHERE rid = ?"
-
-
-class Positioned(Protocol):
-    """What the store reads of an item: any msgspec Struct with these attributes (the
-    picture's tracks, a domain's beacons). ``id`` names the entry; ``source`` and
-    ``source_id`` the trail within it."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def source(self) -> str: ...
-
-    @property
-    def source_id(self) -> str: ...
-
-    @property
-    def lat(self) -> float: ...
-
-    @property
-    def lon(self) -> float: ...
-
-    @property
-    def observed_at(self) -> float: ...
-
-    @property
-    def stale_at(self) -> float: ...
-
-    @property
-    def course(self) -> float | None: ...
-
-    @property
-    def speed(self) -> float | None: ...
-
-    @property
-    def label(self) -> Label: ...
-
-
-class HistoryPoint(msgspec.Struct, frozen=True):
-    observed_at: float
-    lat: float
-    lon: float
-    course: float | None
-    speed: float | None
-    label: Label
 
 
 class _Trail:

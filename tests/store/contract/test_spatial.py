@@ -15,8 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.core.labels import Label
-from kizuna.store.base import Backend, SpatialIndex
-from kizuna.store.tracks import EntryRow  # the row type is not on the ports yet
+from kizuna.store.base import Backend, EntryRow, SpatialIndex
 from tests.store.contract.support import SECRET, BackendFactory, Opener, U, scratch
 
 
