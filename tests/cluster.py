@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kizuna.federation.faultproxy import FaultProxyClient, FaultProxyProcess
 from tests.nodes import NodeProcess, make_node_dir, node_info, peer_one_way
+from tests.support.faultproxy import FaultProxyClient, FaultProxyProcess
 
 
 class Cluster:

@@ -210,3 +210,33 @@ def test_unknown_certificate_can_neither_push_nor_pull(cluster: Cluster, tmp_pat
             c.request(method, f"https://127.0.0.1:{port}{path}", content=b"x").raise_for_status()
     log = (cluster.nodes["usfj"].dir / "node.log").read_text()
     assert "federation_tls" in log and "refused" in log
+
+
+def test_tracks_ride_the_track_stream_under_the_release_check(cluster: Cluster) -> None:
+    """The picture's tracks reach a peer through its `track` stream: what the peer's nation
+    may see arrives, with the delivering node in its provenance, and goes no further back."""
+    cluster.node("usfj", "USA")
+    cluster.node("jjoc", "JPN")
+    cluster.link("usfj", "jjoc")
+    cluster.start()
+    us = cluster.nodes["usfj"].user("alice", "USA", "SECRET")
+    jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET")
+    reports = [
+        {"label": "S//REL TO USA, JPN", "lat": 35.1, "lon": 139.7, "id": "ddg-1"},
+        {"label": "S//NOFORN", "lat": 35.2, "lon": 139.8, "id": "ssn-1"},
+    ]
+    r = us.post("/api/v1/tracks", json=reports)
+    assert r.status_code == 200, r.text
+
+    def ids(client: httpx.Client) -> list[str]:
+        return sorted(t["id"] for t in client.get("/api/v1/tracks").json())
+
+    wait_until(lambda: "ddg-1" in ids(jp), 30, "track delivered")
+    time.sleep(2)  # more link rounds: the NOFORN track must stay home
+    # A USA user on jjoc would see the NOFORN track had it arrived there.
+    assert ids(cluster.nodes["jjoc"].user("audit", "USA", "TOP SECRET")) == ["ddg-1"]
+    track = jp.get("/api/v1/tracks/ddg-1").json()
+    assert [s["connection"] for s in track["sources"]] == ["federation:usfj"]
+    # usfj still holds its own observation, not one echoed back from jjoc.
+    ours = us.get("/api/v1/tracks/ddg-1").json()
+    assert [s["connection"] for s in ours["sources"]] == ["api:alice"]

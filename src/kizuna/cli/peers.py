@@ -117,7 +117,7 @@ def peer_digest(dir: DirOpt, peer: Annotated[str, typer.Option(help="Peer id.")]
     import msgspec
 
     from kizuna.core.errors import NotFound
-    from kizuna.federation.digest import peer_digest
+    from kizuna.federation import digest
     from kizuna.node.runtime import Node
 
     try:
@@ -125,7 +125,7 @@ def peer_digest(dir: DirOpt, peer: Annotated[str, typer.Option(help="Peer id.")]
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     try:
-        typer.echo(json.dumps(msgspec.to_builtins(peer_digest(node, peer))))
+        typer.echo(json.dumps(msgspec.to_builtins(digest.peer_digest(node, peer))))
     except NotFound as exc:
         _fail(exc.detail)
     finally:

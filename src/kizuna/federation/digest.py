@@ -8,27 +8,40 @@ links heal and queues drain the two digests are equal.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+
+import msgspec
 
 from kizuna.core.errors import NotFound
-from kizuna.federation.agreements import outbound_refusal
-from kizuna.federation.peers import load_peers
-from kizuna.node.runtime import Node
-from kizuna.store.outbox import Outbox
+from kizuna.federation.peers import FederatedNode, load_peers
+from kizuna.federation.rules import Peer, event_envelope, send_refusal
+from kizuna.store.base import Outbox
 
 
-def digest(node: Node, peer_id: str) -> dict[str, Any]:
-    peers = load_peers(node)
-    peer = peers.get(peer_id)
-    if peer is None:
-        raise NotFound(f"no peer {peer_id!r} configured on node {node.node_id}")
-    events = Outbox(node.store).events_from((node.node_id, peer_id))
+class Digest(msgspec.Struct, kw_only=True):
+    node: str
+    peer: str
+    count: int
+    digest: str
+
+
+def digest(outbox: Outbox, node_id: str, peer: Peer) -> Digest:
+    events = outbox.events_from((node_id, peer.id))
     keys = sorted(
         (e.origin, e.seq, e.hlc)
         for e in events
-        if e.origin == peer_id or outbound_refusal(node.node_id, peer, e) is None
+        if e.origin == peer.id
+        or send_refusal(peer, e.record_type, event_envelope(e, node_id)) is None
     )
     h = hashlib.sha256()
     for origin, seq, hlc in keys:
         h.update(f"{origin}:{seq}:{hlc}\n".encode())
-    return {"node": node.node_id, "peer": peer_id, "count": len(keys), "digest": h.hexdigest()}
+    return Digest(node=node_id, peer=peer.id, count=len(keys), digest=h.hexdigest())
+
+
+def peer_digest(node: FederatedNode, peer_id: str, peers: dict[str, Peer] | None = None) -> Digest:
+    """The digest of an opened node towards one of its peers (NotFound: no such peer)."""
+    peers = load_peers(node) if peers is None else peers
+    peer = peers.get(peer_id)
+    if peer is None:
+        raise NotFound(f"no peer {peer_id!r} configured on node {node.context.node_id}")
+    return digest(node.backend.outbox, node.context.node_id, peer)

@@ -1,66 +1,85 @@
-"""One outbound link: fill the peer's outbox, drain it by precedence, back off on failure."""
+"""One outbound link: fill the peer's outbox, drain it by precedence, back off on failure.
+
+The event log goes first, by precedence, in batches sized to what the link carries
+in about :data:`TARGET_SECONDS`; the other streams (tracks, a domain's records) ride
+along when no FLASH or IMMEDIATE event is waiting, so FLASH never queues behind them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
-import httpx
-import msgspec
 import structlog
 
 from kizuna.core.records import Event, Precedence
-from kizuna.federation.agreements import Peer, outbound_refusal, outbound_track_refusal
-from kizuna.federation.tls import client_context
-from kizuna.federation.wire import Ack, encode_batch, encode_tracks
-from kizuna.node.runtime import Node
-from kizuna.store.outbox import Outbox
+from kizuna.federation.events import EventStream
+from kizuna.federation.rules import EVENTS, Peer, event_envelope, send_refusal
+from kizuna.kernel.metrics import Metrics
+from kizuna.kernel.streams import Ack, Connection, Envelope, FederatedStream, TransportError
 
 log = structlog.get_logger("kizuna.federation")
 
 MIN_BUDGET, MAX_BUDGET = 2_048, 1_048_576  # bytes per batch, adapted to the link
 TARGET_SECONDS = 0.5  # a batch should take about this long, so FLASH never waits behind much
 MAX_EVENTS = 2_000
+STREAM_BATCH = 500  # items of a stream per batch
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 2.0
 
 
+def dedup_id(body: bytes) -> str:
+    """The same batch resent (its answer lost) carries the same id."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
 class Link:
-    def __init__(self, node: Node, peer: Peer, outbox: Outbox, peer_file: Path) -> None:
-        self.node = node
+    def __init__(
+        self,
+        node_id: str,
+        metrics: Metrics,
+        peer: Peer,
+        connection: Connection,
+        events: EventStream,
+        streams: Sequence[FederatedStream[Any]] = (),
+    ) -> None:
+        self.node_id = node_id
+        self.metrics = metrics
         self.peer = peer
-        self.outbox = outbox
+        self.connection = connection
+        self.events = events
+        self.outbox = events.outbox
+        # Streams the agreement does not name are never read for this peer.
+        self.streams = [s for s in streams if s.name in peer.types]
         self.wake = asyncio.Event()
         self.budget = 65_536
         self.connected = False
-        self._client = httpx.AsyncClient(
-            verify=client_context(node.dir, peer_file),
-            timeout=httpx.Timeout(30.0, connect=5.0),
-        )
-        base = peer.config.url.rstrip("/")
-        self._url = base + "/federation/v1/events"
-        self._tracks_url = base + "/federation/v1/tracks"
-        self.track_cursor = 0  # in memory: after a restart the current picture is resent
+        # In memory: after a restart each stream's current state is resent.
+        self.cursors = {s.name: 0 for s in self.streams}
+        self._denied = metrics.released_denied.labels(f"federation:{peer.id}")
+
+    def _may_send(self, kind: str, env: Envelope) -> bool:
+        reason = send_refusal(self.peer, kind, env)
+        if reason == "label":
+            self._denied.inc()
+        return reason is None
 
     def _allowed(self, event: Event) -> bool:
-        reason = outbound_refusal(self.node.node_id, self.peer, event)
-        if reason == "label":
-            self.node.metrics.released_denied.labels(f"federation:{self.peer.id}").inc()
-        return reason is None
+        return self._may_send(event.record_type, event_envelope(event, self.node_id))
 
     def fill(self) -> int:
         """Move newly committed events into the outbox (release checked at enqueue)."""
-        total = 0
-        while True:
-            scanned, _ = self.outbox.enqueue_new(self.peer.id, self._allowed)
-            total += scanned
-            if scanned < 5000:
-                return total
+        return self.events.fill(self.peer.id, self._allowed)
 
     def _batch(self) -> tuple[list[int], list[Event]]:
         rows = self.outbox.next_batch(self.peer.id, MAX_EVENTS)
-        positions, events, denied, size = [], [], [], 0
+        positions: list[int] = []
+        events: list[Event] = []
+        denied: list[int] = []
+        size = 0
         for pos, event, nbytes in rows:
             # Checked again at send time: agreements and labels may have changed.
             if not self._allowed(event):
@@ -70,9 +89,7 @@ class Link:
                 break
             size += nbytes
             positions.append(pos)
-            if event.origin != self.node.node_id:
-                event = msgspec.structs.replace(event, hops=event.hops + 1)
-            events.append(event)
+            events.append(self.events.prepare(event, self.peer.id))
         if denied:
             log.warning("withheld at send time", peer=self.peer.id, count=len(denied))
             self.outbox.ack(self.peer.id, denied)
@@ -80,20 +97,20 @@ class Link:
 
     async def run(self) -> None:
         backoff = BACKOFF_MIN
+        depth = self.metrics.outbox_depth.labels(self.peer.id)
+        sent = self.metrics.federation_sent.labels(self.peer.id)
         try:
             while True:
                 self.fill()
                 positions, events = self._batch()
-                self.node.metrics.outbox_depth.labels(self.peer.id).set(
-                    self.outbox.depth(self.peer.id)
-                )
+                depth.set(self.outbox.depth(self.peer.id))
                 urgent = any(e.precedence <= Precedence.IMMEDIATE for e in events)
                 started = time.monotonic()
                 try:
-                    ack = await self._post(self._url, encode_batch(events)) if events else None
-                    # Tracks ride along when no FLASH or IMMEDIATE traffic is waiting.
-                    sent_tracks = 0 if urgent else await self._send_tracks()
-                except (httpx.HTTPError, msgspec.DecodeError, OSError) as exc:
+                    ack = await self._send(EVENTS, self.events.encode(events)) if events else None
+                    # The other streams ride along when no FLASH or IMMEDIATE traffic waits.
+                    sent_items = 0 if urgent else await self._send_streams()
+                except TransportError as exc:
                     if self.connected:
                         log.warning("link down", peer=self.peer.id, error=str(exc)[:200])
                     self.connected = False
@@ -101,7 +118,7 @@ class Link:
                     await asyncio.sleep(backoff)
                     backoff = min(BACKOFF_MAX, backoff * 2)
                     continue
-                if ack is None and not sent_tracks:
+                if ack is None and not sent_items:
                     self.wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), timeout=1.0)
@@ -113,32 +130,32 @@ class Link:
                 self._adapt(time.monotonic() - started)
                 if ack is not None:
                     self.outbox.ack(self.peer.id, positions)
-                    self.node.metrics.federation_sent.labels(self.peer.id).inc(ack.accepted)
+                    sent.inc(ack.accepted)
         finally:
-            await self._client.aclose()
+            await self.connection.close()
 
-    async def _post(self, url: str, body: bytes) -> Ack:
-        response = await self._client.post(
-            url, content=body, headers={"content-type": "application/x-kizuna-batch"}
-        )
-        if response.status_code != 200:
-            raise httpx.HTTPStatusError(
-                f"peer answered {response.status_code}: {response.text[:200]}",
-                request=response.request,
-                response=response,
-            )
-        return msgspec.json.decode(response.content, type=Ack)
+    async def _send(self, stream: str, body: bytes) -> Ack:
+        return await self.connection.send(stream, body, dedup_id(body))
 
-    async def _send_tracks(self) -> int:
-        """Send the picture's changes since the cursor (coalesced, release-checked)."""
-        changes, cursor = self.node.picture.changes_since(self.track_cursor, 500)
-        if cursor == self.track_cursor:
-            return 0
-        tracks = [t for t in changes if outbound_track_refusal(self.peer, t) is None]
-        if tracks:
-            await self._post(self._tracks_url, encode_tracks(tracks))
-        self.track_cursor = cursor
-        return len(tracks) or 1
+    async def _send_streams(self) -> int:
+        """Each stream's changes since its cursor (coalesced, release-checked)."""
+        total = 0
+        for stream in self.streams:
+            cursor = self.cursors[stream.name]
+            changes, after = stream.changes_since(cursor, STREAM_BATCH)
+            if after == cursor:
+                continue
+            kind = stream.name
+            items = [
+                stream.prepare(item, self.peer.id)
+                for item in changes
+                if self._may_send(kind, stream.envelope(item))
+            ]
+            if items:
+                await self._send(kind, stream.encode(items))
+            self.cursors[kind] = after
+            total += len(items) or 1
+        return total
 
     def _adapt(self, seconds: float) -> None:
         if seconds > TARGET_SECONDS:

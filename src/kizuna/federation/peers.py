@@ -1,30 +1,54 @@
-"""Configured peers of a node, loaded with their pinned certificates."""
+"""The node as federation sees it, and its configured peers with their pinned certificates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
-from kizuna.core.labels import Classification
-from kizuna.core.release import Principal, make_principal
-from kizuna.federation.agreements import Peer
+from kizuna.federation.rules import Peer
 from kizuna.federation.tls import leaf_fingerprint
-from kizuna.node.runtime import Node
+from kizuna.kernel.config import NodeConfig, NodeDir
+from kizuna.kernel.context import NodeContext
+from kizuna.kernel.metrics import Metrics
+from kizuna.kernel.streams import FederatedStream, PeerEndpoint
+from kizuna.store.audit import AuditLog
+from kizuna.store.base import Backend
 
 
-def peer_file(node: Node, peer_id: str) -> Path:
-    return node.dir.peers / f"{peer_id}.pem"
+class FederatedNode(Protocol):
+    """What federation needs of an assembled node (``kizuna.node.runtime.Node`` is one)."""
+
+    context: NodeContext
+    config: NodeConfig
+    dir: NodeDir
+    backend: Backend
+    metrics: Metrics
+    audit: AuditLog
+
+    def streams(self) -> Sequence[FederatedStream[Any]]: ...
+
+    def refuse(self, reason: str, actor: str, **details: object) -> None: ...
 
 
-def load_peers(node: Node) -> dict[str, Peer]:
+def peer_file(node_dir: NodeDir, peer_id: str) -> Path:
+    path: Path = node_dir.peers / f"{peer_id}.pem"
+    return path
+
+
+def load_peers(node: FederatedNode) -> dict[str, Peer]:
     peers = {}
     for cfg in node.config.peers:
-        path = peer_file(node, cfg.peer_id)
-        peers[cfg.peer_id] = Peer(cfg, node.groups, leaf_fingerprint(path))
+        path = peer_file(node.dir, cfg.peer_id)
+        peers[cfg.peer_id] = Peer(cfg, node.context.groups, leaf_fingerprint(path))
     return peers
 
 
-def self_principal(node: Node) -> Principal:
-    """This node as a recipient: its nation, any classification."""
-    return make_principal(
-        node.nation, Classification.TOP_SECRET, registry=node.groups, name=f"node:{node.node_id}"
+def endpoint(node_dir: NodeDir, peer: Peer) -> PeerEndpoint:
+    """The peer as a transport needs it."""
+    return PeerEndpoint(
+        peer_id=peer.id,
+        url=peer.config.url,
+        cert_path=str(peer_file(node_dir, peer.id)),
+        fingerprint=peer.fingerprint,
     )

@@ -1,8 +1,7 @@
 """The federation listener: HTTP/1.1 over mutual TLS, peers identified by pinned certificate.
 
-Endpoints:
-- ``POST /federation/v1/events``: a batch (see :mod:`wire`); answers an :class:`Ack`.
-- ``GET /federation/v1/digest?peer=ID``: the digest of what the two nodes should share.
+It knows no route: each request goes to the handler with the fingerprint of the
+client's certificate, which uvicorn cannot give an application (see :mod:`https`).
 """
 
 from __future__ import annotations
@@ -23,8 +22,10 @@ log = structlog.get_logger("kizuna.federation")
 
 MAX_BODY = 16 * 1024 * 1024
 
-Handler = Callable[[str, str, dict[str, str], bytes, str], Awaitable[tuple[int, bytes, str]]]
-"""(method, path, query, body, peer fingerprint) -> (status, body, content type)."""
+Handler = Callable[
+    [str, str, dict[str, str], dict[str, str], bytes, str], Awaitable[tuple[int, bytes, str]]
+]
+"""(method, path, query, headers, body, peer fingerprint) -> (status, body, content type)."""
 
 
 class FederationServer:
@@ -91,9 +92,10 @@ class FederationServer:
                     break
                 target = urlsplit(request.target.decode("ascii", "replace"))
                 query = {k: v[0] for k, v in parse_qs(target.query).items()}
+                headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
                 try:
                     status, out, ctype = await self.handler(
-                        request.method.decode(), target.path, query, body, fingerprint
+                        request.method.decode(), target.path, query, headers, body, fingerprint
                     )
                 except Exception:  # never let one bad batch take the listener down
                     log.exception("federation handler failed")

@@ -1,167 +1,191 @@
-"""Federation of a running node: the mTLS listener and one outbound link per peer."""
+"""Federation of a running node: its transports' listeners and one outbound link per peer.
+
+Federation names no domain. It carries the event log itself (:mod:`events`) and
+every :class:`~kizuna.kernel.streams.FederatedStream` the node's plugins offer,
+and judges every item of every stream by the same rules (:mod:`rules`) when it
+sends and when it receives. Transports come from the ``kizuna.transports`` entry
+points, chosen per peer by its ``transport`` setting.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
+from typing import Any
 
 import msgspec
 import structlog
+from litestar import Router
+from litestar.di import Provide
 
-from kizuna.core.errors import NotFound
-from kizuna.federation.agreements import FEDERATED, Peer, inbound_refusal, inbound_track_refusal
-from kizuna.federation.digest import digest
+from kizuna.federation.digest import Digest, peer_digest
+from kizuna.federation.events import EventStream
 from kizuna.federation.link import Link
-from kizuna.federation.peers import load_peers, peer_file, self_principal
-from kizuna.federation.server import FederationServer, problem
-from kizuna.federation.tls import server_context
-from kizuna.federation.wire import Ack, WireError, decode_batch, decode_tracks
-from kizuna.node.runtime import Node
+from kizuna.federation.peers import FederatedNode, endpoint, load_peers
+from kizuna.federation.rules import EVENTS, Peer, event_envelope, receipt_refusal
+from kizuna.federation.views import digest_route
+from kizuna.kernel.plugins import transport_factory
+from kizuna.kernel.streams import Ack, Envelope, FederatedStream, PeerEndpoint, Transport
 from kizuna.kernel.tasks import cancel_all
-from kizuna.store.outbox import Outbox
 
 log = structlog.get_logger("kizuna.federation")
 
+DEFAULT_TRANSPORT = "https"  # always listening, as the default of every PeerConfig
+DEDUP_KEEP = 64  # recent batch ids remembered per peer and stream
+DEDUP_SECONDS = 120.0  # a resent batch comes back within this long
+
 
 class Federation:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: FederatedNode) -> None:
         self.node = node
+        ctx = node.context
+        self.node_id = ctx.node_id
+        self.me = ctx.node_principal()
         self.peers: dict[str, Peer] = load_peers(node)
-        self.by_fingerprint = {p.fingerprint: p for p in self.peers.values()}
-        self.me = self_principal(node)
-        self.outbox = Outbox(node.store)
+        self.events = EventStream(node.backend, self.node_id)
+        self.streams: dict[str, FederatedStream[Any]] = {}
+        for stream in node.streams():
+            if stream.name == EVENTS or stream.name in self.streams:
+                raise ValueError(f"two federated streams are called {stream.name!r}")
+            self.streams[stream.name] = stream
+        names = {DEFAULT_TRANSPORT} | {p.config.transport for p in self.peers.values()}
+        self.transports: dict[str, Transport] = {
+            name: transport_factory(name)(node) for name in sorted(names)
+        }
         self.links = {
-            pid: Link(node, peer, self.outbox, peer_file(node, pid))
+            pid: Link(
+                self.node_id,
+                node.metrics,
+                peer,
+                self.transports[peer.config.transport].connect(endpoint(node.dir, peer)),
+                self.events,
+                list(self.streams.values()),
+            )
             for pid, peer in self.peers.items()
         }
-        self.server = FederationServer(
-            node.config.host,
-            node.config.fed_port,
-            server_context(node.dir, [peer_file(node, pid) for pid in self.peers]),
-            self.handle,
-            self._refused_tls,
-        )
+        self._seen: dict[tuple[str, str], OrderedDict[str, tuple[float, Ack]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        node.store.on_commit(self._on_commit)
-        node.picture.on_tracks(self._on_commit)
+        self.events.on_change(self._wake)
+        for stream in self.streams.values():
+            stream.on_change(self._wake)
 
-    def _on_commit(self, _changes: Sequence[object]) -> None:
+    def _wake(self) -> None:
         loop = self._loop
         if loop is None:
             return
         for link in self.links.values():
             loop.call_soon_threadsafe(link.wake.set)
 
-    def _refused_tls(self, reason: str) -> None:
-        self.node.refuse("federation_tls", "unknown", detail=reason)
+    def routes(self) -> list[Router]:
+        """Routes for the node's API port: the digest, for operators and tests."""
+        return [
+            Router(
+                path="/",
+                route_handlers=[digest_route],
+                dependencies={
+                    "federation": Provide(lambda: self, use_cache=True, sync_to_thread=False)
+                },
+            )
+        ]
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        await self.server.start()
-        log.info(
-            "federation listening", url=self.node.config.federation_url, peers=sorted(self.peers)
-        )
-        tasks = [asyncio.create_task(link.run()) for link in self.links.values()]
+        tasks = [
+            asyncio.create_task(transport.serve(self._endpoints(name), self))
+            for name, transport in self.transports.items()
+        ]
+        tasks += [asyncio.create_task(link.run()) for link in self.links.values()]
         try:
             await asyncio.gather(*tasks)
         finally:
             await cancel_all(tasks)
-            await self.server.stop()
 
-    async def handle(
-        self, method: str, path: str, query: dict[str, str], body: bytes, fingerprint: str
-    ) -> tuple[int, bytes, str]:
-        peer = self.by_fingerprint.get(fingerprint)
-        if peer is None:
-            self.node.refuse("federation_unknown_peer", "unknown", fingerprint=fingerprint[:16])
-            return problem(403, "certificate does not belong to a configured peer")
-        if method == "POST" and path == "/federation/v1/events":
-            return self._receive(peer, body)
-        if method == "POST" and path == "/federation/v1/tracks":
-            return self._receive_tracks(peer, body)
-        if method == "GET" and path == "/federation/v1/digest":
-            wanted = query.get("peer", peer.id)
-            if wanted != peer.id:
-                return problem(403, "a peer may ask only for its own digest")
-            try:
-                return 200, json.dumps(digest(self.node, wanted)).encode(), "application/json"
-            except NotFound as exc:
-                return problem(404, exc.detail)
-        return problem(404, f"no route {method} {path}")
+    def _endpoints(self, transport: str) -> list[PeerEndpoint]:
+        return [
+            endpoint(self.node.dir, p)
+            for p in self.peers.values()
+            if p.config.transport == transport
+        ]
 
-    def _malformed(self, peer: Peer, exc: WireError) -> tuple[int, bytes, str]:
+    # -- the node's side of inbound traffic (kernel.streams.Inbound) ------------
+    def refused(self, reason: str, **details: object) -> None:
+        self.node.refuse(reason, "unknown", **details)
+
+    def shared(self, peer_id: str) -> Digest:
+        return peer_digest(self.node, peer_id, self.peers)
+
+    def digest(self, peer_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = msgspec.to_builtins(self.shared(peer_id))
+        return out
+
+    def receive(self, peer_id: str, stream: str, body: bytes, dedup_id: str) -> Ack:
+        """Judge and apply one batch from an authenticated peer."""
+        peer = self.peers[peer_id]
+        target = self.streams.get(stream)
+        if target is None and stream != EVENTS:
+            raise LookupError(f"no federated stream {stream!r} on node {self.node_id}")
+        seen = self._seen.setdefault((peer_id, stream), OrderedDict())
+        if dedup_id:
+            hit = seen.get(dedup_id)
+            if hit is not None and time.monotonic() - hit[0] < DEDUP_SECONDS:
+                return hit[1]  # a batch we applied, sent again because our answer was lost
+        if target is None:
+            ack = self._receive_events(peer, body)
+        else:
+            ack = self._receive_stream(peer, target, body)
+        if dedup_id:
+            seen[dedup_id] = (time.monotonic(), ack)
+            while len(seen) > DEDUP_KEEP:
+                seen.popitem(last=False)
+        return ack
+
+    def _malformed(self, peer: Peer, exc: ValueError) -> None:
         self.node.metrics.bad_input.labels("federation", "malformed_batch").inc()
         log.warning("bad batch", peer=peer.id, error=str(exc)[:200])
-        return problem(400, str(exc))
 
-    def _receive_tracks(self, peer: Peer, body: bytes) -> tuple[int, bytes, str]:
-        try:
-            tracks = decode_tracks(body)
-        except WireError as exc:
-            return self._malformed(peer, exc)
-        accepted = []
-        for track in tracks:
-            reason = inbound_track_refusal(self.me, peer, track)
-            if reason is not None:
-                self._violation(peer, reason, track.id, 0, track.label.render())
-                continue
-            # Provenance says which peer delivered it; that also stops it bouncing back.
-            for prov in track.sources:
-                if not prov.connection.startswith(FEDERATED):
-                    prov.connection = f"{FEDERATED}{peer.id}"
-            if not track.sources:
-                continue
-            accepted.append(track)
-        if accepted:
-            self.node.picture.ingest(accepted)
-        ack = Ack(accepted=len(tracks), applied=len(accepted), refused=len(tracks) - len(accepted))
-        return 200, msgspec.json.encode(ack), "application/json"
-
-    def _violation(self, peer: Peer, reason: str, origin: str, seq: int, label: str) -> None:
-        """The sender should never have sent this: refuse it and record a violation."""
+    def _admit(self, peer: Peer, kind: str, env: Envelope, **ids: object) -> bool:
+        reason = receipt_refusal(self.node_id, self.me, peer, kind, env)
+        if reason is None:
+            return True
+        # The sender should never have sent this: refuse it and record a violation.
         self.node.metrics.federation_violations.labels(peer.id, reason).inc()
         self.node.audit.append(
             "federation.receive",
             f"node:{peer.id}",
             "refused",
             reason=reason,
-            origin=origin,
-            seq=seq,
-            label=label,
+            origin=env.origin,
+            **ids,
+            label=env.label.render(),
         )
-        log.warning("federation violation", peer=peer.id, reason=reason, origin=origin, seq=seq)
+        log.warning("federation violation", peer=peer.id, reason=reason, origin=env.origin, **ids)
+        return False
 
-    def _receive(self, peer: Peer, body: bytes) -> tuple[int, bytes, str]:
+    def _receive_events(self, peer: Peer, body: bytes) -> Ack:
         try:
-            events = decode_batch(body)
-        except WireError as exc:
-            return self._malformed(peer, exc)
-        accepted = []
-        for event in events:
-            reason = inbound_refusal(self.node.node_id, self.me, peer, event)
-            if reason is None:
-                accepted.append(event)
-                continue
-            # The sender should never have sent this: refuse it and record a violation.
-            self.node.metrics.federation_violations.labels(peer.id, reason).inc()
-            self.node.audit.append(
-                "federation.receive",
-                f"node:{peer.id}",
-                "refused",
-                reason=reason,
-                origin=event.origin,
-                seq=event.seq,
-                label=event.label.render(),
-            )
-            log.warning(
-                "federation violation",
-                peer=peer.id,
-                reason=reason,
-                origin=event.origin,
-                seq=event.seq,
-            )
-        applied = self.node.store.apply(accepted)
-        self.node.metrics.federation_received.labels(peer.id).inc(len(applied))
-        ack = Ack(accepted=len(events), applied=len(applied), refused=len(events) - len(accepted))
-        return 200, msgspec.json.encode(ack), "application/json"
+            events = self.events.decode(body)
+        except ValueError as exc:
+            self._malformed(peer, exc)
+            raise
+        accepted = [
+            e
+            for e in events
+            if self._admit(peer, e.record_type, event_envelope(e, peer.id), seq=e.seq)
+        ]
+        applied = self.events.accept(peer.id, accepted)
+        self.node.metrics.federation_received.labels(peer.id).inc(applied)
+        return Ack(accepted=len(events), applied=applied, refused=len(events) - len(accepted))
+
+    def _receive_stream(self, peer: Peer, stream: FederatedStream[Any], body: bytes) -> Ack:
+        try:
+            items = stream.decode(body)
+        except ValueError as exc:
+            self._malformed(peer, exc)
+            raise
+        kind = stream.name
+        accepted = [
+            item for item in items if self._admit(peer, kind, stream.envelope(item), stream=kind)
+        ]
+        applied = stream.accept(peer.id, accepted) if accepted else 0
+        return Ack(accepted=len(items), applied=applied, refused=len(items) - len(accepted))

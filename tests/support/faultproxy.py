@@ -2,7 +2,7 @@
 
 It forwards raw bytes, so TLS (and mutual TLS) passes through end to end. Use it
 in-process (``FaultProxy``) or as a separate process driven over a line-based
-control socket (``python -m kizuna.federation.faultproxy``, ``FaultProxyClient``,
+control socket (``python tests/support/faultproxy.py``, ``FaultProxyClient``,
 ``FaultProxyProcess``).
 
 Link model, per direction: bytes are read from one side, paced by a token bucket
@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -444,7 +445,7 @@ async def _run(listen: tuple[str, int], target: tuple[str, int], control: tuple[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kizuna.federation.faultproxy", description=__doc__.splitlines()[0]
+        prog="python tests/support/faultproxy.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--listen", type=_parse_addr, default=("127.0.0.1", 0))
     parser.add_argument("--target", type=_parse_addr, required=True)
@@ -521,8 +522,7 @@ class FaultProxyProcess:
     ) -> None:
         self._argv = [
             sys.executable,
-            "-m",
-            "kizuna.federation.faultproxy",
+            str(Path(__file__).resolve()),  # by path: runs from any directory
             f"--listen={listen_host}:{listen_port}",
             f"--target={target_host}:{target_port}",
             f"--control={control_host}:{control_port}",

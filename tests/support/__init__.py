@@ -1,0 +1,1 @@
+"""Test tooling that users never run: the link-fault proxy."""
