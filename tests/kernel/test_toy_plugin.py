@@ -52,7 +52,9 @@ def test_toy_domain_joins_by_entry_point_alone(toy_on_path: None, cluster: Clust
     assert ok["content"]["application/json"]["schema"]
 
     # Event-log records: the secret one stays home, the releasable one reaches AUS.
-    secret = us.post("/api/v1/toy/notes", json={"label": "SECRET//NOFORN", "text": "home", "count": 1})
+    secret = us.post(
+        "/api/v1/toy/notes", json={"label": "SECRET//NOFORN", "text": "home", "count": 1}
+    )
     assert secret.status_code == 201, secret.text
     shared = us.post(
         "/api/v1/toy/notes",

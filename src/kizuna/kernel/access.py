@@ -26,7 +26,9 @@ def label_for_write(node: NodeContext, caller: Caller, marking: str) -> Label:
     return label
 
 
-def visible(node: NodeContext, caller: Caller, state: RecordState | None, path: str = "api") -> bool:
+def visible(
+    node: NodeContext, caller: Caller, state: RecordState | None, path: str = "api"
+) -> bool:
     if state is None or state.deleted:
         return False
     if may_release(state.label, caller.principal):
@@ -46,5 +48,7 @@ def get_visible(node: NodeContext, caller: Caller, record_type: str, record_id: 
     return state
 
 
-def filter_visible(node: NodeContext, caller: Caller, states: Iterable[RecordState]) -> list[RecordState]:
+def filter_visible(
+    node: NodeContext, caller: Caller, states: Iterable[RecordState]
+) -> list[RecordState]:
     return [s for s in states if visible(node, caller, s)]

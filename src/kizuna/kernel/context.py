@@ -108,5 +108,8 @@ class NodeContext:
         from kizuna.core.release import make_principal
 
         return make_principal(
-            self.nation, Classification.TOP_SECRET, registry=self.groups, name=f"node:{self.node_id}"
+            self.nation,
+            Classification.TOP_SECRET,
+            registry=self.groups,
+            name=f"node:{self.node_id}",
         )

@@ -134,7 +134,9 @@ class Node:
                 Router(
                     path="/",
                     route_handlers=handlers,
-                    dependencies={"service": Provide(_provider(service), use_cache=True, sync_to_thread=False)},
+                    dependencies={
+                        "service": Provide(_provider(service), use_cache=True, sync_to_thread=False)
+                    },
                 )
             )
         return routers

@@ -110,9 +110,7 @@ class BeaconStream:
 
     def changes_since(self, cursor: int, limit: int) -> tuple[list[Beacon], int]:
         with self.service._lock:
-            rows = sorted(
-                (v, b) for v, b in self.service._beacons.values() if v > cursor
-            )[:limit]
+            rows = sorted((v, b) for v, b in self.service._beacons.values() if v > cursor)[:limit]
         return [b for _, b in rows], (rows[-1][0] if rows else cursor)
 
     def envelope(self, item: Beacon) -> Envelope:
