@@ -70,7 +70,7 @@ class NodeDir:
     peers = property(lambda self: self.root / "peers")
 
     def exists(self) -> bool:
-        return self.config.exists()
+        return bool(self.config.exists())
 
     def load(self) -> NodeConfig:
         if not self.config.exists():
