@@ -68,7 +68,7 @@ async def test_job_listens_on_udp_and_tcp(tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def keep_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The command sets the process's logging up; in-process, logs are captured instead."""
-    monkeypatch.setattr("kizuna.sources.ais.cli._warnings_only", lambda: None)
+    monkeypatch.setattr("kizuna.kernel.logging.configure", lambda level="INFO": None)
     with structlog.testing.capture_logs():
         yield
 
