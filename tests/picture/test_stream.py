@@ -8,12 +8,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from kizuna.kernel.streams import Envelope
+from kizuna.kernel.streams import MAX_BATCH_BYTES, Envelope
 from kizuna.kernel.testing import memory_context
 from kizuna.picture import plugin
 from kizuna.picture.models import Provenance
 from kizuna.picture.service import PictureService
-from kizuna.picture.stream import MAX_BATCH_BYTES, TrackStream
+from kizuna.picture.stream import TrackStream
 from tests.picture.support import S_REL_JPN, US_TS, U, track
 
 
@@ -48,7 +48,7 @@ def test_wire_round_trip_and_malformed_batches(picture: PictureService) -> None:
         zlib.compress(msgspec.msgpack.encode([{"id": "x"}])),  # not tracks
         zlib.compress(b"\x00" * (MAX_BATCH_BYTES + 1)),  # inflates past the limit
     ):
-        with pytest.raises(ValueError, match="malformed track batch"):
+        with pytest.raises(ValueError, match="malformed batch"):
             stream.decode(body)
 
 

@@ -8,39 +8,26 @@ msgpack array of :class:`~kizuna.core.records.Event`.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
 import msgspec
 
 from kizuna.core.records import Event
 from kizuna.federation.rules import EVENTS
+from kizuna.kernel.streams import BatchCodec
 from kizuna.store.base import Backend, Outbox
 
-MAX_BATCH_BYTES = 8 * 1024 * 1024
 SCAN = 5000  # events read from the log per outbox fill step
 
-_enc = msgspec.msgpack.Encoder()
-_dec = msgspec.msgpack.Decoder(list[Event])
-
-
-class WireError(ValueError):
-    pass
+_codec = BatchCodec(Event)
 
 
 def encode_batch(events: list[Event]) -> bytes:
-    return zlib.compress(_enc.encode(events), 1)
+    return _codec.encode(events)
 
 
 def decode_batch(body: bytes) -> list[Event]:
-    try:
-        d = zlib.decompressobj()
-        raw = d.decompress(body, MAX_BATCH_BYTES)
-        if d.unconsumed_tail:
-            raise WireError(f"batch larger than {MAX_BATCH_BYTES} bytes uncompressed")
-        return _dec.decode(raw)
-    except (zlib.error, msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise WireError(f"malformed batch: {exc}") from None
+    return _codec.decode(body)
 
 
 class EventStream:

@@ -13,8 +13,9 @@ hands inbound batches to the node, naming the peer it authenticated.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -34,6 +35,32 @@ class Envelope(msgspec.Struct, frozen=True):
     origin: str = ""
     relayed_from: str | None = None
     hops: int = 0
+
+
+MAX_BATCH_BYTES = 8 * 1024 * 1024  # a batch inflated, at most
+
+
+class BatchCodec(Generic[T]):
+    """The wire form every stream may use: a zlib-compressed msgpack array of Structs,
+    refused (ValueError) if malformed or larger than ``MAX_BATCH_BYTES`` inflated."""
+
+    def __init__(self, item_type: type[T]) -> None:
+        self._enc = msgspec.msgpack.Encoder()
+        self._dec = msgspec.msgpack.Decoder(list[item_type])  # type: ignore[valid-type]
+
+    def encode(self, items: Sequence[T]) -> bytes:
+        return zlib.compress(self._enc.encode(items), 1)
+
+    def decode(self, body: bytes) -> list[T]:
+        try:
+            d = zlib.decompressobj()
+            raw = d.decompress(body, MAX_BATCH_BYTES)
+            if d.unconsumed_tail:
+                raise ValueError(f"batch larger than {MAX_BATCH_BYTES} bytes uncompressed")
+            items: list[T] = self._dec.decode(raw)
+            return items
+        except (zlib.error, msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            raise ValueError(f"malformed batch: {exc}") from None
 
 
 class FederatedStream(Protocol[T]):

@@ -9,20 +9,15 @@ accepted batch joins the picture.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
-import msgspec
-
-from kizuna.kernel.streams import Envelope
+from kizuna.kernel.streams import BatchCodec, Envelope
 from kizuna.picture.models import TRACK, Track
 from kizuna.picture.service import PictureService
 
-MAX_BATCH_BYTES = 8 * 1024 * 1024  # inflated
 FEDERATED = "federation:"  # provenance connection of a track a peer delivered
 
-_enc = msgspec.msgpack.Encoder()
-_dec = msgspec.msgpack.Decoder(list[Track])
+_codec = BatchCodec(Track)
 
 
 def relayed_from(track: Track) -> str | None:
@@ -51,17 +46,10 @@ class TrackStream:
         return item
 
     def encode(self, items: list[Track]) -> bytes:
-        return zlib.compress(_enc.encode(items), 1)
+        return _codec.encode(items)
 
     def decode(self, body: bytes) -> list[Track]:
-        try:
-            d = zlib.decompressobj()
-            raw = d.decompress(body, MAX_BATCH_BYTES)
-            if d.unconsumed_tail:
-                raise ValueError(f"batch larger than {MAX_BATCH_BYTES} bytes uncompressed")
-            return _dec.decode(raw)
-        except (zlib.error, msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-            raise ValueError(f"malformed track batch: {exc}") from None
+        return _codec.decode(body)
 
     def accept(self, peer_id: str, items: list[Track]) -> int:
         """Tracks that passed the receipt check join the picture; provenance names the

@@ -5,7 +5,6 @@ a federated stream. It joins a node through its entry point alone (see the dist-
 from __future__ import annotations
 
 import threading
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +20,7 @@ from kizuna.core.records import Event, RecordState
 from kizuna.kernel.access import filter_visible, label_for_write
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.kernel.contract import Domain, OpenNode, RecordType
-from kizuna.kernel.streams import Envelope
+from kizuna.kernel.streams import BatchCodec, Envelope
 from kizuna.store.base import Draft
 
 NOTE = "toy_note"
@@ -102,6 +101,9 @@ class ToyService:
         return [b for b in items if may_release(b.label, caller.principal)]
 
 
+_codec = BatchCodec(Beacon)
+
+
 class BeaconStream:
     name = BEACON
 
@@ -120,13 +122,10 @@ class BeaconStream:
         return item
 
     def encode(self, items: list[Beacon]) -> bytes:
-        return zlib.compress(msgspec.msgpack.encode(items))
+        return _codec.encode(items)
 
     def decode(self, body: bytes) -> list[Beacon]:
-        try:
-            return msgspec.msgpack.decode(zlib.decompress(body), type=list[Beacon])
-        except (zlib.error, msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ValueError(f"malformed beacons: {exc}") from None
+        return _codec.decode(body)
 
     def accept(self, peer_id: str, items: list[Beacon]) -> int:
         for item in items:
