@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, WebSocket, get, post, websocket
 from litestar.config.cors import CORSConfig
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import JSONBody
 from litestar.static_files import create_static_files_router
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kizuna.api.auth import authenticate, provide_caller, provide_node
 from kizuna.api.problems import EXCEPTION_HANDLERS, Problem, problem_response
 from kizuna.core.errors import KizunaError
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import Caller, CallerDep
 from kizuna.node.runtime import Node
 
 WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+
+NodeDep: TypeAlias = NamedDependency[Node]
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,17 +64,17 @@ def _user_view(caller_or_user: Any, node: Node) -> UserOut:
 
 
 @get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
-async def healthz(node: Node) -> dict[str, Any]:
+async def healthz(node: NodeDep) -> dict[str, Any]:
     return {"status": "ok", "node_id": node.node_id}
 
 
 @get("/metrics", include_in_schema=False)
-async def metrics(node: Node) -> Response[bytes]:
+async def metrics(node: NodeDep) -> Response[bytes]:
     return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @post("/api/v1/login", tags=["auth"], summary="Exchange a name and password for a session token")
-async def login(data: LoginIn, node: Node) -> LoginOut:
+async def login(data: JSONBody[LoginIn], node: NodeDep) -> LoginOut:
     result = node.login(data.name, data.password)
     if result is None:
         node.refuse("bad_login", data.name[:64])
@@ -82,12 +85,12 @@ async def login(data: LoginIn, node: Node) -> LoginOut:
 
 
 @get("/api/v1/me", tags=["auth"], summary="Who the token belongs to")
-async def me(caller: Caller, node: Node) -> UserOut:
+async def me(caller: CallerDep, node: NodeDep) -> UserOut:
     return _user_view(caller, node)
 
 
 @get("/api/v1/meta", tags=["node"], summary="This node")
-async def meta(caller: Caller, node: Node) -> MetaOut:
+async def meta(caller: CallerDep, node: NodeDep) -> MetaOut:
     return MetaOut(node_id=node.node_id, nation=node.nation)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar, TypeAlias
 from urllib.parse import quote
 
 from litestar import Controller, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from kizuna.coordination.models import (
     CommentIn,
@@ -17,7 +18,9 @@ from kizuna.coordination.models import (
     TransitionIn,
 )
 from kizuna.coordination.service import RequestService
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import CallerDep
+
+RequestServiceDep: TypeAlias = NamedDependency[RequestService]
 
 
 class RequestController(Controller):
@@ -25,48 +28,66 @@ class RequestController(Controller):
     tags: ClassVar[list[str]] = ["requests"]
 
     @post("/", status_code=201, summary="Create a coordination request (as a DRAFT)")
-    async def create(self, data: RequestIn, caller: Caller, service: RequestService) -> RequestOut:
+    async def create(
+        self, data: JSONBody[RequestIn], caller: CallerDep, service: RequestServiceDep
+    ) -> RequestOut:
         return service.view(caller, service.create(caller, data))
 
     @get("/", summary="Requests the caller may see, most recently changed first")
     async def list_requests(
         self,
-        caller: Caller,
-        service: RequestService,
-        status: StatusName | None = None,
-        addressee: str | None = Parameter(default=None, max_length=64),
-        overdue: bool | None = None,
+        caller: CallerDep,
+        service: RequestServiceDep,
+        status: FromQuery[StatusName | None] = None,
+        addressee: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        overdue: FromQuery[bool | None] = None,
     ) -> list[RequestOut]:
         states = service.list(caller, status=status, addressee=addressee, overdue=overdue)
         return [service.view(caller, s) for s in states]
 
     @get("/{request_id:str}", summary="One request (404 if absent or not releasable)")
     async def get_request(
-        self, request_id: str, caller: Caller, service: RequestService
+        self, request_id: FromPath[str], caller: CallerDep, service: RequestServiceDep
     ) -> RequestOut:
         return service.view(caller, service.get(caller, request_id))
 
     @patch("/{request_id:str}", summary="Change the content (requester side)")
     async def edit(
-        self, request_id: str, data: RequestPatch, caller: Caller, service: RequestService
+        self,
+        request_id: FromPath[str],
+        data: JSONBody[RequestPatch],
+        caller: CallerDep,
+        service: RequestServiceDep,
     ) -> RequestOut:
         return service.view(caller, service.edit(caller, request_id, data))
 
     @post("/{request_id:str}/transitions", status_code=200, summary="Move along the lifecycle")
     async def transition(
-        self, request_id: str, data: TransitionIn, caller: Caller, service: RequestService
+        self,
+        request_id: FromPath[str],
+        data: JSONBody[TransitionIn],
+        caller: CallerDep,
+        service: RequestServiceDep,
     ) -> RequestOut:
         return service.view(caller, service.transition(caller, request_id, data))
 
     @post("/{request_id:str}/comments", status_code=201, summary="Add a labelled comment")
     async def comment(
-        self, request_id: str, data: CommentIn, caller: Caller, service: RequestService
+        self,
+        request_id: FromPath[str],
+        data: JSONBody[CommentIn],
+        caller: CallerDep,
+        service: RequestServiceDep,
     ) -> RequestOut:
         return service.view(caller, service.comment(caller, request_id, data))
 
     @get("/{request_id:str}/attachments/{attachment_id:str}", summary="An attachment's content")
     async def attachment(
-        self, request_id: str, attachment_id: str, caller: Caller, service: RequestService
+        self,
+        request_id: FromPath[str],
+        attachment_id: FromPath[str],
+        caller: CallerDep,
+        service: RequestServiceDep,
     ) -> Response[bytes]:
         entry, content = service.attachment(caller, request_id, attachment_id)
         name = quote(str(entry.data["name"]), safe="")

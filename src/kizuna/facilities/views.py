@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
 
 from kizuna.core.label_view import label_fields
 from kizuna.core.labels import Label
 from kizuna.core.records import Text
 from kizuna.facilities.models import Facility, FacilityOut
 from kizuna.facilities.service import FacilityService
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import CallerDep
 
 
 def facility_view(fac: Facility, label: Label) -> FacilityOut:
@@ -25,6 +26,8 @@ def facility_view(fac: Facility, label: Label) -> FacilityOut:
 
 
 @get("/api/v1/facilities", tags=["facilities"], summary="Reference facilities (UNCLASSIFIED)")
-async def list_facilities(caller: Caller, service: FacilityService) -> list[FacilityOut]:
+async def list_facilities(
+    caller: CallerDep, service: NamedDependency[FacilityService]
+) -> list[FacilityOut]:
     label = service.label
     return [facility_view(f, label) for f in service.visible(caller)]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from kizuna.federation.digest import Digest
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import CallerDep
 
 
 @runtime_checkable
@@ -22,5 +24,7 @@ class Digests(Protocol):
     tags=["federation"],
     summary="Digest of what this node and a peer should share",
 )
-async def digest_route(peer: str, caller: Caller, federation: Digests) -> Digest:
+async def digest_route(
+    peer: FromQuery[str], caller: CallerDep, federation: NamedDependency[Digests]
+) -> Digest:
     return federation.shared(peer)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 import structlog
+from litestar.di import NamedDependency
 
 from kizuna.core.labels import GroupRegistry, Label, parse_label
 from kizuna.core.release import Principal
@@ -33,6 +34,10 @@ class Caller(msgspec.Struct, frozen=True):
     @property
     def name(self) -> str:
         return self.user.name
+
+
+CallerDep: TypeAlias = NamedDependency[Caller]
+"""A route handler's ``caller`` parameter: the node injects the authenticated caller by name."""
 
 
 class Identity(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,18 +7,19 @@ The live picture rides the node's WebSocket (``/api/v1/ws``): see
 from __future__ import annotations
 
 import time
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, TypeAlias
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from kizuna.core.errors import Invalid, KizunaError, NotFound
 from kizuna.core.ids import new_id
 from kizuna.core.labels import Label
 from kizuna.core.time import parse_iso
 from kizuna.kernel.access import label_for_write
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import Caller, CallerDep
 from kizuna.picture.models import (
     TRACK,
     Feature,
@@ -37,6 +38,8 @@ from kizuna.picture.sidc import affiliation_from_cot_type, sidc_from_cot_type
 
 MAX_REPORTS = 10_000
 DEFAULT_STALE = 300.0
+
+PictureServiceDep: TypeAlias = NamedDependency[PictureService]
 
 
 def _bbox(text: str | None) -> BBox | None:
@@ -122,7 +125,7 @@ class TrackController(Controller):
         "/", summary="Tracks the caller may see, optionally inside bbox=minlon,minlat,maxlon,maxlat"
     )
     async def list_tracks(
-        self, caller: Caller, service: PictureService, bbox: str | None = None
+        self, caller: CallerDep, service: PictureServiceDep, bbox: FromQuery[str | None] = None
     ) -> list[TrackOut]:
         box = _bbox(bbox)
         now = time.time()
@@ -131,9 +134,9 @@ class TrackController(Controller):
     @post("/", status_code=200, summary="Report tracks by hand (a JSON list)")
     async def report(
         self,
-        data: Annotated[list[TrackIn], msgspec.Meta(max_length=MAX_REPORTS)],
-        caller: Caller,
-        service: PictureService,
+        data: JSONBody[Annotated[list[TrackIn], msgspec.Meta(max_length=MAX_REPORTS)]],
+        caller: CallerDep,
+        service: PictureServiceDep,
     ) -> ReportResult:
         if len(data) > MAX_REPORTS:  # the annotation documents it; Litestar does not check it
             raise Invalid(f"a batch holds at most {MAX_REPORTS} reports, not {len(data)}")
@@ -158,16 +161,18 @@ class TrackController(Controller):
         )
 
     @get("/{track_id:str}", summary="One track (404 if absent or not releasable)")
-    async def get_track(self, track_id: str, caller: Caller, service: PictureService) -> TrackOut:
+    async def get_track(
+        self, track_id: FromPath[str], caller: CallerDep, service: PictureServiceDep
+    ) -> TrackOut:
         return track_view(_visible(service, caller, track_id), time.time())
 
     @get("/{track_id:str}/history", summary="Recent positions of a track, oldest first")
     async def history(
         self,
-        track_id: str,
-        caller: Caller,
-        service: PictureService,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 500,
+        track_id: FromPath[str],
+        caller: CallerDep,
+        service: PictureServiceDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 500,
     ) -> list[HistoryOut]:
         _visible(service, caller, track_id)
         return [history_view(p) for p in service.history(caller.principal, track_id, limit)]
@@ -180,7 +185,7 @@ class TrackController(Controller):
     summary="Tracks as a GeoJSON FeatureCollection (same filter as /api/v1/tracks)",
 )
 async def tracks_geojson(
-    caller: Caller, service: PictureService, bbox: str | None = None
+    caller: CallerDep, service: PictureServiceDep, bbox: FromQuery[str | None] = None
 ) -> FeatureCollection:
     box = _bbox(bbox)
     now = time.time()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from kizuna.core.errors import Invalid
-from kizuna.kernel.context import Caller
+from kizuna.kernel.context import CallerDep
 from kizuna.reports.models import ReportIn, ReportOut, ReportPatch
 from kizuna.reports.service import ReportService, report_view
 
 MAX_BATCH = 1000
+
+ReportServiceDep: TypeAlias = NamedDependency[ReportService]
 
 
 class ReportController(Controller):
@@ -19,27 +23,35 @@ class ReportController(Controller):
     tags: ClassVar[list[str]] = ["reports"]
 
     @post("/", status_code=201, summary="Create a labelled bilingual report")
-    async def create(self, data: ReportIn, caller: Caller, service: ReportService) -> ReportOut:
+    async def create(
+        self, data: JSONBody[ReportIn], caller: CallerDep, service: ReportServiceDep
+    ) -> ReportOut:
         return report_view(service.create(caller, data))
 
     @post("/batch", status_code=201, summary="Create up to 1,000 reports in one commit")
     async def create_batch(
-        self, data: list[ReportIn], caller: Caller, service: ReportService
+        self, data: JSONBody[list[ReportIn]], caller: CallerDep, service: ReportServiceDep
     ) -> list[ReportOut]:
         if not 1 <= len(data) <= MAX_BATCH:
             raise Invalid(f"a batch holds 1 to {MAX_BATCH} reports, not {len(data)}")
         return [report_view(s) for s in service.create_many(caller, data)]
 
     @get("/", summary="Reports the caller may see, newest first")
-    async def list_reports(self, caller: Caller, service: ReportService) -> list[ReportOut]:
+    async def list_reports(self, caller: CallerDep, service: ReportServiceDep) -> list[ReportOut]:
         return [report_view(s) for s in service.list(caller)]
 
     @get("/{report_id:str}", summary="One report (404 if absent or not releasable)")
-    async def get_report(self, report_id: str, caller: Caller, service: ReportService) -> ReportOut:
+    async def get_report(
+        self, report_id: FromPath[str], caller: CallerDep, service: ReportServiceDep
+    ) -> ReportOut:
         return report_view(service.get(caller, report_id))
 
     @patch("/{report_id:str}", summary="Change a report this node originated")
     async def update(
-        self, report_id: str, data: ReportPatch, caller: Caller, service: ReportService
+        self,
+        report_id: FromPath[str],
+        data: JSONBody[ReportPatch],
+        caller: CallerDep,
+        service: ReportServiceDep,
     ) -> ReportOut:
         return report_view(service.update(caller, report_id, data))

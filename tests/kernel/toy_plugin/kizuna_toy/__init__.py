@@ -7,18 +7,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import msgspec
 import typer
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from kizuna.core.ids import new_id
 from kizuna.core.labels import Label
 from kizuna.core.merge import lww_merge
 from kizuna.core.records import Event, RecordState
 from kizuna.kernel.access import filter_visible, label_for_write
-from kizuna.kernel.context import Caller, NodeContext
+from kizuna.kernel.context import Caller, CallerDep, NodeContext
 from kizuna.kernel.contract import Domain, OpenNode, RecordType
 from kizuna.kernel.streams import BatchCodec, Envelope
 from kizuna.store.base import Draft
@@ -136,26 +138,33 @@ class BeaconStream:
         self.service._listeners.append(callback)
 
 
+ToyServiceDep: TypeAlias = NamedDependency[ToyService]
+
+
 class ToyController(Controller):
     path = "/api/v1/toy"
     tags: ClassVar[list[str]] = ["toy"]
 
     @post("/notes", status_code=201, summary="Add a toy note")
-    async def add(self, data: NoteIn, caller: Caller, service: ToyService) -> NoteOut:
+    async def add(
+        self, data: JSONBody[NoteIn], caller: CallerDep, service: ToyServiceDep
+    ) -> NoteOut:
         return _note(service.add_note(caller, data))
 
     @get("/notes", summary="Toy notes the caller may see")
-    async def list_notes(self, caller: Caller, service: ToyService) -> list[NoteOut]:
+    async def list_notes(self, caller: CallerDep, service: ToyServiceDep) -> list[NoteOut]:
         return [_note(s) for s in service.notes(caller)]
 
     @post("/beacons", status_code=201, summary="Add a toy beacon")
-    async def beacon(self, data: NoteIn, caller: Caller, service: ToyService) -> BeaconOut:
+    async def beacon(
+        self, data: JSONBody[NoteIn], caller: CallerDep, service: ToyServiceDep
+    ) -> BeaconOut:
         beacon = Beacon(new_id(), label_for_write(service.ctx, caller, data.label), data.text)
         service.add_beacon(beacon)
         return _beacon(beacon)
 
     @get("/beacons", summary="Toy beacons the caller may see")
-    async def list_beacons(self, caller: Caller, service: ToyService) -> list[BeaconOut]:
+    async def list_beacons(self, caller: CallerDep, service: ToyServiceDep) -> list[BeaconOut]:
         return [_beacon(b) for b in service.beacons(caller)]
 
 
