@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -395,3 +396,95 @@ def test_wrong_moves_get_problem_json_listing_allowed_transitions(mesh: Mesh) ->
             "ACKNOWLEDGED",
             "DECLINED",
         ]
+
+
+def test_an_attachment_never_travels_further_than_its_request(mesh: Mesh) -> None:
+    """Issue 17, finding 3: a SECRET//NOFORN request with an UNCLASSIFIED attachment sent the
+    attachment (content included) to AUS."""
+    cluster, us, jp, au = mesh.cluster, mesh.us, mesh.jp, mesh.au
+
+    def with_annex(label: str, title: str, secret: bytes) -> str:
+        r = us.post(
+            "/api/v1/requests",
+            json={
+                "addressees": ["jjoc"],
+                "kind": "support",
+                "label": label,
+                "title": {"en": title, "ja": ""},
+                "attachments": [
+                    {
+                        "name": "annex.txt",
+                        "media_type": "text/plain",
+                        "label": "UNCLASSIFIED",
+                        "content": base64.b64encode(secret).decode(),
+                    }
+                ],
+            },
+        )
+        assert r.status_code == 201, r.text
+        annex = r.json()["attachments"]
+        assert [a["label"] for a in annex] == [label], "the annex carries its request's bound"
+        return str(r.json()["id"])
+
+    noforn = with_annex("SECRET//NOFORN", "US only plan", b"annex-noforn-0001")
+    bilateral = with_annex("SECRET//REL TO USA, JPN", "Bilateral plan", b"annex-bilateral-0002")
+    moved(us, bilateral, "SUBMITTED")
+    wait_until(lambda: status(jp, bilateral) == "SUBMITTED", what="bilateral request at JJOC")
+    # A positive control that AUS does receive, then every pair has drained.
+    shared = create(us, ["jjoc", "aus"], "SECRET//REL TO USA, AUS, JPN", "Shared plan")
+    wait_until(lambda: view(au, shared) is not None, what="the shared request at AUS")
+    clients = {"usfj": us, "jjoc": jp, "aus": au}
+    for a, b in (("usfj", "jjoc"), ("usfj", "aus"), ("jjoc", "aus")):
+        wait_until(partial(digests_equal, clients[a], clients[b], a, b), 60, f"{a}-{b} digests")
+
+    # JJOC holds the bilateral request with its annex, nothing of the NOFORN one.
+    jjoc_db = cluster.nodes["jjoc"].dir / "kizuna.db"
+    aus_db = cluster.nodes["aus"].dir / "kizuna.db"
+    count = "SELECT count(*) FROM events WHERE record_id = ?"
+    assert event_count(jjoc_db, count, bilateral) == 3  # create, attach, submit
+    assert event_count(jjoc_db, count, noforn) == 0
+    got = view(jp, bilateral)
+    assert got is not None and [a["label"] for a in got["attachments"]] == [
+        "SECRET//REL TO USA, JPN"
+    ]
+    # AUS holds nothing of either, content included.
+    for rid in (noforn, bilateral):
+        assert event_count(aus_db, count, rid) == 0
+        assert event_count(aus_db, "SELECT count(*) FROM records WHERE record_id = ?", rid) == 0
+        assert au.get(f"/api/v1/requests/{rid}").status_code == 404
+    for secret in (b"annex-noforn-0001", b"annex-bilateral-0002"):
+        for db in (aus_db, *([jjoc_db] if secret.endswith(b"1") else [])):
+            hits = event_count(db, "SELECT count(*) FROM events WHERE instr(body, ?) > 0", secret)
+            assert hits == 0, f"{secret!r} reached {db.parent.name}"
+
+    # On USFJ itself, a reader who may see UNCLASSIFIED but not the request sees no annex.
+    jack = cluster.nodes["usfj"].user("jack2", "AUS", "SECRET")
+    for rid in (noforn, bilateral):
+        annex = us.get(f"/api/v1/requests/{rid}").json()["attachments"][0]["id"]
+        assert jack.get(f"/api/v1/requests/{rid}").status_code == 404
+        assert jack.get(f"/api/v1/requests/{rid}/attachments/{annex}").status_code == 404
+
+
+def test_a_widened_request_is_whole_on_a_node_that_never_had_it(mesh: Mesh) -> None:
+    """Issue 17: a request released further reaches a node that held none of it."""
+    us, jp, au = mesh.us, mesh.jp, mesh.au
+    classifier = mesh.cluster.nodes["usfj"].user(
+        "grace", "USA", "SECRET", "--role", "requester", "--role", "classifier"
+    )
+    rid = create(us, ["jjoc"], "SECRET//REL TO USA, JPN", "Berthing at Yokosuka")
+    moved(us, rid, "SUBMITTED")
+    wait_until(lambda: status(jp, rid) == "SUBMITTED", what="the request at JJOC")
+    moved(jp, rid, "ACKNOWLEDGED")
+    wait_until(lambda: status(us, rid) == "ACKNOWLEDGED", what="the acknowledgement at USFJ")
+    control = create(us, ["aus"], "SECRET//REL TO USA, AUS", "control")
+    wait_until(lambda: view(au, control) is not None, what="the control request at AUS")
+    assert view(au, rid) is None  # not releasable to AUS yet
+
+    r = classifier.patch(f"/api/v1/requests/{rid}", json={"label": "SECRET//REL TO USA, AUS, JPN"})
+    assert r.status_code == 200, r.text
+    wait_until(lambda: view(au, rid) is not None, what="the widened request at AUS")
+    at_aus, at_home = view(au, rid), view(us, rid)
+    assert at_aus is not None and at_home is not None
+    for key in ("title", "body", "status", "requester", "addressees", "label", "created_at"):
+        assert at_aus[key] == at_home[key], key
+    assert at_aus["status"] == "ACKNOWLEDGED"

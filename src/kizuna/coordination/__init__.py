@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kizuna.coordination.models import REQUEST
-from kizuna.coordination.rules import merge_request
+from kizuna.coordination.rules import merge_request, request_owner
 from kizuna.kernel.context import NodeContext
 from kizuna.kernel.contract import Domain, Job, OpenNode, RecordType
 
@@ -22,7 +22,7 @@ class Coordination(Domain):
     def record_types(self) -> Sequence[RecordType]:
         # Comments and attachments live inside the request record (its merge keeps
         # them, each with its own label bounded by the request's), not as records.
-        return (RecordType(name=REQUEST, merge=merge_request),)
+        return (RecordType(name=REQUEST, merge=merge_request, owner=request_owner),)
 
     def start(self, ctx: NodeContext) -> RequestService:
         from kizuna.coordination.service import RequestService

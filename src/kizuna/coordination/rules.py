@@ -188,6 +188,27 @@ def _keep_first(table: dict[str, Any], key: str, entry: dict[str, Any]) -> None:
         table[key] = entry
 
 
+def _is_entry(value: Any, node: str | None = None) -> bool:
+    """A merge entry as :func:`merge_request` writes them (of ``node`` when given)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("hlc"), int)
+        and isinstance(value.get("node"), str)
+        and isinstance(value.get("seq"), int)
+        and (node is None or value["node"] == node)
+    )
+
+
+def _later_status(f: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Keep the furthest status (by rank, then order), whichever arrives first."""
+    current = f.get("status")
+    if current is None or (RANK[Status(entry["to"])], *_order_key(entry)) > (
+        RANK[Status(current["to"])],
+        *_order_key(current),
+    ):
+        f["status"] = entry
+
+
 def merge_request(state: RecordState | None, event: Event) -> RecordState:
     """Merge one event into a request's state (pure, order-independent)."""
     if state is None:
@@ -217,17 +238,18 @@ def merge_request(state: RecordState | None, event: Event) -> RecordState:
         _write(state, event.origin, "precedence", int(event.precedence), event)
     if event.op == "create":
         _keep_first(f, "create", me)
+    if action == "edit" and payload.get("whole"):
+        # A widening edit: the requester's create and status, for a node that never had them.
+        if _is_entry(payload.get("create"), event.origin):
+            _keep_first(f, "create", payload["create"])
+        status = payload.get("status")
+        if _is_entry(status) and status.get("to") in Status.__members__:
+            _later_status(f, status)
     if event.op == "tombstone":
         f.setdefault("tombstones", {})[event.origin] = True
     if action == "transition" and payload.get("to") in Status.__members__:
         to = Status(payload["to"])
-        entry = {**me, "to": to.value, "from": str(payload.get("from", ""))}
-        current = f.get("status")
-        if current is None or (RANK[to], *_order_key(entry)) > (
-            RANK[Status(current["to"])],
-            *_order_key(current),
-        ):
-            f["status"] = entry
+        _later_status(f, {**me, "to": to.value, "from": str(payload.get("from", ""))})
     if action == "comment" and isinstance(payload.get("id"), str):
         _keep_first(
             f.setdefault("comments", {}),
@@ -279,6 +301,51 @@ def _settle(state: RecordState) -> None:
 def is_complete(state: RecordState) -> bool:
     """True once the requester's create has arrived (earlier events wait for it)."""
     return "create" in state.fields and not state.deleted
+
+
+# -- ownership at receipt ------------------------------------------------------
+
+_REQUESTER_ACTIONS = frozenset({"create", "edit", "attach"})
+
+
+def request_owner(state: RecordState | None, event: Event) -> str | None:
+    """Whether the origin of a peer's event may write what it writes to this request
+    (the :class:`~kizuna.kernel.contract.RecordType` ownership rule; None: it may).
+
+    Once the requester's create is here, so the parties are known: the create, edits
+    (label, precedence), attachments, tombstones and content fields come only from the
+    requester node (``not_owner``); response fields only from an addressee node
+    (``not_addressee``); a transition only from the side :data:`TRANSITIONS` gives it to
+    (``not_entitled``); anything else, comments included, only from a party
+    (``not_party``). The same rules the API applies to the node's own users, by node.
+    Before the create has arrived nothing is refused here: the merge keeps each origin's
+    writes apart and reading takes content from the requester, responses from addressees.
+    """
+    if state is None or "create" not in state.fields:
+        return None
+    r = derive(state)
+    sides = caller_sides(event.origin, r.requester, r.addressees)
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    action = payload.get("action")
+    requester_only = event.op in ("create", "tombstone") or action in _REQUESTER_ACTIONS
+    if requester_only and REQUESTER not in sides:
+        return "not_owner"
+    sets = payload.get("set")
+    if isinstance(sets, dict):
+        if REQUESTER not in sides and not CONTENT_FIELDS.isdisjoint(sets):
+            return "not_owner"
+        if ADDRESSEE not in sides and not RESPONSE_FIELDS.isdisjoint(sets):
+            return "not_addressee"
+    if action == "transition":
+        try:
+            step = (Status(str(payload.get("from"))), Status(str(payload.get("to"))))
+        except ValueError:
+            return "not_entitled"
+        if TRANSITIONS.get(step) not in sides:
+            return "not_entitled"
+    if not sides:
+        return "not_party"
+    return None
 
 
 # -- derived views ------------------------------------------------------------

@@ -52,13 +52,19 @@ from kizuna.coordination.rules import (
 from kizuna.core.errors import Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
-from kizuna.core.label_math import restrict
 from kizuna.core.label_view import label_fields
+from kizuna.core.labels import Label
 from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import may_release
 from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso, parse_iso
 from kizuna.kernel.access import filter_visible, get_visible, label_for_write
+from kizuna.kernel.authority import (
+    audit_relabel,
+    authorize_relabel,
+    bounded,
+    child_label_for_write,
+)
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.store.base import Draft
 
@@ -133,6 +139,20 @@ def _decode(attachment: AttachmentIn) -> bytes:
     if len(content) > MAX_ATTACHMENT_BYTES:
         raise Invalid(f"attachment {attachment.name!r} is larger than 256 KiB")
     return content
+
+
+def _content(r: Request) -> dict[str, Any]:
+    """A request's content as the requester's create sets it."""
+    return {
+        "addressees": list(r.addressees),
+        "kind": r.kind,
+        "title": r.title,
+        "body": r.body,
+        "original_language": r.original_language,
+        "links": list(r.links),
+        "due": r.due,
+        "due_auto": r.due_auto,
+    }
 
 
 class RequestService:
@@ -229,15 +249,15 @@ class RequestService:
                 "media_type": a.data["media_type"],
                 "size": len(a.data["content"]),
                 "author": a.author,
-                **label_fields(a.label),
+                **label_fields(label),
             }
-            for a in r.attachments
-            if may_release(a.label, who)
+            for a, label in self._children(state, r.attachments)
+            if may_release(label, who)
         ]
         view["comments"] = [
-            {**_entry_view(c), "author": c.author, "text": c.data["text"], **label_fields(c.label)}
-            for c in r.comments
-            if may_release(c.label, who)
+            {**_entry_view(c), "author": c.author, "text": c.data["text"], **label_fields(label)}
+            for c, label in self._children(state, r.comments)
+            if may_release(label, who)
         ]
         view["timeline"] = [
             {
@@ -254,6 +274,12 @@ class RequestService:
         ]
         view["allowed_transitions"] = self._allowed(caller, r)
         return msgspec.convert(view, RequestOut)
+
+    def _children(self, state: RecordState, entries: list[Entry]) -> list[tuple[Entry, Label]]:
+        """Comments or attachments with their effective labels: each bounded by the request's
+        label as it is now (a peer's child may be labelled wider, the request may have
+        narrowed since the child was written)."""
+        return [(e, bounded(e.label, state.label, self.ctx.groups)) for e in entries]
 
     def _allowed(self, caller: Caller, r: Request) -> list[str]:
         sides = caller_sides(self.ctx.node_id, r.requester, r.addressees)
@@ -303,8 +329,8 @@ class RequestService:
 
     def attachment(self, caller: Caller, rid: str, aid: str) -> tuple[Entry, bytes]:
         state = self.get(caller, rid)
-        for a in derive(state).attachments:
-            if a.id == aid and may_release(a.label, caller.principal):
+        for a, label in self._children(state, derive(state).attachments):
+            if a.id == aid and may_release(label, caller.principal):
                 return a, bytes(a.data["content"])
         raise NotFound(f"no attachment {aid} on request {rid}")
 
@@ -327,8 +353,10 @@ class RequestService:
             raise Invalid("; ".join(problems), errors=problems)
         label = label_for_write(self.ctx, caller, data.label)
         precedence = Precedence[data.precedence]
+        # An attachment never travels further than its request: its stored label is bounded.
         files = [
-            (a, label_for_write(self.ctx, caller, a.label), _decode(a)) for a in data.attachments
+            (a, child_label_for_write(self.ctx, caller, a.label, label), _decode(a))
+            for a in data.attachments
         ]
         now = time.time()
         rid = new_id()
@@ -394,8 +422,21 @@ class RequestService:
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
         label = label_for_write(self.ctx, caller, patch.label) if patch.label else state.label
+        decision = authorize_relabel(
+            self.ctx, caller, REQUEST, rid, state.origin, state.label, label
+        )
         precedence = Precedence[patch.precedence] if patch.precedence else state.precedence
         sets: dict[str, Any] = {}
+        payload: dict[str, Any] = {"action": "edit", "set": sets}
+        if decision.widened:
+            # Peers the old label kept out never had the request: the edit carries all of
+            # its content, not only the change, and says so ("whole").
+            # With the create's envelope and the status, so it is whole there too.
+            sets.update(_content(r))
+            payload["whole"] = True
+            payload["create"] = state.fields.get("create")
+            if "status" in state.fields:
+                payload["status"] = state.fields["status"]
         for key in ("title", "body"):
             value = getattr(patch, key)
             if value is not None:
@@ -416,7 +457,7 @@ class RequestService:
                     rid,
                     "patch",
                     label,
-                    {"action": "edit", "set": sets},
+                    payload,
                     precedence=precedence,
                     author=caller.name,
                 )
@@ -427,6 +468,7 @@ class RequestService:
             label=label.render(),
             fields=sorted(sets),
         )
+        audit_relabel(self.ctx, caller, REQUEST, rid, decision)
         return self._fresh(rid)
 
     def transition(self, caller: Caller, rid: str, data: TransitionIn) -> RecordState:
@@ -483,9 +525,7 @@ class RequestService:
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
         # A comment never travels further than its request: it carries the stricter of the two.
-        label = restrict(
-            label_for_write(self.ctx, caller, data.label), state.label, self.ctx.groups
-        )
+        label = child_label_for_write(self.ctx, caller, data.label, state.label)
         cid = new_id()
         payload = {"action": "comment", "id": cid, "text": msgspec.to_builtins(data.text)}
         self._commit(

@@ -1,4 +1,4 @@
-"""Access to labelled records: the write check and the read filter, both via may_release."""
+"""Access to labelled records: the write check (the ingress rule) and the read filter."""
 
 from __future__ import annotations
 
@@ -7,22 +7,25 @@ from collections.abc import Iterable
 from kizuna.core.errors import BadLabel, Forbidden, NotFound
 from kizuna.core.labels import Label, LabelError
 from kizuna.core.records import RecordState
-from kizuna.core.release import may_release, may_write
+from kizuna.core.release import may_release
 from kizuna.kernel.context import Caller, NodeContext
+from kizuna.kernel.ingress import rule
 
 
 def label_for_write(node: NodeContext, caller: Caller, marking: str) -> Label:
-    """Parse a marking and check the caller may write it; refusals are audited."""
+    """Parse a marking and check the caller may write it (the ingress rule, ADR 0006).
+
+    The host node's nation originates it; refusals are counted and audited.
+    """
+    ingress = rule(node.nation, node.groups)
     try:
-        label = node.parse_label(marking)
+        label = ingress.parse(marking)
     except LabelError as exc:
         raise BadLabel(f"bad security label: {exc}") from None
-    if not may_write(label, caller.principal):
-        node.refuse("write_label", caller.name, label=label.render())
-        raise Forbidden(
-            f"you may not write {label.render()}: it is above your clearance "
-            f"({caller.principal.clearance.marking}) or not releasable to {caller.principal.nation}"
-        )
+    refusal = ingress.refusal(label, caller.principal)
+    if refusal is not None:
+        node.refuse("write_label", caller.name, label=label.render(), why=refusal.reason)
+        raise Forbidden(refusal.message)
     return label
 
 

@@ -13,6 +13,11 @@ Protocol (JSON text frames) on ``/api/v1/ws?token=TOKEN``: client messages are
 ``{"type": ..., ...}`` objects routed to the feed that names the type, or
 ``{"type": "stats"}``; the server answers bad messages with
 ``{"type": "error", "detail": ...}`` and closes after ``MAX_BAD_MESSAGES``.
+
+Every session ends in bounded time, whoever ends it: each send must complete within
+``send_timeout`` (a client that stops reading is dropped, not kept), the close within
+``close_timeout``; the session's state is freed before anything is awaited, and a
+cancelled session (a server shutting down) ends and re-raises its cancellation.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -33,10 +40,57 @@ from kizuna.core.release import Principal, may_release
 log = structlog.get_logger("kizuna.bus")
 
 MAX_BAD_MESSAGES = 10
+SEND_TIMEOUT = 30.0  # seconds a client may take to accept one frame before it is dropped
+CLOSE_TIMEOUT = 2.0  # seconds the close (and the session's last frames) may take
+MAX_JSON_DEPTH = 32  # nesting of arrays and objects in any JSON the node decodes
+
+# Close codes (RFC 6455 §7.4.1) and the reasons counted in ``PushBus.ended``.
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # too many bad messages
+CLOSE_GOING_AWAY = 1001  # the node is shutting down
+CLOSE_SLOW = 1013  # "try again later": the client did not take its frames in time
+
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder(dict[str, Any])
 
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
+
+# A JSON string (possibly unterminated: the decoder rejects it) or a run of bytes that are
+# neither a quote nor a bracket. Possessive, so one linear pass over any input.
+_NOT_A_BRACKET = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|[^"\[\]{}]++', re.DOTALL)
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+
+
+def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in ``data`` nest deeper than ``limit`` (JSON, or anything).
+
+    Checked before decoding, since decoders recurse: msgspec raises RecursionError on a
+    few thousand levels. Linear in the input; brackets inside strings do not count.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if b"[" not in raw and b"{" not in raw:
+        return False
+    brackets = _NOT_A_BRACKET.sub(b"", raw).translate(_SQUARE)
+    # Each pass removes the innermost pairs, so the depth drops by one per pass.
+    rest = brackets
+    for _ in range(limit):
+        if not rest:
+            return False
+        rest = rest.replace(b"[]", b"")
+    if not rest:
+        return False
+    depth = 0
+    for byte in brackets:  # unbalanced input or deeper than limit: tell which
+        depth += 1 if byte == 0x5B else -1
+        if depth < 0:
+            return False  # a stray closer: not JSON, the decoder says so
+        if depth > limit:
+            return True
+    return False
+
+
+class SessionEnded(Exception):
+    """Raised by a session's ``send`` once the session has ended (feeds let it propagate)."""
 
 
 class Socket(Protocol):
@@ -46,7 +100,7 @@ class Socket(Protocol):
 
     async def send_text(self, data: str) -> None: ...
 
-    async def close(self) -> None: ...
+    async def close(self, code: int = ..., reason: str | None = ...) -> None: ...
 
 
 class Session:
@@ -61,6 +115,18 @@ class Session:
         self.errors: list[str] = []
         self.want_stats = False
         self.feed_state: dict[str, Any] = {}  # each feed's per-session state, by feed name
+        self.ending = False  # set once: the sender stops at its next step
+        self.tasks: tuple[asyncio.Task[None], ...] = ()  # its sender and receiver
+        self.close_code = CLOSE_NORMAL
+        self.close_reason = ""
+
+    def end(self, code: int, reason: str) -> None:
+        """The server ends this session (the first reason given is kept)."""
+        if not self.ending:
+            self.ending = True
+            self.close_code = code
+            self.close_reason = reason
+        self.wake.set()
 
 
 class Feed(Protocol):
@@ -89,13 +155,25 @@ class Feed(Protocol):
 
 
 class PushBus:
-    def __init__(self, *, interval: float = 0.1, max_messages: int = 1000) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float = 0.1,
+        max_messages: int = 1000,
+        send_timeout: float = SEND_TIMEOUT,
+        close_timeout: float = CLOSE_TIMEOUT,
+    ) -> None:
         self.interval = interval
         self.max_messages = max_messages
+        self.send_timeout = send_timeout
+        self.close_timeout = close_timeout
         self.lock = threading.Lock()
         self._sessions: set[Session] = set()
         self._feeds: list[Feed] = []
         self._seq = itertools.count()
+        self._serving: set[asyncio.Task[Any]] = set()  # the tasks running serve()
+        self.opened = 0  # sessions served so far
+        self.ended: Counter[str] = Counter()  # sessions ended, by reason
 
     @property
     def subscribers(self) -> int:
@@ -127,30 +205,100 @@ class PushBus:
 
     # -- a connection --------------------------------------------------------
     async def serve(self, socket: Socket, principal: Principal, name: str) -> None:
-        """Run an accepted connection until either side closes it; always frees it."""
+        """Run an accepted connection until either side ends it.
+
+        A client that stops reading ends it after ``send_timeout``; once ended, this
+        returns within ``2 * close_timeout`` whatever the client does, the session out of
+        the bus and its feeds' state freed before anything is awaited. Cancelled (a server
+        shutting down), it ends the same way and re-raises the cancellation.
+        """
         session = Session(principal, name)
         for feed in self._feeds:
             feed.open(session)
-        with self.lock:
-            self._sessions.add(session)
+        current = asyncio.current_task()
+        if current is not None:
+            self._serving.add(current)
         sender = asyncio.create_task(self._send_loop(socket, session))
         receiver = asyncio.create_task(self._receive_loop(socket, session))
+        session.tasks = (sender, receiver)
+        with self.lock:
+            self._sessions.add(session)
+        self.opened += 1
         try:
             await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            session.end(CLOSE_GOING_AWAY, "the node is shutting down")
+            raise
         finally:
+            session.end(CLOSE_NORMAL, "")
             with self.lock:
                 self._sessions.discard(session)
             for feed in self._feeds:
-                feed.close(session)
+                try:
+                    feed.close(session)
+                except Exception:
+                    log.exception("feed close failed", feed=feed.name)
             for task in (sender, receiver):
                 task.cancel()
-            for task in (sender, receiver):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            with contextlib.suppress(Exception):
-                await socket.close()
+            reason = _outcome(session, sender, receiver)
+            self.ended[reason] += 1
+            if current is not None:
+                self._serving.discard(current)
+            # Bounded: a task that swallows its cancellation is left behind, not awaited.
+            interrupted = await self._settle(sender, receiver)
+            interrupted |= await self._goodbye(socket, session)
+            if interrupted:
+                raise asyncio.CancelledError  # cancelled while ending: keep the cancellation
+
+    async def close_all(self, timeout: float | None = None) -> None:
+        """End every session (a shutdown: close code 1001), waiting at most ``timeout``
+        (default ``2 * close_timeout``, the most a session takes to end).
+
+        Each ``serve`` returns normally (the session ended), rather than being cancelled."""
+        for session in self.sessions():
+            session.end(CLOSE_GOING_AWAY, "the node is shutting down")
+            for task in session.tasks:
+                task.cancel()
+        tasks = list(self._serving)
+        if tasks:
+            await asyncio.wait(
+                tasks, timeout=2 * self.close_timeout if timeout is None else timeout
+            )
+
+    async def _settle(self, *tasks: asyncio.Task[None]) -> bool:
+        """Wait (bounded) for cancelled tasks to finish; True if cancelled meanwhile."""
+        for task in tasks:
+            task.add_done_callback(_retrieve)
+        try:
+            await asyncio.wait(tasks, timeout=self.close_timeout)
+        except asyncio.CancelledError:
+            return True  # still try to say goodbye
+        return False
+
+    async def _goodbye(self, socket: Socket, session: Session) -> bool:
+        """The session's last error frames, then the close frame; all within close_timeout.
+
+        True if cancelled meanwhile."""
+        try:
+            async with asyncio.timeout(self.close_timeout):
+                if session.close_code != CLOSE_SLOW:
+                    while session.errors:
+                        detail = session.errors.pop(0)
+                        await socket.send_text(
+                            _enc.encode({"type": "error", "detail": detail}).decode()
+                        )
+                await socket.close(code=session.close_code, reason=session.close_reason)
+        except TimeoutError:
+            log.info("websocket close timed out", user=session.name, code=session.close_code)
+        except asyncio.CancelledError:
+            return True
+        except Exception:  # already gone: nothing to close
+            pass
+        return False
 
     def _route(self, session: Session, raw: Any) -> None:
+        if json_too_deep(raw):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         message = _dec.decode(raw)
         kind = message.get("type")
         if kind == "stats" and len(message) == 1:
@@ -166,10 +314,11 @@ class PushBus:
         from litestar.exceptions import WebSocketDisconnect
 
         bad = 0
-        while True:
+        while not session.ending:
             try:
                 raw = await socket.receive_data(mode="text")
             except WebSocketDisconnect:
+                session.end(CLOSE_NORMAL, "")
                 return
             try:
                 self._route(session, raw)
@@ -178,6 +327,7 @@ class PushBus:
                 session.errors.append(f"bad message: {exc}")
                 session.wake.set()
                 if bad >= MAX_BAD_MESSAGES:
+                    session.end(CLOSE_POLICY, "too many bad messages")
                     return
                 continue
             session.wake.set()
@@ -187,12 +337,25 @@ class PushBus:
         last_flush = 0.0
 
         async def send(message: Mapping[str, Any]) -> None:
-            await socket.send_text(_enc.encode(message).decode())
+            if session.ending:
+                raise SessionEnded  # ended while a feed was sending: stop there
+            text = _enc.encode(message).decode()
+            try:
+                async with asyncio.timeout(self.send_timeout):
+                    await socket.send_text(text)
+            except TimeoutError:
+                session.end(CLOSE_SLOW, "the client did not read its frames")
+                raise
 
-        while True:
+        # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` swallows a
+        # cancellation that arrives as its awaitable completes, and the loop ran on.
+        while not session.ending:
             timeout = max(0.0, self.interval - (loop.time() - last_flush))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(session.wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await session.wake.wait()
+            if session.ending:
+                return
             session.wake.clear()
             while session.errors:
                 await send({"type": "error", "detail": session.errors.pop(0)})
@@ -217,3 +380,24 @@ class PushBus:
                     for feed in self._feeds:
                         stats.update(feed.stats(session))
                 await send(stats)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a finished task's exception as seen (it was logged where it mattered)."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _outcome(session: Session, sender: asyncio.Task[None], receiver: asyncio.Task[None]) -> str:
+    """Why a session ended, for ``PushBus.ended`` (and the metrics)."""
+    for task in (sender, receiver):
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if not isinstance(exc, TimeoutError | SessionEnded):
+                log.error("websocket session failed", user=session.name, error=repr(exc))
+                return "error"
+    return {
+        CLOSE_POLICY: "bad_messages",
+        CLOSE_SLOW: "slow_client",
+        CLOSE_GOING_AWAY: "shutdown",
+    }.get(session.close_code, "closed")

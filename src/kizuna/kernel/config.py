@@ -18,11 +18,38 @@ class PeerConfig(msgspec.Struct, kw_only=True):
     nation: str
     url: str
     cert: str  # path of the peer's node certificate (PEM), relative to the node dir
-    types: list[str] = msgspec.field(default_factory=lambda: ["report", "track", "request"])
+    # audit_head: peers witness each other's signed audit heads (ADR 0008)
+    types: list[str] = msgspec.field(
+        default_factory=lambda: ["report", "track", "request", "audit_head"]
+    )
     transport: str = "https"  # a `kizuna.transports` entry point
     max_classification: str = "SECRET"
     relay: bool = False
     groups: list[str] = []
+
+
+class Limits(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The ``[limits]`` table of ``node.toml``: session lifetime and token-bucket rate limits.
+
+    A bucket holds up to ``*_burst`` requests and refills at ``*_rate`` per second; a burst
+    of 0 turns that limit off. Writes (POST, PATCH, PUT, DELETE) are counted per user; login
+    attempts per client address, and failed ones per login name (a success gives its
+    attempt back)."""
+
+    session_ttl: float = 12 * 3600.0  # seconds a login session lasts
+    write_burst: int = 2000
+    write_rate: float = 500.0
+    login_burst: int = 10  # failed logins per name
+    login_rate: float = 0.1  # one more every 10 s
+    login_address_burst: int = 30  # login attempts per client address
+    login_address_rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.session_ttl <= 0:
+            raise ValueError("[limits] session_ttl must be positive")
+        for key in ("write", "login", "login_address"):
+            if getattr(self, f"{key}_burst") < 0 or getattr(self, f"{key}_rate") < 0:
+                raise ValueError(f"[limits] {key}_burst and {key}_rate must not be negative")
 
 
 class NodeConfig(msgspec.Struct, kw_only=True):
@@ -35,6 +62,7 @@ class NodeConfig(msgspec.Struct, kw_only=True):
     groups: dict[str, list[str]] = {}
     peers: list[PeerConfig] = []
     max_body_bytes: int = 1_048_576
+    limits: Limits = msgspec.field(default_factory=lambda: Limits())  # [limits]
     # Each plugin's own settings: a TOML table named after the plugin (``[cot]``, ``[ais]``).
     plugins: dict[str, dict[str, Any]] = {}
 

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import msgspec
 
+from kizuna.core.labels import COUNTRIES, STANDARD_GROUPS, GroupRegistry, Label
 from kizuna.core.merge import Merge, lww_merge
+from kizuna.core.records import Event, RecordState
 
 if TYPE_CHECKING:
     import typer
@@ -41,13 +43,70 @@ class PluginSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     enabled: bool = True
 
 
+Ownership = Callable[[RecordState | None, Event], str | None]
+"""Who may write a record: given the record's current state on this node (None: not held)
+and an event a peer delivered, the reason to refuse it (None: the sender may write this).
+Pure. Federation applies it to every received event before the event is applied."""
+
+
+def origin_owns(state: RecordState | None, event: Event) -> str | None:
+    """The default ownership rule (sovereignty): a record is written only by the node that
+    originated it: once this node holds the record, an event of any other origin is
+    refused (``not_owner``), a second create claiming the record included.
+
+    A record held before its create arrived (later events overtook it, or its create was
+    never releasable here and a wider patch was) is held as its first writer's, which is
+    what the generic merge names its origin: the only writer a sovereign record has."""
+    if state is None or event.origin == state.origin:
+        return None
+    return "not_owner"
+
+
 class RecordType(msgspec.Struct, frozen=True, kw_only=True):
-    """A record type in the event log: its pure merge rule and where it belongs."""
+    """A record type in the event log: its pure merge and ownership rules, where it belongs.
+
+    ``owner`` decides, for each event a peer delivers, whether its origin may write what
+    it writes (content by the record's owner, responses by an addressee, transitions by
+    the entitled party); refused events are counted, audited and not applied. A type
+    with its own ``merge`` usually needs its own ``owner`` (the default reads the
+    generic merge's state)."""
 
     name: str
     merge: Merge = lww_merge
+    owner: Ownership = origin_owns
     # The record type whose label bounds this one's (comments of a request), if any.
     parent: str | None = None
+
+
+# -- labels leaving the node ---------------------------------------------------
+
+
+def node_groups(label: Label) -> list[str]:
+    """The node-defined groups (ACM, …) in a label's REL TO list: their membership is
+    each node's own, unlike FVEY and NATO, whose membership is fixed everywhere."""
+    return sorted(c for c in label.rel_to if c not in COUNTRIES and c not in STANDARD_GROUPS)
+
+
+def expand_groups(label: Label, groups: GroupRegistry) -> Label:
+    """``label`` as it leaves this node for a peer: each node-defined group replaced by
+    the nations this node defines it with, so the group means the originator's definition
+    on every node (ADR 0007). A label without such groups is returned as is; a group this
+    node does not know stays (and the peer refuses the item)."""
+    own = node_groups(label)
+    if not own:
+        return label
+    codes = set(label.rel_to)
+    for name in own:
+        if name in groups:
+            codes.discard(name)
+            codes |= groups.members(name)
+    return Label(
+        classification=label.classification,
+        rel_to=frozenset(codes),
+        noforn=label.noforn,
+        exercise=label.exercise,
+        originator=label.originator,
+    )
 
 
 class InitOption(msgspec.Struct, frozen=True, kw_only=True):

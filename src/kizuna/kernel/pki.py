@@ -1,4 +1,5 @@
-"""The node's own certificate authority: node certificates and TAK client certificates.
+"""The node's own certificate authority: node certificates and TAK client certificates,
+and signatures with a node's key (the audit trail's heads, witness receipts).
 
 Identity attributes ride in the subject: C = nation, CN = node id or callsign,
 OU = ``CLEARANCE=SECRET`` and ``GROUP=ACM`` entries for client certificates.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 
 import iso3166
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -193,3 +196,28 @@ def identity_from_peercert(peercert: dict[str, object]) -> CertIdentity:
 
 def fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
+
+
+# -- signatures with a node's key (audit heads, witness receipts) ------------------------------
+
+
+def sign(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    """An ECDSA-SHA256 signature (DER) over ``data`` with a node's key."""
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def verify_signature(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` over ``data`` was made with the key of ``cert`` (never raises)."""
+    public = cert.public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def signature_check(cert: x509.Certificate) -> Callable[[bytes, bytes], bool]:
+    """``check(data, signature)`` against ``cert``: what the audit verifier takes."""
+    return lambda data, signature: verify_signature(cert, data, signature)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -93,6 +93,17 @@ class FederatedStream(Protocol[T]):
         ...
 
 
+@runtime_checkable
+class AnsweringStream(Protocol):
+    """A stream a peer may also ask a question of, outside the batches it sends."""
+
+    name: str
+
+    def answer(self, peer_id: str) -> bytes:
+        """The JSON answer for ``peer_id``."""
+        ...
+
+
 class Ack(msgspec.Struct):
     accepted: int
     applied: int
@@ -120,6 +131,11 @@ class Inbound(Protocol):
         ...
 
     def digest(self, peer_id: str) -> dict[str, Any]: ...
+
+    def answer(self, peer_id: str, stream: str) -> bytes:
+        """A stream's answer to a peer's question (``GET /federation/v1/<stream>``: the
+        witness's receipt of the peer's audit head); LookupError: the stream has none."""
+        ...
 
     def refused(self, reason: str, **details: object) -> None:
         """A connection the transport turned away (bad certificate, unknown peer)."""

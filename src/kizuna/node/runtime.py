@@ -8,6 +8,7 @@ started with its own :class:`NodeContext` and settings table.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,19 +20,46 @@ from litestar.di import Provide
 
 from kizuna.core.labels import GroupRegistry, Label, LabelError, parse_label
 from kizuna.kernel.bus import PushBus
-from kizuna.kernel.config import NodeConfig, NodeDir
+from kizuna.kernel.config import Limits, NodeConfig, NodeDir
 from kizuna.kernel.context import Caller, Identity, NodeContext
 from kizuna.kernel.contract import Domain, Job, RecordType
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.plugins import PluginError, backend_factory, load_domains
 from kizuna.kernel.streams import FederatedStream
-from kizuna.node.users import check_password, hash_token, new_token, principal_of
+from kizuna.node.users import (
+    check_password,
+    hash_password,
+    hash_token,
+    new_token,
+    principal_of,
+)
 from kizuna.store.audit import AuditLog
-from kizuna.store.base import Backend, User
+from kizuna.store.base import Backend, Session, User
 
 log = structlog.get_logger("kizuna.node")
 
 AUDIT_ANCHOR = "audit_head"
+
+# A cached caller is checked against the store again after this many seconds, so a token
+# or session revoked by another process (`kizuna user revoke`) stops working that soon.
+REVALIDATE_SECONDS = 1.0
+CALLER_CACHE_MAX = 10_000
+
+
+class _Cached(msgspec.Struct):
+    caller: Caller
+    expires_at: float | None  # wall clock; None never
+    checked: float  # monotonic
+
+
+_dummy_hash: list[str] = []
+
+
+def _dummy_password_hash() -> str:
+    """A hash to check unknown names against, so that they take as long as wrong passwords."""
+    if not _dummy_hash:
+        _dummy_hash.append(hash_password(new_token()))
+    return _dummy_hash[0]
 
 
 def plugin_settings(domain: Domain, table: dict[str, Any]) -> msgspec.Struct | None:
@@ -55,6 +83,7 @@ class Node:
         self.dir = NodeDir(root)
         self.config: NodeConfig = self.dir.load()
         self.groups: GroupRegistry = self.config.group_registry()
+        self.limits: Limits = self.config.limits  # [limits]: sessions, rate limits
         self.backend: Backend = backend_factory(self.config.store)(
             self.config.store, self.dir.root, self.config.node_id
         )
@@ -72,7 +101,7 @@ class Node:
             host=self.config.host,
             root=self.dir.root,
         )
-        self._callers: dict[str, Caller] = {}
+        self._callers: dict[str, _Cached] = {}
         self._lock = threading.Lock()
         self.events.on_commit(
             lambda events: self.metrics.events_committed.labels(self.node_id).inc(len(events))
@@ -161,30 +190,88 @@ class Node:
         return parse_label(text, originator=self.nation, groups=self.groups)
 
     def caller_for_token(self, token: str) -> Caller | None:
+        return self.check_token(token)[0]
+
+    def check_token(self, token: str) -> tuple[Caller | None, str]:
+        """The caller a bearer token (a user's token or a login session) stands for, or
+        ``None`` and why: ``bad_token`` (unknown or revoked) or ``expired_token``.
+
+        Callers are cached for :data:`REVALIDATE_SECONDS`, then looked up again."""
         key = hash_token(token)
+        now, tick = time.time(), time.monotonic()
         with self._lock:
             cached = self._callers.get(key)
-        if cached is not None:
-            return cached
-        user = self.backend.users.user_by_token_hash(key)
+        if (
+            cached is not None
+            and tick - cached.checked < REVALIDATE_SECONDS
+            and (cached.expires_at is None or now < cached.expires_at)
+        ):
+            return cached.caller, "ok"
+        user, expires_at = self._credential(key)
         if user is None:
-            return None
+            self._forget(key)
+            return None, "bad_token"
+        if expires_at is not None and now >= expires_at:
+            self._forget(key)
+            return None, "expired_token"
         caller = Caller(user, principal_of(user, self.groups))
         with self._lock:
-            self._callers[key] = caller
-        return caller
+            if len(self._callers) >= CALLER_CACHE_MAX:
+                self._prune(tick)
+            self._callers[key] = _Cached(caller, expires_at, tick)
+        return caller, "ok"
+
+    def _credential(self, key: str) -> tuple[User | None, float | None]:
+        """The user of a token hash and when the credential expires (from the store)."""
+        users = self.backend.users
+        user = users.user_by_token_hash(key)
+        if user is not None:
+            return user, user.token_expires_at
+        session = users.session_by_token_hash(key)
+        if session is None:
+            return None, None
+        # An expired session stays until the next login purges it: until then it is
+        # answered as expired rather than unknown.
+        return users.user_by_name(session.name), session.expires_at
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._callers.pop(key, None)
+
+    def _prune(self, tick: float) -> None:
+        """Drop entries due for revalidation (under the lock); all of them if none are."""
+        stale = [k for k, c in self._callers.items() if tick - c.checked >= REVALIDATE_SECONDS]
+        for k in stale or list(self._callers):
+            del self._callers[k]
 
     def login(self, name: str, password: str) -> tuple[User, str] | None:
-        """Check a password; on success issue a session token (held in memory)."""
+        """Check a password; on success open a login session (stored hashed in the backend,
+        so it outlives a restart) that lasts ``[limits] session_ttl`` seconds."""
         user = self.backend.users.user_by_name(name)
         if user is None or not user.password_hash:
+            check_password(password, _dummy_password_hash())  # the same time as a wrong one
             return None
         if not check_password(password, user.password_hash):
             return None
         token = new_token()
-        with self._lock:
-            self._callers[hash_token(token)] = Caller(user, principal_of(user, self.groups))
+        now = time.time()
+        users = self.backend.users
+        users.purge_sessions(now)
+        users.add_session(
+            Session(
+                token_hash=hash_token(token),
+                name=user.name,
+                created_at=now,
+                expires_at=now + self.limits.session_ttl,
+            )
+        )
         return user, token
+
+    def logout(self, token: str) -> bool:
+        """End the login session of this token (a user's own token is revoked by the CLI)."""
+        key = hash_token(token)
+        self._forget(key)
+        return self.backend.users.delete_session(key)
 
     def refuse(self, reason: str, actor: str, **details: object) -> None:
         self.context.refuse(reason, actor, **details)

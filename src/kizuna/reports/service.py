@@ -14,10 +14,14 @@ from kizuna.core.records import Precedence, RecordState
 from kizuna.core.text import original_language, text_problems
 from kizuna.core.time import iso
 from kizuna.kernel.access import filter_visible, get_visible, label_for_write
+from kizuna.kernel.authority import audit_relabel, authorize_relabel
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.reports.models import REPORT, ReportIn, ReportOut, ReportPatch
 from kizuna.reports.rules import owner_may_edit
 from kizuna.store.base import Draft
+
+# A report's content: what a peer needs to hold the whole report.
+CONTENT = ("title", "body", "original_language", "position")
 
 
 def report_view(state: RecordState) -> ReportOut:
@@ -102,7 +106,14 @@ class ReportService:
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
         label = label_for_write(self.node, caller, patch.label) if patch.label else state.label
+        decision = authorize_relabel(
+            self.node, caller, REPORT, rid, state.origin, state.label, label
+        )
         payload: dict[str, Any] = {}
+        if decision.widened:
+            # Peers the old label kept out never had the report: the patch carries all of
+            # it, so a peer it now reaches holds a complete report, not a bare change.
+            payload = {key: state.fields[key] for key in CONTENT if key in state.fields}
         for key in ("title", "body", "position"):
             value = getattr(patch, key)
             if value is not None:
@@ -112,6 +123,7 @@ class ReportService:
             [Draft(REPORT, rid, "patch", label, payload, precedence=precedence, author=caller.name)]
         )
         self.node.audit.append("report.update", caller.name, "ok", id=rid, label=label.render())
+        audit_relabel(self.node, caller, REPORT, rid, decision)
         new = self.node.events.get(REPORT, rid)
         assert new is not None
         return new
