@@ -17,8 +17,9 @@ class Cluster:
         self.nodes: dict[str, NodeProcess] = {}
         self.proxies: dict[tuple[str, str], tuple[FaultProxyProcess, FaultProxyClient]] = {}
 
-    def node(self, node_id: str, nation: str) -> NodeProcess:
-        directory = make_node_dir(self.root / node_id, node_id, nation)
+    def node(self, node_id: str, nation: str, **options: Any) -> NodeProcess:
+        """A node initialised with `kizuna init` ``options`` (``group="ACM=USA,JPN,KOR"``)."""
+        directory = make_node_dir(self.root / node_id, node_id, nation, **options)
         self.nodes[node_id] = NodeProcess(directory)
         return self.nodes[node_id]
 

@@ -185,3 +185,36 @@ def peer_one_way(a: Path, b: Path, *, url: str | None = None, **agreement: Any) 
 def peer_both(a: Path, b: Path, **agreement: Any) -> None:
     peer_one_way(a, b, **agreement)
     peer_one_way(b, a, **agreement)
+
+
+def peer_client(directory: Path, peer: Path) -> httpx.Client:
+    """Node ``directory``'s end of its mutual-TLS link to node ``peer`` (``peer_one_way``
+    from ``directory`` to ``peer`` first): for hand-built batches, as a peer would send."""
+    from kizuna.federation.tls import client_context
+    from kizuna.kernel.config import NodeDir
+
+    info = node_info(peer)
+    nd = NodeDir(directory)
+    ctx = client_context(nd, nd.peers / f"{info['node_id']}.pem")
+    return httpx.Client(verify=ctx, base_url=info["federation_url"], timeout=30)
+
+
+def post_batch(client: httpx.Client, stream: str, items: list[Any]) -> dict[str, Any]:
+    """Post one batch of ``stream`` (Events, Tracks, …) in the federation wire format."""
+    from kizuna.kernel.streams import BatchCodec
+
+    body = BatchCodec(type(items[0])).encode(items)
+    r = client.post(f"/federation/v1/{stream}", content=body)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def metric(client: httpx.Client, name: str, **labels: str) -> float:
+    """One sample of the node's /metrics (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0

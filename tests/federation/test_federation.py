@@ -158,12 +158,18 @@ def test_flash_overtakes_routine_backlog_on_thin_link(cluster: Cluster) -> None:
     jp = cluster.nodes["jjoc"].user("kenji", "JPN", "SECRET")
     proxy = cluster.proxy("usfj", "jjoc")
     proxy.cut()
-    with ThreadPoolExecutor(4) as pool:
-        list(
-            pool.map(
-                lambda k: write_reports(us, ["S//REL TO USA, JPN"] * 2500, f"routine-{k}"), range(4)
-            )
-        )
+    # 10,000 ROUTINE reports queued while cut, written in batches (one user's individual
+    # writes at this pace would meet the node's per-user rate limit).
+    for k in range(10):
+        body = [
+            {
+                "label": "S//REL TO USA, JPN",
+                "title": {"en": f"routine-{k} {i}", "ja": f"定常-{k} {i}"},
+            }
+            for i in range(1000)
+        ]
+        r = us.post("/api/v1/reports/batch", json=body)
+        assert r.status_code == 201, r.text
     r = us.post(
         "/api/v1/reports",
         json={
@@ -210,6 +216,47 @@ def test_unknown_certificate_can_neither_push_nor_pull(cluster: Cluster, tmp_pat
             c.request(method, f"https://127.0.0.1:{port}{path}", content=b"x").raise_for_status()
     log = (cluster.nodes["usfj"].dir / "node.log").read_text()
     assert "federation_tls" in log and "refused" in log
+
+
+def test_a_tak_certificate_from_a_peers_ca_fails_the_federation_handshake(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Issue 17, finding 10: the peer's CA signs its TAK clients too; only the peer's pinned
+    node certificate may open the federation port, refused as ``federation_tls``."""
+    cluster.node("usfj", "USA")
+    cluster.node("jjoc", "JPN")
+    cluster.link("usfj", "jjoc")
+    cluster.start()
+    jjoc = cluster.nodes["jjoc"].dir
+    out = kizuna(
+        "tak",
+        "client-cert",
+        "--dir",
+        str(jjoc),
+        "--name",
+        "tak-1",
+        "--nation",
+        "JPN",
+        "--clearance",
+        "SECRET",
+        "--out",
+        str(tmp_path / "tak"),
+    ).stdout
+    paths = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    fed = kizuna("node", "info", "--dir", str(cluster.nodes["usfj"].dir)).stdout
+    port = int(fed.split('"federation_url": "https://127.0.0.1:')[1].split('"')[0])
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(paths["cert"], paths["key"])
+    with (
+        pytest.raises((httpx.HTTPError, ssl.SSLError, OSError)),
+        httpx.Client(verify=ctx) as c,
+    ):
+        c.get(f"https://127.0.0.1:{port}/federation/v1/digest?peer=jjoc").raise_for_status()
+    log_file = cluster.nodes["usfj"].dir / "node.log"
+    wait_until(lambda: "federation_tls" in log_file.read_text(), 10, "the refusal logged")
+    assert "federation_unknown_peer" not in log_file.read_text()
 
 
 def test_tracks_ride_the_track_stream_under_the_release_check(cluster: Cluster) -> None:

@@ -158,11 +158,11 @@ async def until(check: Callable[[], object], timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
+@contextlib.asynccontextmanager
+async def running_pair(tmp_path: Path, **agreement: Any) -> AsyncIterator[Pair]:
     us_dir, jp_dir = make_node(tmp_path, "usfj", "USA"), make_node(tmp_path, "jjoc", "JPN")
-    peer(us_dir, jp_dir)
-    peer(jp_dir, us_dir)
+    peer(us_dir, jp_dir, **agreement)
+    peer(jp_dir, us_dir, **agreement)
     us, jp = Node(us_dir.root, domains=[Notes()]), Node(jp_dir.root, domains=[Notes()])
     p = Pair(us, jp)
     tasks = [asyncio.create_task(p.fed_us.run()), asyncio.create_task(p.fed_jp.run())]
@@ -177,6 +177,12 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
                 await t
         us.close()
         jp.close()
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
+    async with running_pair(tmp_path) as p:
+        yield p
 
 
 async def test_events_and_a_stream_federate_under_one_rule(pair: Pair) -> None:
@@ -225,8 +231,22 @@ async def test_hand_built_batches_are_judged_at_receipt(pair: Pair) -> None:
             if e["action"] == "federation.receive"
         ]
         assert refused == [
-            {"reason": "own", "origin": "jjoc", "seq": 2, "label": echo.label.render()},
-            {"reason": "type", "origin": "usfj", "seq": 3, "label": us_label.render()},
+            {
+                "reason": "own",
+                "origin": "jjoc",
+                "seq": 2,
+                "record_type": "note",
+                "record_id": "n2",
+                "label": echo.label.render(),
+            },
+            {
+                "reason": "type",
+                "origin": "usfj",
+                "seq": 3,
+                "record_type": "report",
+                "record_id": "n3",
+                "label": us_label.render(),
+            },
         ]
 
         # The same batch again with its de-duplication id: answered, not applied twice.
@@ -256,6 +276,48 @@ async def test_hand_built_batches_are_judged_at_receipt(pair: Pair) -> None:
         assert r.status_code == 200 and r.json()["peer"] == "usfj"
         r = await c.get("/federation/v1/digest", params={"peer": "aus"})
         assert r.status_code == 403
+
+
+async def test_ownership_is_judged_against_the_record_and_the_batch(tmp_path: Path) -> None:
+    """The default ownership rule (a record is its creator's): a peer's write to a record
+    another node created is refused, also when the create arrives in the same batch."""
+    async with running_pair(tmp_path, relay=True) as pair:
+        jp = pair.jp
+        mine = pair.note(jp, "S//REL TO USA, JPN", "mine")
+        lab = pair.us.parse_label("S//REL TO USA, JPN")
+
+        def ev(origin: str, seq: int, rid: str, op: str, text: str, hops: int = 0) -> Event:
+            return Event(
+                origin=origin,
+                seq=seq,
+                hlc=1 << 60,
+                record_type="note",
+                record_id=rid,
+                op=op,  # type: ignore[arg-type]
+                label=lab,
+                payload={"t": text},
+                hops=hops,
+            )
+
+        relayed = ev("aus", 1, "n-aus", "create", "from aus", hops=1)
+        batch = [
+            ev("usfj", 101, mine, "patch", "usfj was here"),  # jjoc's own note
+            relayed,
+            ev("usfj", 102, "n-aus", "patch", "usfj was here"),  # aus's, created just before
+            ev("usfj", 103, "n-us", "create", "usfj's own"),
+            ev("usfj", 104, "n-us", "patch", "usfj's own, edited"),
+        ]
+        async with pair.client() as c:
+            r = await c.post("/federation/v1/events", content=encode_batch(batch))
+        assert r.json() == {"accepted": 5, "applied": 3, "refused": 2}
+        held = {rid: jp.events.get("note", rid) for rid in (mine, "n-aus", "n-us")}
+        assert {rid: s.fields["t"] for rid, s in held.items() if s} == {
+            mine: "mine",
+            "n-aus": "from aus",
+            "n-us": "usfj's own, edited",
+        }
+        violations = "kizuna_federation_violations_total"
+        assert metric(jp, violations, peer="usfj", reason="not_owner") == 2
 
 
 def test_routes_by_stream_name() -> None:

@@ -15,8 +15,10 @@ from kizuna.federation.rules import (
     event_envelope,
     receipt_refusal,
     send_refusal,
+    wire_refusal,
 )
 from kizuna.kernel.config import PeerConfig
+from kizuna.kernel.contract import expand_groups
 from kizuna.kernel.streams import Envelope
 
 GROUPS = GroupRegistry({"ACM": ["USA", "JPN"]})
@@ -94,7 +96,8 @@ def test_event_envelope_is_relative_to_its_holder() -> None:
         (event(ME, "S//NOFORN"), {}, "label"),
         (event(ME, "TS//REL TO USA, JPN"), {}, "label"),  # above the agreement
         (event(ME, "TS//REL TO USA, JPN"), {"max_classification": "TOP SECRET"}, None),
-        (event(ME, "S//REL TO ACM"), {}, None),
+        (event(ME, "S//REL TO ACM"), {}, None),  # it leaves as REL TO USA, JPN
+        (event("aus", "S//REL TO ACM, AUS"), {"relay": True}, "group_label"),  # not ours
         (event(ME, "S//REL TO USA, AUS"), {}, "label"),
     ],
 )
@@ -117,6 +120,9 @@ def test_events_on_send(ev: Event, agreement: dict[str, object], reason: str | N
         (event("jjoc", "S//NOFORN"), {}, "label"),
         (event("jjoc", "S//REL TO JPN, AUS"), {}, "label"),
         (event("jjoc", "U"), {}, None),
+        # A node-defined group means the sender's definition: it should have expanded it.
+        (event("jjoc", "S//REL TO ACM"), {}, "group_label"),
+        (event("jjoc", "S//REL TO FVEY, JPN"), {}, None),  # FVEY is the same everywhere
     ],
 )
 def test_events_on_receipt(ev: Event, agreement: dict[str, object], reason: str | None) -> None:
@@ -144,6 +150,8 @@ def item(marking: str = "S//REL TO USA, JPN", via: str | None = None, hops: int 
         (item(via="aus", hops=MAX_HOPS - 1), "track", {"relay": True}, "hops"),
         (item("S//NOFORN"), "track", {}, "label"),
         (item("U"), "track", {}, None),
+        (item("S//REL TO ACM"), "track", {}, None),  # ours: the stream expands it
+        (item("S//REL TO ACM", via="aus"), "track", {"relay": True}, "group_label"),
     ],
 )
 def test_stream_items_on_send(
@@ -164,6 +172,7 @@ def test_stream_items_on_send(
         (item("TS//REL TO USA, JPN"), "track", {}, "above_agreement"),
         (item("S//NOFORN"), "track", {}, None),  # USA's own marking: released to USA
         (Envelope(label=label("S//NOFORN", "JPN")), "track", {}, "label"),
+        (item("S//REL TO ACM"), "track", {}, "group_label"),
     ],
 )
 def test_stream_items_on_receipt(
@@ -171,6 +180,16 @@ def test_stream_items_on_receipt(
 ) -> None:
     p = peer(**agreement)  # type: ignore[arg-type]
     assert receipt_refusal(ME, ME_PRINCIPAL, p, kind, env) == reason
+
+
+def test_node_defined_groups_leave_as_their_nations() -> None:
+    ours = GroupRegistry({"ACM": ["USA", "JPN", "KOR"]})
+    wide = expand_groups(label("S//REL TO ACM, FVEY"), ours)
+    assert wide.render() == "SECRET//REL TO USA, JPN, KOR, FVEY"
+    assert wire_refusal(Envelope(label=wide)) is None
+    assert wire_refusal(Envelope(label=label("S//REL TO ACM"))) == "group_label"
+    plain = label("S//REL TO USA, JPN")
+    assert expand_groups(plain, ours) is plain
 
 
 # -- one rule for both: a conforming sender never makes a violation -------------
@@ -220,13 +239,17 @@ def test_what_a_node_sends_its_peer_accepts(
     if as_event:
         ev = event(origin, marking, record_type=kind, hops=0 if own else hops)
         sent_env = event_envelope(ev, ME)
-        wire = ev if own else Event(**{**_fields(ev), "hops": ev.hops + 1})
+        # On the wire: our own with node-defined groups expanded, a relayed one a hop further.
+        changes = {"label": expand_groups(ev.label, GROUPS)} if own else {"hops": ev.hops + 1}
+        wire = Event(**{**_fields(ev), **changes})
         received_env = event_envelope(wire, ME)
     else:
         lab = label(marking, NATION[origin])
         via = None if own else origin
         sent_env = Envelope(label=lab, relayed_from=via, hops=0 if own else hops)
-        received_env = Envelope(label=lab, relayed_from=via, hops=sent_env.hops)
+        received_env = Envelope(
+            label=expand_groups(lab, GROUPS), relayed_from=via, hops=sent_env.hops
+        )
     if send_refusal(to_jjoc, kind, sent_env) is None:
         assert receipt_refusal("jjoc", jjoc, at_jjoc_from_usfj, kind, received_env) is None
 

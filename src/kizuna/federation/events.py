@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 import msgspec
 
+from kizuna.core.labels import GroupRegistry
 from kizuna.core.records import Event
 from kizuna.federation.rules import EVENTS
+from kizuna.kernel.contract import expand_groups
 from kizuna.kernel.streams import BatchCodec
 from kizuna.store.base import Backend, Outbox
 
@@ -35,8 +37,9 @@ class EventStream:
 
     name = EVENTS
 
-    def __init__(self, backend: Backend, node_id: str) -> None:
+    def __init__(self, backend: Backend, node_id: str, groups: GroupRegistry) -> None:
         self.node_id = node_id
+        self.groups = groups
         self.log = backend.events
         self.outbox: Outbox = backend.outbox
 
@@ -50,9 +53,12 @@ class EventStream:
                 return total
 
     def prepare(self, event: Event, peer_id: str) -> Event:
-        """A relayed event crosses one more link."""
+        """A relayed event crosses one more link; our groups leave as their nations."""
         if event.origin != self.node_id:
             return msgspec.structs.replace(event, hops=event.hops + 1)
+        label = expand_groups(event.label, self.groups)
+        if label is not event.label:
+            return msgspec.structs.replace(event, label=label)
         return event
 
     encode = staticmethod(encode_batch)

@@ -11,6 +11,8 @@ Endpoints on the federation port:
   de-duplication id in the ``x-kizuna-dedup-id`` header; answers an
   :class:`~kizuna.kernel.streams.Ack`.
 - ``GET /federation/v1/digest``: the digest of what the two nodes should share.
+- ``GET /federation/v1/<stream>``: a stream's answer for the asking peer
+  (:class:`~kizuna.kernel.streams.AnsweringStream`; ``audit_head``: the receipt).
 """
 
 from __future__ import annotations
@@ -140,6 +142,11 @@ def route(
             return 200, json.dumps(inbound.digest(peer.peer_id)).encode(), "application/json"
         except NotFound as exc:
             return problem(404, exc.detail)
+    if method == "GET" and name and "/" not in name:
+        try:
+            return 200, inbound.answer(peer.peer_id, ALIASES.get(name, name)), "application/json"
+        except LookupError as exc:
+            return problem(404, str(exc))
     if method == "POST" and name and "/" not in name:
         stream = ALIASES.get(name, name)
         try:

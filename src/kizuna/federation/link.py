@@ -18,7 +18,7 @@ import structlog
 
 from kizuna.core.records import Event, Precedence
 from kizuna.federation.events import EventStream
-from kizuna.federation.rules import EVENTS, Peer, event_envelope, send_refusal
+from kizuna.federation.rules import EVENTS, Peer, event_envelope, send_refusal, wire_refusal
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.streams import Ack, Connection, Envelope, FederatedStream, TransportError
 
@@ -63,8 +63,16 @@ class Link:
 
     def _may_send(self, kind: str, env: Envelope) -> bool:
         reason = send_refusal(self.peer, kind, env)
-        if reason == "label":
+        if reason in ("label", "group_label"):
             self._denied.inc()
+        return reason is None
+
+    def _may_wire(self, kind: str, env: Envelope) -> bool:
+        """The item as prepared for the peer: no node-defined group may be left in it."""
+        reason = wire_refusal(env)
+        if reason is not None:
+            self._denied.inc()
+            log.warning("withheld: not expandable", peer=self.peer.id, kind=kind, reason=reason)
         return reason is None
 
     def _allowed(self, event: Event) -> bool:
@@ -87,9 +95,13 @@ class Link:
                 continue
             if events and size + nbytes > self.budget:
                 break
+            wire = self.events.prepare(event, self.peer.id)
+            if not self._may_wire(event.record_type, event_envelope(wire, self.node_id)):
+                denied.append(pos)
+                continue
             size += nbytes
             positions.append(pos)
-            events.append(self.events.prepare(event, self.peer.id))
+            events.append(wire)
         if denied:
             log.warning("withheld at send time", peer=self.peer.id, count=len(denied))
             self.outbox.ack(self.peer.id, denied)
@@ -146,11 +158,12 @@ class Link:
             if after == cursor:
                 continue
             kind = stream.name
-            items = [
+            prepared = [
                 stream.prepare(item, self.peer.id)
                 for item in changes
                 if self._may_send(kind, stream.envelope(item))
             ]
+            items = [item for item in prepared if self._may_wire(kind, stream.envelope(item))]
             if items:
                 await self._send(kind, stream.encode(items))
             self.cursors[kind] = after

@@ -10,6 +10,7 @@ from kizuna.federation.rules import Peer
 from kizuna.federation.tls import leaf_fingerprint
 from kizuna.kernel.config import NodeConfig, NodeDir
 from kizuna.kernel.context import NodeContext
+from kizuna.kernel.contract import RecordType
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.streams import FederatedStream, PeerEndpoint
 from kizuna.store.audit import AuditLog
@@ -25,6 +26,7 @@ class FederatedNode(Protocol):
     backend: Backend
     metrics: Metrics
     audit: AuditLog
+    record_types: dict[str, RecordType]  # with their ownership rules, judged at receipt
 
     def streams(self) -> Sequence[FederatedStream[Any]]: ...
 

@@ -10,8 +10,16 @@ run when we send and when we receive:
 * **relay**: an item that arrived from elsewhere moves on only under ``relay``;
 * **hops**: nothing crosses more than :data:`MAX_HOPS` links;
 * **above_agreement** (receipt): nothing above the agreement's classification;
+* **group_label**: a node-defined group (ACM, …) never crosses a link: our own items
+  leave with each such group expanded to the nations we define it with
+  (:func:`~kizuna.kernel.contract.expand_groups`, ADR 0007), so a label with one is
+  refused on receipt, and not relayed;
 * **label**: :func:`kizuna.core.release.may_release` to the peer node (send) or
   to this node (receipt).
+
+Past these, the receiver judges each event by its record type's ownership rule
+(:class:`~kizuna.kernel.contract.RecordType` ``owner``), and a stream by its own
+``refusal`` if it has one (:mod:`kizuna.federation.service`).
 
 ``relayed_from`` is relative to whoever holds the item: on send, the peer that
 delivered it to us (None: ours); on receipt, the node that delivered it to the
@@ -24,6 +32,7 @@ from kizuna.core.labels import Classification, GroupRegistry
 from kizuna.core.records import Event
 from kizuna.core.release import Principal, make_principal, may_release
 from kizuna.kernel.config import PeerConfig
+from kizuna.kernel.contract import node_groups
 from kizuna.kernel.streams import Envelope
 
 MAX_HOPS = 3
@@ -37,6 +46,7 @@ class Peer:
         self.config = config
         self.id = config.peer_id
         self.fingerprint = fingerprint
+        self.registry = registry  # ours: what our node-defined groups expand to
         self.types = frozenset(config.types)
         self.principal: Principal = make_principal(
             config.nation,
@@ -70,9 +80,19 @@ def send_refusal(peer: Peer, kind: str, env: Envelope) -> str | None:
             return "relay"
         if env.hops + 1 >= MAX_HOPS:
             return "hops"
+    groups = node_groups(env.label)
+    if groups and (env.relayed_from is not None or any(g not in peer.registry for g in groups)):
+        # Ours go out expanded; one we hold from elsewhere (or cannot expand) cannot.
+        return "group_label"
     if not may_release(env.label, peer.principal):
         return "label"
     return None
+
+
+def wire_refusal(env: Envelope) -> str | None:
+    """Why an item, prepared for the wire, may still not go: a node-defined group left in
+    its label (a stream that does not expand them fails closed)."""
+    return "group_label" if node_groups(env.label) else None
 
 
 def receipt_refusal(
@@ -92,6 +112,8 @@ def receipt_refusal(
         return "hops"
     if env.label.classification > peer.principal.clearance:
         return "above_agreement"
+    if node_groups(env.label):
+        return "group_label"  # the sender's definition is not ours to guess (ADR 0007)
     if not may_release(env.label, me):
         return "label"
     return None

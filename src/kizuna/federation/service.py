@@ -5,28 +5,44 @@ every :class:`~kizuna.kernel.streams.FederatedStream` the node's plugins offer,
 and judges every item of every stream by the same rules (:mod:`rules`) when it
 sends and when it receives. Transports come from the ``kizuna.transports`` entry
 points, chosen per peer by its ``transport`` setting.
+
+On receipt, past those rules, ownership: each event is judged by its record type's
+``owner`` rule against the record as this node holds it (with the batch's earlier
+events merged in), and each item of a stream that offers ``refusal(peer_id, item)``
+(:class:`OwnedStream`) by that. Whatever is refused is counted
+(``kizuna_federation_violations_total{peer, reason}``), audited and not applied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from typing import Any
+from collections import Counter, OrderedDict
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 import structlog
 from litestar import Router
 from litestar.di import Provide
 
+from kizuna.core.merge import lww_merge
+from kizuna.core.records import Event, RecordState
 from kizuna.federation.digest import Digest, peer_digest
 from kizuna.federation.events import EventStream
 from kizuna.federation.link import Link
 from kizuna.federation.peers import FederatedNode, endpoint, load_peers
 from kizuna.federation.rules import EVENTS, Peer, event_envelope, receipt_refusal
 from kizuna.federation.views import digest_route
+from kizuna.kernel.contract import origin_owns
 from kizuna.kernel.plugins import transport_factory
-from kizuna.kernel.streams import Ack, Envelope, FederatedStream, PeerEndpoint, Transport
+from kizuna.kernel.streams import (
+    Ack,
+    AnsweringStream,
+    Envelope,
+    FederatedStream,
+    PeerEndpoint,
+    Transport,
+)
 from kizuna.kernel.tasks import cancel_all
 
 log = structlog.get_logger("kizuna.federation")
@@ -34,6 +50,19 @@ log = structlog.get_logger("kizuna.federation")
 DEFAULT_TRANSPORT = "https"  # always listening, as the default of every PeerConfig
 DEDUP_KEEP = 64  # recent batch ids remembered per peer and stream
 DEDUP_SECONDS = 120.0  # a resent batch comes back within this long
+AUDIT_IDS = 20  # ids named in one audit entry of a stream's refusals
+
+
+@runtime_checkable
+class OwnedStream(Protocol):
+    """A stream that judges who may deliver an item (the picture: observations of
+    sources this node observes itself come from no peer)."""
+
+    def refusal(self, peer_id: str, item: Any) -> str | None:
+        """Why ``item`` from ``peer_id`` must be refused (None: accept)."""
+        ...
+
+    def item_id(self, item: Any) -> str: ...
 
 
 class Federation:
@@ -43,7 +72,7 @@ class Federation:
         self.node_id = ctx.node_id
         self.me = ctx.node_principal()
         self.peers: dict[str, Peer] = load_peers(node)
-        self.events = EventStream(node.backend, self.node_id)
+        self.events = EventStream(node.backend, self.node_id, ctx.groups)
         self.streams: dict[str, FederatedStream[Any]] = {}
         for stream in node.streams():
             if stream.name == EVENTS or stream.name in self.streams:
@@ -119,6 +148,12 @@ class Federation:
         out: dict[str, Any] = msgspec.to_builtins(self.shared(peer_id))
         return out
 
+    def answer(self, peer_id: str, stream: str) -> bytes:
+        target = self.streams.get(stream)
+        if not isinstance(target, AnsweringStream) or stream not in self.peers[peer_id].types:
+            raise LookupError(f"no answering stream {stream!r} for peer {peer_id}")
+        return target.answer(peer_id)
+
     def receive(self, peer_id: str, stream: str, body: bytes, dedup_id: str) -> Ack:
         """Judge and apply one batch from an authenticated peer."""
         peer = self.peers[peer_id]
@@ -144,11 +179,8 @@ class Federation:
         self.node.metrics.bad_input.labels("federation", "malformed_batch").inc()
         log.warning("bad batch", peer=peer.id, error=str(exc)[:200])
 
-    def _admit(self, peer: Peer, kind: str, env: Envelope, **ids: object) -> bool:
-        reason = receipt_refusal(self.node_id, self.me, peer, kind, env)
-        if reason is None:
-            return True
-        # The sender should never have sent this: refuse it and record a violation.
+    def _violation(self, peer: Peer, reason: str, env: Envelope, **ids: object) -> None:
+        """The sender should never have sent this: count it, audit it, log it."""
         self.node.metrics.federation_violations.labels(peer.id, reason).inc()
         self.node.audit.append(
             "federation.receive",
@@ -160,7 +192,45 @@ class Federation:
             label=env.label.render(),
         )
         log.warning("federation violation", peer=peer.id, reason=reason, origin=env.origin, **ids)
+
+    def _admit(self, peer: Peer, kind: str, env: Envelope, **ids: object) -> bool:
+        reason = receipt_refusal(self.node_id, self.me, peer, kind, env)
+        if reason is None:
+            return True
+        self._violation(peer, reason, env, **ids)
         return False
+
+    def _owned(self, peer: Peer, events: list[Event]) -> list[Event]:
+        """The events whose origin may write what they write, by their record types'
+        ownership rules. Each is judged against the record as we hold it with the batch's
+        earlier accepted events merged in (a create and its patch may share a batch)."""
+        types = self.node.record_types
+        working: dict[tuple[str, str], RecordState | None] = {}
+        out = []
+        for e in events:
+            rt = types.get(e.record_type)
+            key = (e.record_type, e.record_id)
+            if key in working:
+                state = working[key]
+            else:
+                held = self.node.backend.events.get(*key)
+                # A private copy: the merge below changes the state it is given.
+                state = None if held is None else _copy(held)
+            reason = (rt.owner if rt is not None else origin_owns)(state, e)
+            if reason is not None:
+                self._violation(
+                    peer,
+                    reason,
+                    event_envelope(e, peer.id),
+                    seq=e.seq,
+                    record_type=e.record_type,
+                    record_id=e.record_id,
+                )
+                working[key] = state
+                continue
+            working[key] = (rt.merge if rt is not None else lww_merge)(state, e)
+            out.append(e)
+        return out
 
     def _receive_events(self, peer: Peer, body: bytes) -> Ack:
         try:
@@ -168,11 +238,19 @@ class Federation:
         except ValueError as exc:
             self._malformed(peer, exc)
             raise
-        accepted = [
+        admitted = [
             e
             for e in events
-            if self._admit(peer, e.record_type, event_envelope(e, peer.id), seq=e.seq)
+            if self._admit(
+                peer,
+                e.record_type,
+                event_envelope(e, peer.id),
+                seq=e.seq,
+                record_type=e.record_type,
+                record_id=e.record_id,
+            )
         ]
+        accepted = self._owned(peer, admitted)
         applied = self.events.accept(peer.id, accepted)
         self.node.metrics.federation_received.labels(peer.id).inc(applied)
         return Ack(accepted=len(events), applied=applied, refused=len(events) - len(accepted))
@@ -187,5 +265,42 @@ class Federation:
         accepted = [
             item for item in items if self._admit(peer, kind, stream.envelope(item), stream=kind)
         ]
+        if isinstance(stream, OwnedStream) and accepted:
+            accepted = self._stream_owned(peer, stream, kind, accepted)
         applied = stream.accept(peer.id, accepted) if accepted else 0
         return Ack(accepted=len(items), applied=applied, refused=len(items) - len(accepted))
+
+    def _stream_owned(
+        self, peer: Peer, stream: OwnedStream, kind: str, items: list[Any]
+    ) -> list[Any]:
+        """A stream's own ownership refusals: counted per item, audited once per batch and
+        reason (a busy feed both nodes observe must not flood the audit trail)."""
+        kept = []
+        refused: dict[str, list[str]] = {}
+        counts: Counter[str] = Counter()
+        for item in items:
+            reason = stream.refusal(peer.id, item)
+            if reason is None:
+                kept.append(item)
+                continue
+            counts[reason] += 1
+            ids = refused.setdefault(reason, [])
+            if len(ids) < AUDIT_IDS:
+                ids.append(stream.item_id(item))
+        for reason, n in counts.items():
+            self.node.metrics.federation_violations.labels(peer.id, reason).inc(n)
+            self.node.audit.append(
+                "federation.receive",
+                f"node:{peer.id}",
+                "refused",
+                reason=reason,
+                stream=kind,
+                count=n,
+                ids=refused[reason],
+            )
+            log.warning("federation violation", peer=peer.id, reason=reason, stream=kind, count=n)
+        return kept
+
+
+def _copy(state: RecordState) -> RecordState:
+    return msgspec.msgpack.decode(msgspec.msgpack.encode(state), type=RecordState)

@@ -6,16 +6,20 @@ import hashlib
 import ssl
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 from kizuna.kernel import pki
 from kizuna.kernel.config import NodeDir
 
 
 def _trust(ctx: ssl.SSLContext, peer_files: list[Path]) -> None:
-    # Peers' certificate files hold their node certificate and CA; partial-chain
-    # lets a pinned node certificate stand as its own trust anchor.
+    # Peers' certificate files hold their node certificate and then their CA. Only the
+    # node certificate is trusted (partial-chain lets it stand as its own anchor): the
+    # peer's CA also signs its TAK clients, which must fail the handshake here.
     ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     for path in peer_files:
-        ctx.load_verify_locations(cafile=str(path))
+        leaf = pki.load_cert(path)
+        ctx.load_verify_locations(cadata=leaf.public_bytes(serialization.Encoding.PEM).decode())
 
 
 def server_context(node_dir: NodeDir, peer_files: list[Path]) -> ssl.SSLContext:

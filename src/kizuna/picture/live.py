@@ -112,6 +112,7 @@ class PictureFeed:
     def __init__(self, picture: PictureService, bus: PushBus) -> None:
         self.picture = picture
         self.bus = bus
+        self._sweeping = False  # a flush is sweeping (flushes share the event loop)
 
     # -- producers (any thread) ---------------------------------------------
     def publish_entries(self, changes: Mapping[str, Observations | None]) -> None:
@@ -163,8 +164,15 @@ class PictureFeed:
 
     async def flush(self, session: Session, send: Send) -> None:
         picture = self.picture
-        if picture.sweep_due():
-            await asyncio.to_thread(picture.maybe_sweep)
+        if picture.sweep_due() and not self._sweeping:
+            # One sweep at a time: every session flushes in the same tick, and each used to
+            # hand the sweep to a worker thread of its own (threads, and their memory, grew
+            # with the number of sessions).
+            self._sweeping = True
+            try:
+                await asyncio.to_thread(picture.maybe_sweep)
+            finally:
+                self._sweeping = False
         sub = _sub(session)
         lock = self.bus.lock
         with lock:
