@@ -78,3 +78,34 @@ def test_audit_verify_detects_alteration_and_deletion(tmp_path: Path) -> None:
     log.write_text("\n".join(lines[:3]) + "\n")  # delete the last entry
     res = kizuna("audit", "verify", "--dir", str(d), check=False)
     assert res.returncode != 0 and "entry 4" in res.stderr
+
+
+def test_user_token_expiry_and_reissue(tmp_path: Path) -> None:
+    d = make_node_dir(tmp_path / "n", "usfj", "USA")
+    out = kizuna(
+        "user",
+        "add",
+        "--dir",
+        str(d),
+        "--name",
+        "hana",
+        "--nation",
+        "JPN",
+        "--clearance",
+        "SECRET",
+        "--expires",
+        "2999-01-01T00:00:00Z",
+    ).stdout
+    assert "expires 2999-01-01T00:00:00Z" in out
+    first = out.strip().splitlines()[-1]
+    again = kizuna("user", "token", "--dir", str(d), "--name", "hana", "--expires", "12h")
+    second = again.stdout.strip().splitlines()[-1]
+    assert second.startswith("kz_") and second != first
+    assert second.encode() not in (d / "kizuna.db").read_bytes()
+    missing = kizuna("user", "token", "--dir", str(d), "--name", "nobody", check=False)
+    assert missing.returncode != 0 and "nobody" in missing.stderr
+    revoked = kizuna("user", "revoke", "--dir", str(d), "--name", "hana")
+    assert "revoked bearer token, 0 session(s)" in revoked.stdout
+    assert "no bearer token" in kizuna("user", "revoke", "--dir", str(d), "--name", "hana").stdout
+    trail = [json.loads(line)["action"] for line in (d / "audit.log").read_text().splitlines()]
+    assert trail.count("user.revoke") == 2 and "user.token" in trail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +37,24 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+ExpiresOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--expires",
+        help="When the bearer token stops working: a duration (90m, 12h, 30d), an ISO 8601 "
+        "time (UTC unless it names a zone), or 'never' (the default).",
+    ),
+]
+
+
+def _expiry_text(at: float | None) -> str:
+    import time
+
+    if at is None:
+        return "never expires"
+    return "expires " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
 @user_app.command("add")
 def user_add(
     dir: DirOpt,
@@ -47,14 +66,25 @@ def user_add(
     password: Annotated[
         str | None, typer.Option(help="Password for the web login (optional).")
     ] = None,
+    expires: ExpiresOpt = None,
 ) -> None:
-    """Create a user. The bearer token is printed once, alone on the last line."""
-    from kizuna.node.runtime import Node
-    from kizuna.node.users import make_user
+    """Create a user. The bearer token is printed once, alone on the last line.
 
+    Login sessions (the web login) last `[limits] session_ttl` seconds of node.toml (12 h)."""
+    import time
+
+    from kizuna.node.runtime import Node
+    from kizuna.node.users import make_user, parse_expiry
+
+    try:
+        expires_at = parse_expiry(expires, time.time())
+    except ValueError as exc:
+        _fail(str(exc))
     node = Node(dir, domains=[])
     try:
-        user, token = make_user(name, nation, clearance, group, role, node.groups, password)
+        user, token = make_user(
+            name, nation, clearance, group, role, node.groups, password, expires_at
+        )
         if node.backend.users.user_by_name(user.name):
             raise ValueError(f"user {user.name!r} exists")
         node.backend.users.add_user(user)
@@ -70,9 +100,81 @@ def user_add(
         clearance=user.clearance,
         groups=user.groups,
         roles=user.roles,
+        token_expires_at=expires_at,
     )
     node.close()
-    print(f"user {name} ({user.nation}, {user.clearance}) added; bearer token:")
+    expiry = _expiry_text(expires_at)
+    print(f"user {name} ({user.nation}, {user.clearance}) added; token {expiry}; bearer token:")
+    print(token)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    dir: DirOpt,
+    name: Annotated[str, typer.Option(help="Login name.")],
+    keep_password: Annotated[
+        bool, typer.Option(help="Keep the password, so the user may log in again.")
+    ] = False,
+) -> None:
+    """Revoke a user's bearer token and every login session (and the password, unless
+    --keep-password). A running node refuses them within a second or two; `kizuna user
+    token` issues a new token."""
+    from kizuna.node.runtime import Node
+    from kizuna.node.users import revoke_user
+
+    node = Node(dir, domains=[])
+    try:
+        revoked = revoke_user(node.backend.users, name, keep_password=keep_password)
+    except KeyError:
+        node.close()
+        _fail(f"no user {name!r}")
+    node.audit.append("user.revoke", "cli", "ok", name=name, **revoked)
+    node.close()
+    parts = [
+        "bearer token" if revoked["token"] else "no bearer token",
+        f"{revoked['sessions']} session(s)",
+    ]
+    if revoked["password"]:
+        parts.append("password")
+    print(f"user {name}: revoked {', '.join(parts)}")
+
+
+@user_app.command("token")
+def user_token(
+    dir: DirOpt,
+    name: Annotated[str, typer.Option(help="Login name.")],
+    expires: ExpiresOpt = None,
+    password: Annotated[
+        str | None, typer.Option(help="Also set a new password for the web login.")
+    ] = None,
+) -> None:
+    """Issue a new bearer token for a user (the old one stops working). Printed once, alone
+    on the last line."""
+    import time
+
+    from kizuna.node.runtime import Node
+    from kizuna.node.users import parse_expiry, reissue_token
+
+    try:
+        expires_at = parse_expiry(expires, time.time())
+    except ValueError as exc:
+        _fail(str(exc))
+    node = Node(dir, domains=[])
+    try:
+        user, token = reissue_token(node.backend.users, name, expires_at, password)
+    except KeyError:
+        node.close()
+        _fail(f"no user {name!r}")
+    node.audit.append(
+        "user.token",
+        "cli",
+        "ok",
+        name=name,
+        token_expires_at=expires_at,
+        password=bool(password),
+    )
+    node.close()
+    print(f"user {user.name}: new token, {_expiry_text(expires_at)}; bearer token:")
     print(token)
 
 
@@ -224,21 +326,137 @@ def label_normalize(marking: str) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(dir: DirOpt) -> None:
-    """Check the audit trail's hash chain; non-zero exit names the first bad entry."""
-    from kizuna.kernel.plugins import backend_factory
+def audit_verify(
+    dir: DirOpt,
+    with_peers: Annotated[
+        bool,
+        typer.Option(
+            "--with-peers", help="Also check the trail against the heads peers witnessed."
+        ),
+    ] = False,
+) -> None:
+    """Check the audit trail: hash chain, the node's signatures, the signed heads in the
+    database and in audit.head (and what peers witnessed). Writes nothing.
+
+    Exit 0: intact; 1: tampered (names the first bad entry); 2: not verifiable (no
+    database, no certificate, a peer that cannot confirm)."""
+    from kizuna.kernel import pki
     from kizuna.node.runtime import AUDIT_ANCHOR
-    from kizuna.store.audit import verify
+    from kizuna.store.audit import head_path, verify
 
     nd = NodeDir(dir)
-    config = nd.load()
-    backend = backend_factory(config.store)(config.store, nd.root, config.node_id)
-    ok, message = verify(nd.audit, backend.meta.meta_get(AUDIT_ANCHOR))
-    backend.close()
-    if not ok:
-        err.print(f"[red]audit log tampered:[/red] {message}")
+    try:
+        config = nd.load()
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    if not nd.node_cert.is_file():
+        _fail(f"no node certificate at {nd.node_cert}: the node's signatures cannot be checked")
+    stored = _read_meta_readonly(nd, config, with_peers)
+    check = pki.signature_check(pki.load_cert(nd.node_cert))
+    witnesses: list[Any] = []
+    forged: list[str] = []
+    unconfirmed: list[str] = []
+    if with_peers:
+        from kizuna.witness.verify import peer_evidence
+
+        if not config.peers:
+            _fail("--with-peers: no peers are configured, so none witnessed this trail")
+
+        evidence = peer_evidence(nd, config, stored, _https_fetch(nd))
+        witnesses, forged, unconfirmed = evidence.witnesses, evidence.forged, evidence.unconfirmed
+        for note in evidence.notes:
+            _say("[yellow]note:[/yellow]", note)
+    ok, message = verify(
+        nd.audit,
+        stored.get(AUDIT_ANCHOR),
+        head_file=head_path(nd.audit),
+        check=check,
+        witnesses=witnesses,
+    )
+    if not ok or forged:
+        for line in ([] if ok else [message]) + forged:
+            _say("[red]audit log tampered:[/red]", line)
         raise typer.Exit(1)
+    if unconfirmed:
+        for line in unconfirmed:
+            _say("[red]not confirmed:[/red]", line)
+        _say("locally:", message)
+        raise typer.Exit(2)
     print(message)
+
+
+def _say(prefix: str, text: str) -> None:
+    """One line on stderr, unwrapped (scripts grep it) and never read as markup."""
+    from rich.markup import escape
+
+    err.print(f"{prefix} {escape(text)}", soft_wrap=True)
+
+
+def _read_meta_readonly(nd: NodeDir, config: NodeConfig, with_peers: bool) -> dict[str, str]:
+    """The heads (and receipts) in the node's database, never creating or changing it."""
+    from kizuna.node.runtime import AUDIT_ANCHOR
+    from kizuna.store.audit import read_sqlite_meta
+    from kizuna.store.sqlite_backend import db_path
+    from kizuna.witness.models import RECEIPT_KEY
+
+    prefix = RECEIPT_KEY if with_peers else ""
+    scheme = config.store.split(":", 1)[0]
+    if scheme != "sqlite":
+        # A database server: opening it creates no file here; the backend reads the head.
+        from kizuna.kernel.plugins import backend_factory
+
+        backend = backend_factory(config.store)(config.store, nd.root, config.node_id)
+        try:
+            out = {}
+            head = backend.meta.meta_get(AUDIT_ANCHOR)
+            if head is not None:
+                out[AUDIT_ANCHOR] = head
+            for peer in config.peers if with_peers else []:
+                value = backend.meta.meta_get(prefix + peer.peer_id)
+                if value is not None:
+                    out[prefix + peer.peer_id] = value
+            return out
+        finally:
+            backend.close()
+    db = db_path(config.store, nd.root)
+    try:
+        return read_sqlite_meta(db, [AUDIT_ANCHOR], prefix=prefix)
+    except FileNotFoundError:
+        message = (
+            f"no database at {db}: the node never ran here, or its database was deleted; "
+            "the trail cannot be checked against the head it records"
+        )
+    except sqlite3.DatabaseError as exc:
+        message = f"cannot read the database {db}: {exc}"
+    _fail(message)
+    return {}
+
+
+def _https_fetch(nd: NodeDir) -> Any:
+    """Ask a peer, over the federation link's mutual TLS, for its receipt of our head
+    (``GET /federation/v1/audit_head``: the receipt, or ``null`` when it holds none); a
+    peer without that route answers 404."""
+    import httpx
+
+    from kizuna.federation.tls import client_context
+    from kizuna.witness.models import AUDIT_HEAD, decode
+
+    def fetch(peer: Any) -> Any:
+        ctx = client_context(nd, nd.peers / f"{peer.peer_id}.pem")
+        url = peer.url.rstrip("/") + f"/federation/v1/{AUDIT_HEAD}"
+        try:
+            response = httpx.get(url, verify=ctx, timeout=5.0)
+        except httpx.HTTPError as exc:
+            raise OSError(str(exc) or type(exc).__name__) from exc
+        if response.status_code == 404:
+            raise ValueError(f"{url} answered 404 (no witness route)")
+        if response.status_code != 200:
+            raise ValueError(f"{url} answered {response.status_code}")
+        if response.content.strip() == b"null":
+            return None  # the peer holds no head of ours
+        return decode(response.content)
+
+    return fetch
 
 
 def main() -> None:  # pragma: no cover - console entry

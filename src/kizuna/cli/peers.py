@@ -48,6 +48,8 @@ def node_info(dir: DirOpt) -> None:
         "nation": config.nation,
         "api_url": config.api_url,
         "federation_url": config.federation_url,
+        # What this node's own groups mean: peers receive them as these nations (ADR 0007).
+        "groups": {name: sorted(members) for name, members in sorted(config.groups.items())},
         "peers": [p.peer_id for p in config.peers],
     }
     typer.echo(json.dumps(info, indent=2))
@@ -61,7 +63,7 @@ def peer_add(
     url: Annotated[str, typer.Option(help="The peer's federation URL (https://…).")],
     cert: Annotated[Path, typer.Option(help="The peer's certificate file (`kizuna node cert`).")],
     types: Annotated[str, typer.Option(help="Record types that flow, comma-separated.")] = (
-        "report,track,request"
+        "report,track,request,audit_head"
     ),
     max_classification: Annotated[str, typer.Option(help="Highest classification.")] = "SECRET",
     relay: Annotated[

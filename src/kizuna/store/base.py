@@ -60,7 +60,11 @@ CommitListener = Callable[[Sequence[Event]], None]
 
 
 class User(msgspec.Struct, kw_only=True):
-    """A person who logs in; tokens and passwords are stored hashed."""
+    """A person who logs in; tokens and passwords are stored hashed.
+
+    ``token_hash`` is the user's bearer token (``kizuna user add``/``user token``), empty
+    when the user has none (revoked); ``token_expires_at`` (POSIX seconds) ends it, ``None``
+    never. The store keeps the expiry; the node decides what has expired."""
 
     name: str
     nation: str
@@ -69,6 +73,17 @@ class User(msgspec.Struct, kw_only=True):
     roles: list[str] = []
     token_hash: str = ""
     password_hash: str = ""
+    token_expires_at: float | None = None
+
+
+class Session(msgspec.Struct, frozen=True, kw_only=True):
+    """A login session (``POST /api/v1/login``): the hash of its bearer token, whose it
+    is and until when (POSIX seconds). Stored in the backend, so it outlives a restart."""
+
+    token_hash: str
+    name: str
+    created_at: float
+    expires_at: float
 
 
 class EventLog(Protocol):
@@ -100,11 +115,43 @@ class EventLog(Protocol):
 
 
 class Users(Protocol):
-    def add_user(self, user: User) -> None: ...
+    """Users and their credentials: bearer tokens and login sessions, both stored hashed."""
 
-    def user_by_token_hash(self, token_hash: str) -> User | None: ...
+    def add_user(self, user: User) -> None:
+        """Raises if the name or a non-empty token hash is taken."""
+        ...
+
+    def update_user(self, user: User) -> None:
+        """Replace the user of that name (a new token, no token, a new password).
+
+        Raises ``KeyError`` for an unknown name; raises if the token hash is another's."""
+        ...
+
+    def user_by_token_hash(self, token_hash: str) -> User | None:
+        """The user whose bearer token this is; never a user without a token."""
+        ...
 
     def user_by_name(self, name: str) -> User | None: ...
+
+    def add_session(self, session: Session) -> None:
+        """Raises if a session with that token hash exists."""
+        ...
+
+    def session_by_token_hash(self, token_hash: str) -> Session | None:
+        """The session, expired or not (the caller compares ``expires_at``)."""
+        ...
+
+    def delete_session(self, token_hash: str) -> bool:
+        """End one session; whether it existed."""
+        ...
+
+    def delete_sessions(self, name: str) -> int:
+        """End every session of a user (revocation); how many there were."""
+        ...
+
+    def purge_sessions(self, before: float) -> int:
+        """Delete sessions that expired at or before ``before``; how many."""
+        ...
 
 
 class Meta(Protocol):

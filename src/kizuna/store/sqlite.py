@@ -12,7 +12,7 @@ import msgspec
 from kizuna.core.hlc import HybridClock
 from kizuna.core.merge import Merge, lww_merge
 from kizuna.core.records import Event, RecordState
-from kizuna.store.base import CommitListener, Draft, User
+from kizuna.store.base import CommitListener, Draft, Session, User
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS users (
     body BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Login sessions, by the hash of their bearer token (added after 0.1: IF NOT EXISTS migrates).
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
 """
 
 _event_enc = msgspec.msgpack.Encoder()
@@ -299,9 +308,53 @@ class SqliteStore:
         ).fetchone()
         return _user_dec.decode(row[0]) if row else None
 
+    def update_user(self, user: User) -> None:
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE users SET token_hash = ?, body = ? WHERE name = ?",
+                (user.token_hash or None, _event_enc.encode(user), user.name),
+            )
+            if cur.rowcount == 0:
+                raise KeyError(user.name)
+
     def user_by_name(self, name: str) -> User | None:
         row = self._conn.execute("SELECT body FROM users WHERE name = ?", (name,)).fetchone()
         return _user_dec.decode(row[0]) if row else None
+
+    # -- sessions -------------------------------------------------------------
+    def add_session(self, session: Session) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO sessions (token_hash, name, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (session.token_hash, session.name, session.created_at, session.expires_at),
+            )
+
+    def session_by_token_hash(self, token_hash: str) -> Session | None:
+        row = self._conn.execute(
+            "SELECT name, created_at, expires_at FROM sessions WHERE token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Session(
+            token_hash=token_hash, name=row[0], created_at=float(row[1]), expires_at=float(row[2])
+        )
+
+    def delete_session(self, token_hash: str) -> bool:
+        with self._lock:
+            cur = self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+            return cur.rowcount > 0
+
+    def delete_sessions(self, name: str) -> int:
+        with self._lock:
+            return self._conn.execute("DELETE FROM sessions WHERE name = ?", (name,)).rowcount
+
+    def purge_sessions(self, before: float) -> int:
+        with self._lock:
+            return self._conn.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?", (before,)
+            ).rowcount
 
     # -- metadata -------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
