@@ -10,7 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import msgspec
 
+from kizuna.kernel.config import Limits, NodeDir
 from tests.nodes import NodeProcess, add_user, kizuna, make_node_dir
 
 PROBLEM = "application/problem+json"
@@ -114,8 +116,9 @@ def test_revoke_keep_password_lets_the_user_log_in_again(
 
 def test_tokens_and_sessions_expire(tmp_path: Path) -> None:
     directory = make_node_dir(tmp_path / "usfj", "usfj", "USA")
-    with (directory / "node.toml").open("a") as fh:
-        fh.write("\n[limits]\nsession_ttl = 4\n")
+    nd = NodeDir(directory)
+    config = nd.load()
+    nd.save(msgspec.structs.replace(config, limits=Limits(session_ttl=4)))
     node = NodeProcess(directory)
     node.start()
     try:
