@@ -1,0 +1,334 @@
+"""PostgreSQL event log, projections, users and metadata, on a connection pool.
+
+Safe for several threads and several processes (workers) on one database: nothing is
+serialised in Python. Every event commit (``append`` and ``apply``) is one transaction
+that first locks the single ``log_head`` row, so positions are handed out in commit
+order: a transaction gets its positions only after every earlier holder of the lock has
+committed (or rolled back, its positions handed out again), and a cursor scan
+(``pos > cursor``, the outbox) never steps over an event that commits later. Under that lock the store
+reads our highest ``seq`` and the log's highest HLC from the database, so sequence
+numbers and clocks continue across workers and restarts. ``(origin, seq)`` is a unique
+constraint and peers' events go in with ``ON CONFLICT DO NOTHING``: whatever races, an
+event is in the log at most once, and only the rows actually inserted are projected and
+reported to listeners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+from psycopg import Connection
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool
+
+from kizuna.core.hlc import HybridClock
+from kizuna.core.merge import Merge, lww_merge
+from kizuna.core.records import Event, RecordState
+from kizuna.store.base import CommitListener, Draft, Session, User
+
+Pool = ConnectionPool[Connection[TupleRow]]
+
+_enc = msgspec.msgpack.Encoder()
+_event_dec = msgspec.msgpack.Decoder(Event)
+_state_dec = msgspec.msgpack.Decoder(RecordState)
+_user_dec = msgspec.msgpack.Decoder(User)
+
+_INSERT_EVENTS = (
+    "INSERT INTO events (pos, origin, seq, hlc, record_type, record_id, precedence, body)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[],"
+    " %s::text[], %s::smallint[], %s::bytea[])"
+)
+_STATE = "SELECT r.record_type, r.record_id, r.state, e.body FROM records r LEFT JOIN events e ON e.pos = r.pos"
+
+
+def event_columns(first: int, events: Sequence[Event]) -> tuple[list[Any], ...]:
+    """The column arrays of ``events`` at positions ``first``, ``first + 1``, …"""
+    return (
+        list(range(first, first + len(events))),
+        [e.origin for e in events],
+        [e.seq for e in events],
+        [e.hlc for e in events],
+        [e.record_type for e in events],
+        [e.record_id for e in events],
+        [int(e.precedence) for e in events],
+        [_enc.encode(e) for e in events],
+    )
+
+
+class PgStore:
+    """Event log, projections, users, sessions and metadata of one node's schema."""
+
+    def __init__(self, pool: Pool, node_id: str) -> None:
+        self.node_id = node_id
+        self._pool = pool
+        self._merges: dict[str, Merge] = {}
+        self._listeners: list[CommitListener] = []
+        with pool.connection() as conn:
+            row = conn.execute("SELECT hlc FROM log_head").fetchone()
+        # Only a hint: every commit observes the head's HLC under the head lock.
+        self.clock = HybridClock(last=int(row[0]) if row else 0)
+
+    # -- wiring ---------------------------------------------------------------
+    def register_merge(self, record_type: str, merge: Merge) -> None:
+        self._merges[record_type] = merge
+
+    def on_commit(self, listener: CommitListener) -> None:
+        self._listeners.append(listener)
+
+    # -- writes ---------------------------------------------------------------
+    def append(self, drafts: Sequence[Draft]) -> list[Event]:
+        if not drafts:
+            return []
+        with self._pool.connection() as conn, conn.transaction():
+            pos, hlc = self._lock_head(conn)
+            seq = self._our_seq(conn)
+            self.clock.observe(hlc)
+            stamps = self.clock.now_many(len(drafts))
+            events = [
+                Event(
+                    origin=self.node_id,
+                    seq=seq + i,
+                    hlc=stamps[i - 1],
+                    record_type=d.record_type,
+                    record_id=d.record_id,
+                    op=d.op,
+                    label=d.label,
+                    precedence=d.precedence,
+                    payload=d.payload,
+                    author=d.author,
+                )
+                for i, d in enumerate(drafts, start=1)
+            ]
+            # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.
+            conn.execute(_INSERT_EVENTS, event_columns(pos + 1, events))
+            fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
+            self._project(conn, events, pos + 1, fresh)
+            self._move_head(conn, pos + len(events), stamps[-1])
+        self._notify(events)
+        return events
+
+    def apply(self, events: Iterable[Event]) -> list[Event]:
+        batch: list[Event] = []
+        keys: set[tuple[str, int]] = set()
+        for e in events:  # a repeat within the batch counts once
+            if e.key not in keys:
+                keys.add(e.key)
+                batch.append(e)
+        if not batch:
+            return []
+        with self._pool.connection() as conn, conn.transaction():
+            pos, _ = self._lock_head(conn)
+            if any(e.origin == self.node_id for e in batch):
+                # Our own events come back from peers; never take one we did not write.
+                ours = self._our_seq(conn)
+                batch = [e for e in batch if e.origin != self.node_id or e.seq <= ours]
+            rows = conn.execute(
+                _INSERT_EVENTS + " ON CONFLICT (origin, seq) DO NOTHING RETURNING pos",
+                event_columns(pos + 1, batch),
+            ).fetchall()
+            inserted = sorted(int(r[0]) for r in rows)
+            if not inserted:
+                return []
+            new = [batch[p - pos - 1] for p in inserted]
+            self._project(conn, new, inserted, frozenset())
+            self._move_head(conn, inserted[-1], max(e.hlc for e in new))
+        for e in new:
+            self.clock.observe(e.hlc)
+        self._notify(new)
+        return new
+
+    @staticmethod
+    def _lock_head(conn: Connection[TupleRow]) -> tuple[int, int]:
+        row = conn.execute("SELECT pos, hlc FROM log_head WHERE id = 1 FOR UPDATE").fetchone()
+        assert row is not None, "log_head has no row (schema not migrated)"
+        return int(row[0]), int(row[1])
+
+    @staticmethod
+    def _move_head(conn: Connection[TupleRow], pos: int, hlc: int) -> None:
+        conn.execute(
+            "UPDATE log_head SET pos = %s, hlc = greatest(hlc, %s) WHERE id = 1", (pos, hlc)
+        )
+
+    def _our_seq(self, conn: Connection[TupleRow]) -> int:
+        row = conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM events WHERE origin = %s", (self.node_id,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _project(
+        self,
+        conn: Connection[TupleRow],
+        events: list[Event],
+        positions: int | list[int],
+        new_ids: set[str] | frozenset[str],
+    ) -> None:
+        """Fold ``events`` into the projections (the head lock is held: no lost update)."""
+        if isinstance(positions, int):
+            positions = list(range(positions, positions + len(events)))
+        keys = {(e.record_type, e.record_id) for e in events}
+        states = self._load(conn, {k for k in keys if k[1] not in new_ids} if new_ids else keys)
+        touched: dict[tuple[str, str], int] = {}  # key -> events in this batch
+        for e in events:
+            key = (e.record_type, e.record_id)
+            touched[key] = touched.get(key, 0) + 1
+        rows: list[tuple[str, str, int, int | None, bytes | None]] = []
+        for pos, e in zip(positions, events, strict=True):
+            key = (e.record_type, e.record_id)
+            prior = states.get(key)
+            if prior is None and touched[key] == 1:
+                # Written once: the row points at the event; state is derived on read.
+                rows.append((key[0], key[1], e.hlc, pos, None))
+                continue
+            states[key] = self._merges.get(e.record_type, lww_merge)(prior, e)
+        rows += [
+            (rt, rid, s.updated_hlc, None, _enc.encode(s))
+            for (rt, rid), s in states.items()
+            if s is not None
+        ]
+        conn.execute(
+            "INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bytea[])"
+            " ON CONFLICT (record_type, record_id) DO UPDATE SET"
+            " updated_hlc = excluded.updated_hlc, pos = excluded.pos, state = excluded.state",
+            tuple(list(column) for column in zip(*rows, strict=True)),
+        )
+
+    def _load(
+        self, conn: Connection[TupleRow], keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], RecordState | None]:
+        if not keys:
+            return {}
+        types, ids = zip(*keys, strict=True)
+        rows = conn.execute(
+            _STATE + " WHERE (r.record_type, r.record_id) IN"
+            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            (list(types), list(ids)),
+        ).fetchall()
+        return {(rt, rid): self._decode(rt, state, body) for rt, rid, state, body in rows}
+
+    def _decode(self, record_type: str, state: bytes | None, body: bytes | None) -> RecordState:
+        if state is not None:
+            return _state_dec.decode(state)
+        assert body is not None, "projection points at a missing event"
+        return self._merges.get(record_type, lww_merge)(None, _event_dec.decode(body))
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        if events:
+            for listener in self._listeners:
+                listener(events)
+
+    # -- reads ----------------------------------------------------------------
+    def get(self, record_type: str, record_id: str) -> RecordState | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                _STATE + " WHERE r.record_type = %s AND r.record_id = %s", (record_type, record_id)
+            ).fetchone()
+        return self._decode(record_type, row[2], row[3]) if row else None
+
+    def scan(self, record_type: str) -> list[RecordState]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                _STATE + " WHERE r.record_type = %s ORDER BY r.updated_hlc DESC", (record_type,)
+            ).fetchall()
+        return [self._decode(record_type, state, body) for _, _, state, body in rows]
+
+    def events_after(self, position: int, limit: int) -> list[tuple[int, Event]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT pos, body FROM events WHERE pos > %s ORDER BY pos LIMIT %s",
+                (position, limit),
+            ).fetchall()
+        return [(int(p), _event_dec.decode(b)) for p, b in rows]
+
+    def record_events(self, record_type: str, record_id: str) -> list[Event]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT body FROM events WHERE record_type = %s AND record_id = %s"
+                " ORDER BY hlc, pos",
+                (record_type, record_id),
+            ).fetchall()
+        return [_event_dec.decode(r[0]) for r in rows]
+
+    # -- users ----------------------------------------------------------------
+    def add_user(self, user: User) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO users (name, token_hash, body) VALUES (%s, %s, %s)",
+                (user.name, user.token_hash or None, _enc.encode(user)),
+            )
+
+    def update_user(self, user: User) -> None:
+        with self._pool.connection() as conn:
+            cur = conn.execute(
+                "UPDATE users SET token_hash = %s, body = %s WHERE name = %s",
+                (user.token_hash or None, _enc.encode(user), user.name),
+            )
+            if cur.rowcount == 0:
+                raise KeyError(user.name)
+
+    def user_by_token_hash(self, token_hash: str) -> User | None:
+        if not token_hash:
+            return None
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT body FROM users WHERE token_hash = %s", (token_hash,)
+            ).fetchone()
+        return _user_dec.decode(row[0]) if row else None
+
+    def user_by_name(self, name: str) -> User | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT body FROM users WHERE name = %s", (name,)).fetchone()
+        return _user_dec.decode(row[0]) if row else None
+
+    # -- sessions -------------------------------------------------------------
+    def add_session(self, session: Session) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO sessions (token_hash, name, created_at, expires_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (session.token_hash, session.name, session.created_at, session.expires_at),
+            )
+
+    def session_by_token_hash(self, token_hash: str) -> Session | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT name, created_at, expires_at FROM sessions WHERE token_hash = %s",
+                (token_hash,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Session(
+            token_hash=token_hash, name=row[0], created_at=float(row[1]), expires_at=float(row[2])
+        )
+
+    def delete_session(self, token_hash: str) -> bool:
+        with self._pool.connection() as conn:
+            cur = conn.execute("DELETE FROM sessions WHERE token_hash = %s", (token_hash,))
+            return cur.rowcount > 0
+
+    def delete_sessions(self, name: str) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("DELETE FROM sessions WHERE name = %s", (name,)).rowcount
+
+    def purge_sessions(self, before: float) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute("DELETE FROM sessions WHERE expires_at <= %s", (before,)).rowcount
+
+    # -- metadata -------------------------------------------------------------
+    def meta_get(self, key: str) -> str | None:
+        with self._pool.connection() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def close(self) -> None:
+        """The pool belongs to the backend, which closes it."""
