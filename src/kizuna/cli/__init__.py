@@ -459,6 +459,29 @@ def _https_fetch(nd: NodeDir) -> Any:
     return fetch
 
 
+@app.command()
+def doctor(dir: DirOpt) -> None:
+    """Check the node's configuration, keys, store and peers; say plainly what is wrong.
+
+    Exit 0: nothing failed (warnings, such as an unreachable peer, allowed); 1: a check
+    failed."""
+    from rich.markup import escape
+
+    from kizuna.cli.doctor import diagnose
+
+    report = diagnose(dir)
+    marks = {
+        "ok": "[green]ok[/green]  ",
+        "warn": "[yellow]warn[/yellow]",
+        "fail": "[red]FAIL[/red]",
+    }
+    out = Console()
+    for kind, text in report.lines:
+        out.print(f"{marks[kind]} {escape(text)}", soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry
     build()()
 
