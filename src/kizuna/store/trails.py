@@ -31,7 +31,6 @@ rollback the caller calls :meth:`Trails.reset`.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from operator import itemgetter
@@ -40,6 +39,7 @@ import msgspec
 
 from kizuna.core.labels import Label
 from kizuna.store.base import HistoryPoint, Positioned
+from kizuna.store.thinning import Thinning, TrailState, thin
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS track_labels (
@@ -74,28 +74,7 @@ _when = itemgetter(0)
 
 _enc = msgspec.msgpack.Encoder()
 _label_dec = msgspec.msgpack.Decoder(Label)
-METRES_PER_DEGREE = 111_195.0  # of latitude (and of longitude at the equator)
 _OF_ENTRY = "SELECT trail FROM track_trails WHERE rid = ?"
-
-
-class _Trail:
-    """One trail's id, entry, and last kept point (for thinning)."""
-
-    __slots__ = ("cos", "id", "lat", "lon", "rid", "when")
-
-    def __init__(self, trail: int, rid: int) -> None:
-        self.id = trail
-        self.rid = rid
-        self.when = -math.inf
-        self.lat = 0.0
-        self.lon = 0.0
-        self.cos = 1.0
-
-    def keep(self, when: float, lat: float, lon: float) -> None:
-        self.when = when
-        self.lat = lat
-        self.lon = lon
-        self.cos = math.cos(math.radians(lat))
 
 
 class Trails:
@@ -124,7 +103,7 @@ class Trails:
         for lid, body in conn.execute("SELECT id, body FROM track_labels"):
             self._label_ids[body] = lid
         # (entry id, source, source_id) → trail, loaded on first use
-        self._trails: dict[tuple[str, str, str], _Trail] = {}
+        self._trails: dict[tuple[str, str, str], TrailState] = {}
         self._counts: dict[int, int] = {}  # rid → points held
 
     # -- writes (inside the caller's transaction) -----------------------------
@@ -137,45 +116,24 @@ class Trails:
     ) -> list[int]:
         """Thin ``history`` and write what is kept, one segment per trail;
         returns the rids now over their limit."""
-        gained: dict[_Trail, list[_Row]] = {}
         trails = self._trails
-        thin = self.interval > 0.0
-        interval = self.interval
-        heartbeat = self.heartbeat
-        # distance thresholds in degrees of latitude, squared
-        move2 = (self.min_move / METRES_PER_DEGREE) ** 2
-        far2 = (self.distance / METRES_PER_DEGREE) ** 2
-        label: Label | None = None
-        label_id = 0
-        for t in history:
+
+        def trail_of(t: Positioned) -> TrailState | None:
             key = (t.id, t.source, t.source_id)
             trail = trails.get(key)
-            if trail is None:
-                trail = self._open(conn, key, rid_of, new_ids)
-                if trail is None:
-                    continue
-            when, lat, lon = t.observed_at, t.lat, t.lon
-            age = when - trail.when
-            if age <= 0.0:
-                continue  # not after the last kept point
-            if thin and age < heartbeat:
-                dlon = lon - trail.lon
-                if dlon > 180.0:
-                    dlon -= 360.0
-                elif dlon < -180.0:
-                    dlon += 360.0
-                dlon *= trail.cos
-                dlat = lat - trail.lat
-                if dlat * dlat + dlon * dlon <= (far2 if age < interval else move2):
-                    continue
-            trail.keep(when, lat, lon)
-            if t.label is not label:  # sources share label objects: look up once
-                label = t.label
-                label_id = self._label_id(conn, label)
-            points = gained.get(trail)
-            if points is None:
-                points = gained[trail] = []
-            points.append((when, lat, lon, t.course, t.speed, label_id))
+            return trail if trail is not None else self._open(conn, key, rid_of, new_ids)
+
+        rule = Thinning(self.interval, self.heartbeat, self.min_move, self.distance)
+        gained: dict[TrailState, list[_Row]] = {}
+        label: Label | None = None
+        label_id = 0
+        for trail, kept in thin(history, trail_of, rule).items():
+            points = gained[trail] = []
+            for t in kept:
+                if t.label is not label:  # sources share label objects: look up once
+                    label = t.label
+                    label_id = self._label_id(conn, label)
+                points.append((t.observed_at, t.lat, t.lon, t.course, t.speed, label_id))
         if not gained:
             return []
         encode = _seg_enc.encode
@@ -275,7 +233,7 @@ class Trails:
         key: tuple[str, str, str],
         rid_of: Mapping[str, int],
         new_ids: Collection[str],
-    ) -> _Trail | None:
+    ) -> TrailState | None:
         """The trail of ``key``: loaded with its last point, or created."""
         rid = rid_of.get(key[0])
         if rid is None:
@@ -295,9 +253,9 @@ class Trails:
             cur = conn.execute(
                 "INSERT INTO track_trails (rid, source) VALUES (?, ?)", (rid, source)
             )
-            trail = _Trail(int(cur.lastrowid or 0), rid)
+            trail = TrailState(int(cur.lastrowid or 0), rid)
         else:
-            trail = _Trail(int(row[0]), rid)
+            trail = TrailState(int(row[0]), rid)
             newest = conn.execute(
                 "SELECT points FROM track_segments WHERE trail = ? ORDER BY first_at DESC LIMIT 1",
                 (trail.id,),
