@@ -258,3 +258,39 @@ async def test_publish_track_respects_release() -> None:
         assert (ev.get("uid"), ev.get("type")) == ("ais-2", "a-n-S-X")
         assert ev.find("detail/contact").get("callsign") == "MARU"
         await client.close()
+
+
+def _proto_frame(uid: str) -> bytes:
+    """A protobuf stream frame written directly (our encoder refuses such a uid)."""
+    msg = takproto.proto.TakMessage()
+    c = msg.cotEvent
+    c.uid, c.type, c.sendTime, c.staleTime = uid, "a-f-G", 1_800_000_000_000, 1_800_000_060_000
+    body = msg.SerializeToString()
+    return b"\xbf" + proto.encode_varint(len(body)) + body
+
+
+async def test_events_the_codec_cannot_send_on_are_refused_not_fatal() -> None:
+    """Regressions of the fuzz findings: each used to end the sender's connection."""
+    got: list[Track] = []
+    async with tcp_server(on_tracks=got.extend, max_errors_in_a_row=10) as srv:
+        host, port = srv.tcp_address
+        watcher = await PytakClient.connect(url_of(srv))
+        _, writer = await asyncio.open_connection(host, port)
+        ok = cot("STILL-OK")
+        head, tail = ok.split(b"<detail>", 1)
+        writer.write(b'<?xml version="1.0" encoding="T"?>' + ok.split(b"?>", 1)[1])
+        writer.write(head + b"<detail>" + b"<a>" * 5_000 + b"</a>" * 5_000 + tail)
+        writer.write(ok.replace(b'time="20', b'time="00').replace(b'start="20', b'start="00'))
+        writer.write(_proto_frame("A\x01B"))
+        writer.write(ok)  # the batch goes on, on the same connection
+        await writer.drain()
+        assert (await watcher.recv()).get("uid") == "STILL-OK"
+        stats = srv.stats()
+        assert (stats["rejected_xml"], stats["rejected_invalid"]) == (1, 3), stats
+        assert [t.id for t in got] == ["cot-STILL-OK"]
+        # published content a wire cannot carry is withheld from it, never raised
+        label = make_label(Classification.UNCLASSIFIED, originator="USA")
+        bad = CotEvent(uid="X\x0c", type="a-f-G", time=1e9, start=1e9, stale=2e9, label=label)
+        assert srv.publish(bad) == 0 and srv.stats()["unsendable"] == 2
+        writer.close()
+        await watcher.close()

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from kizuna.core.labels import LabelError, parse_label
+from kizuna.core.labels import LabelError
 from kizuna.kernel.contract import OpenNode
+from kizuna.kernel.ingress import IngressRefused, rule
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
@@ -35,11 +36,10 @@ def ingest_app(open_node: OpenNode) -> typer.Typer:
         handle = open_node(dir)
         try:
             config = NodeDir(dir).load()
-            try:
-                default = parse_label(
-                    label, originator=config.nation, groups=config.group_registry()
-                )
-            except LabelError as exc:
+            ingress = rule(config.nation, config.group_registry())
+            try:  # the node's ingress rule: its nation originates; its operator writes
+                default = ingress.check(ingress.parse(label), ingress.host)
+            except (LabelError, IngressRefused) as exc:
                 typer.echo(f"error: bad label: {exc}", err=True)
                 raise typer.Exit(2) from None
             with file.open("rb") as fh:

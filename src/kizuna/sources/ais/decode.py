@@ -238,7 +238,7 @@ def static_with_pyais(payload: bytes, fill: int) -> StaticReport:
             mmsi,
             name=get(msg, "shipname", None) or None,
             callsign=get(msg, "callsign", None) or None,
-            ship_type=_int_or_none(get(msg, "ship_type", None)),
+            ship_type=_ship_type(payload, fill, 232),
             imo=_int_or_none(get(msg, "imo", None)) or None,
             destination=get(msg, "destination", None) or None,
         )
@@ -248,9 +248,17 @@ def static_with_pyais(payload: bytes, fill: int) -> StaticReport:
         return StaticReport(
             mmsi,
             callsign=get(msg, "callsign", None) or None,
-            ship_type=_int_or_none(get(msg, "ship_type", None)),
+            ship_type=_ship_type(payload, fill, 40),
         )
     raise DecodeError(f"type {msg_type} is not a static report")
+
+
+def _ship_type(payload: bytes, fill: int, offset: int) -> int | None:
+    """The 8-bit ship type at ``offset`` as sent (None past the end, as pyais has it):
+    pyais's ``ShipType`` folds reserved values (46 -> 45, 101 -> 0, …), which would make
+    a vessel's type depend on the message that carried it (type 19 keeps the value)."""
+    bits = bit_vector(payload, fill)
+    return bits.get_num(offset, 8) if offset < len(bits) else None
 
 
 def _int_or_none(value: object) -> int | None:

@@ -125,6 +125,8 @@ class AisIngestor:
     so multi-part messages are reassembled per connection and provenance
     names the feed. Static data (types 5, 24, 19) is cached per MMSI, up to
     ``static_cache_size`` vessels, and enriches later position reports.
+    ``on_reject(reason, lines)`` hears of every reject as it is counted (the
+    plugin points it at the node's ``kizuna_bad_input_total{source="ais"}``).
     """
 
     def __init__(
@@ -138,8 +140,10 @@ class AisIngestor:
         fragment_ttl: float = 10.0,
         static_cache_size: int = 100_000,
         fast_path: bool = True,
+        on_reject: Callable[[str, int], None] | None = None,
     ) -> None:
         self.sink = sink
+        self.on_reject = on_reject
         self.label = default_label
         self.batch_size = batch_size
         self.connection = connection
@@ -449,6 +453,11 @@ class AisIngestor:
     def _reject(self, reason: Reject, lines: int, raw: bytes | str) -> None:
         self.stats.rejected[reason] += lines
         self._log.debug("ais_reject", reason=str(reason), lines=lines, line=_show(raw))
+        if self.on_reject is not None:
+            try:
+                self.on_reject(str(reason), lines)
+            except Exception:  # counting must never stop a feed
+                log.exception("ais_on_reject_failed", reason=str(reason))
 
 
 def _show(raw: bytes | str) -> str:

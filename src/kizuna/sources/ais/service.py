@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from kizuna.core.labels import Label
+from kizuna.kernel.ingress import rule
 from kizuna.sources.ais.feeds import FeedServer, serve_tcp, serve_udp
 from kizuna.sources.ais.ingest import AisIngestor
 
@@ -12,6 +14,13 @@ if TYPE_CHECKING:
     from kizuna.kernel.context import NodeContext
     from kizuna.picture.service import PictureService
     from kizuna.sources.ais import AisSettings
+
+
+def default_label(ctx: NodeContext, marking: str = "UNCLASSIFIED") -> Label:
+    """The label of a feed's tracks, by the node's ingress rule: the node's nation originates,
+    and the node, which runs the feed, is the writer."""
+    ingress = rule(ctx.nation, ctx.groups)
+    return ingress.check(ingress.parse(marking), ingress.host)
 
 
 class AisService:
@@ -22,11 +31,15 @@ class AisService:
         self.settings: AisSettings = ctx.settings  # type: ignore[assignment]
         self.picture = picture
 
+    def _count(self, reason: str, lines: int) -> None:
+        """Every AIS reject: ``kizuna_bad_input_total{source="ais",reason}``, per line."""
+        self.ctx.metrics.bad_input.labels("ais", reason).inc(lines)
+
     async def run(self) -> None:
         """AIS feeds: UDP datagrams and/or TCP pushers; batches flushed at least twice a second."""
         host, settings = self.ctx.identity.host, self.settings
         ingestor = AisIngestor(
-            self.picture.ingest, self.ctx.parse_label("UNCLASSIFIED"), connection="ais"
+            self.picture.ingest, default_label(self.ctx), connection="ais", on_reject=self._count
         )
         servers: list[FeedServer] = []
         if settings.udp_port:

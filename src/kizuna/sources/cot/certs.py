@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from kizuna.core.labels import Classification
+from kizuna.core.labels import DEFAULT_GROUPS, Classification, GroupRegistry
 from kizuna.core.release import make_principal
 from kizuna.kernel.pki import issue_cert, load_cert, load_key, write_cert, write_key
 
@@ -34,18 +34,21 @@ def write_client_cert(
     groups: Iterable[str],
     out_dir: Path,
     *,
+    registry: GroupRegistry = DEFAULT_GROUPS,
     p12_password: str = DEFAULT_P12_PASSWORD,
 ) -> dict[str, Path]:
     """Issue a client certificate for a TAK user; returns paths keyed cert/key/ca/p12.
 
     Nation, clearance and groups are validated the same way the server will
-    read them back (``make_principal``), so a bad request fails here.
+    read them back (``make_principal`` with the node's group ``registry``), so
+    a bad request (an unknown group, one the nation is not a member of) fails
+    here with :class:`LabelError`.
     """
     safe = "".join(ch for ch in name if ch.isalnum() or ch in "-_.")
     if not safe or safe != name:
         raise ValueError(f"name {name!r} must be letters, digits, '-', '_' or '.'")
     level = Classification.parse(clearance)
-    principal = make_principal(nation, level, groups)
+    principal = make_principal(nation, level, groups, registry=registry)
     claimed = sorted({g.strip().upper() for g in groups})
     ca_cert, ca_key = load_cert(Path(ca_cert_path)), load_key(Path(ca_key_path))
     cert, key = issue_cert(

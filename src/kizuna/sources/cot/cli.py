@@ -30,21 +30,22 @@ def client_cert(
     from kizuna.sources.cot.certs import write_client_cert
 
     nd = NodeDir(dir)
-    config = nd.load()
     try:
+        registry = nd.load().group_registry()
         level = Classification.parse(clearance)
-        principal = make_principal(nation, level, group, registry=config.group_registry())
-    except LabelError as exc:
+        principal = make_principal(nation, level, group, registry=registry)
+        paths = write_client_cert(
+            nd.ca_cert,
+            nd.ca_key,
+            name,
+            principal.nation,
+            level.name,
+            sorted({g.strip().upper() for g in group}),
+            out,
+            registry=registry,  # the node's groups, as its TLS listener reads them back
+        )
+    except (LabelError, ValueError, FileNotFoundError) as exc:  # LabelError is a ValueError
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    paths = write_client_cert(
-        nd.ca_cert,
-        nd.ca_key,
-        name,
-        principal.nation,
-        level.name,
-        sorted(g.upper() for g in group),
-        out,
-    )
     for kind, path in paths.items():
         typer.echo(f"{kind}: {path}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
@@ -17,7 +18,15 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from kizuna.core.labels import Classification, Label, LabelError, make_label, sort_rel_to
+from kizuna.core.labels import (
+    DEFAULT_GROUPS,
+    Classification,
+    GroupRegistry,
+    Label,
+    LabelError,
+    make_label,
+    sort_rel_to,
+)
 from kizuna.picture.models import Provenance, Track
 from kizuna.picture.sidc import affiliation_from_cot_type, sidc_from_cot_type
 
@@ -25,6 +34,18 @@ MAX_EVENT_BYTES = 64 * 1024
 UNKNOWN_ERROR = 9999999.0  # CoT "unknown" for hae/ce/le
 _MAX_ATTR = 1024
 _TYPED_DETAIL = ("contact", "__group", "track", "remarks")
+MAX_DETAIL_DEPTH = 32  # element levels below <detail>; deeper is refused (serializing recurses)
+# Times: ISO-8601 reaches years 1 to 9999 with UTC offsets up to 23:59 either way.
+_EPOCH = dt.datetime(1970, 1, 1)
+_FIRST_UTC_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+_LAST_UTC_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_MAX_OFFSET_MS = (23 * 60 + 59) * 60_000
+_EARLIEST_MS = _FIRST_UTC_MS - _MAX_OFFSET_MS
+_LATEST_MS = _LAST_UTC_MS + _MAX_OFFSET_MS
+# Characters XML 1.0 cannot carry (not even as references).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TEXT_FIELDS: tuple[str, ...] = ("uid", "type", "how", "callsign", "endpoint", "group_name")
+_TEXT_FIELDS += ("group_role", "access", "caveat", "releaseable_to", "opex", "qos")
 
 
 class CotError(ValueError):
@@ -86,12 +107,39 @@ def parse_time(text: str | None, name: str) -> float:
         raise CotError("invalid", f"{name} {text[:40]!r} is not an ISO-8601 time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
+    epoch = value.timestamp()
+    epoch_ms(epoch, name)  # refuses only what rounds past the last millisecond writable
+    return epoch
+
+
+def epoch_ms(epoch: float, name: str = "time") -> int:
+    """Epoch seconds to whole milliseconds (rounded, as both wires carry them).
+
+    Raises :class:`CotError` unless the time can be written as ISO-8601: years 1 to
+    9999 in some UTC offset, which is every time an ISO-8601 parser returns.
+    """
+    if not math.isfinite(epoch):
+        raise CotError("invalid", f"{name} {epoch} is not a time")
+    ms = round(epoch * 1000)
+    if not _EARLIEST_MS <= ms <= _LATEST_MS:
+        raise CotError("invalid", f"{name} {epoch} is out of range")
+    return ms
 
 
 def format_time(epoch: float) -> str:
-    value = dt.datetime.fromtimestamp(epoch, dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """ISO-8601 with milliseconds: in UTC ("Z") within years 1 to 9999, else in the
+    smallest UTC offset that keeps the calendar within them (year 0 is not written).
+    Raises :class:`CotError` for a time no offset can write."""
+    ms = epoch_ms(epoch)
+    if ms < _FIRST_UTC_MS:
+        minutes = -((ms - _FIRST_UTC_MS) // 60_000)  # ceil((first - ms) / 1 min)
+    elif ms > _LAST_UTC_MS:
+        minutes = (_LAST_UTC_MS - ms) // 60_000  # -ceil((ms - last) / 1 min)
+    else:
+        minutes = 0
+    local = _EPOCH + dt.timedelta(milliseconds=ms + minutes * 60_000)
+    zone = f"{'+' if minutes > 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return local.isoformat(timespec="milliseconds") + (zone if minutes else "Z")
 
 
 # --------------------------------------------------------------------------- parse
@@ -140,6 +188,8 @@ def parse_xml(data: bytes | str) -> CotEvent:
         raise CotError("entities", f"DTD or entity declarations refused: {exc}") from None
     except ET.ParseError as exc:
         raise CotError("xml", f"malformed XML: {exc}") from None
+    except (LookupError, ValueError) as exc:  # a declared encoding unknown or multi-byte
+        raise CotError("xml", f"unsupported encoding: {exc}") from None
     return event_from_element(root)
 
 
@@ -175,6 +225,16 @@ def event_from_element(root: Element) -> CotEvent:
     return ev
 
 
+def _depth(top: Element) -> int:
+    """Levels of elements from ``top`` down (iteratively: the input decides how many)."""
+    deepest, todo = 0, [(top, 1)]
+    while todo:
+        el, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in el)
+    return deepest
+
+
 def read_detail(ev: CotEvent, detail: Element) -> None:
     for child in detail:
         tag = child.tag
@@ -197,7 +257,19 @@ def read_detail(ev: CotEvent, detail: Element) -> None:
                 raise CotError("invalid", "remarks too long")
             ev.remarks = text
         else:
+            if _depth(child) > MAX_DETAIL_DEPTH:
+                raise CotError("invalid", f"<detail> nests more than {MAX_DETAIL_DEPTH} deep")
             ev.extra.append(child)
+
+
+def check_text(ev: CotEvent) -> None:
+    """Raise :class:`CotError` if a text of the event has a character XML cannot carry
+    (protobuf strings can: U+0001, U+FFFE, …), so that it is written on neither wire."""
+    for name in _TEXT_FIELDS:
+        if _NOT_XML.search(getattr(ev, name)):
+            raise CotError("invalid", f"{name} has a character XML cannot carry")
+    if ev.remarks is not None and _NOT_XML.search(ev.remarks):
+        raise CotError("invalid", "remarks has a character XML cannot carry")
 
 
 # --------------------------------------------------------------------------- labels
@@ -207,11 +279,16 @@ def _split_codes(text: str) -> list[str]:
     return [c for c in text.replace(",", " ").replace(";", " ").split() if c]
 
 
-def label_from_event(ev: CotEvent, default: Label, originator: str) -> Label:
+def label_from_event(
+    ev: CotEvent, default: Label, originator: str, groups: GroupRegistry = DEFAULT_GROUPS
+) -> Label:
     """The event's label from ``access``/``caveat``/``releaseableTo``, else ``default``.
 
-    ``originator`` is the sending principal's nation. Raises :class:`CotError`
-    (reason ``label``) for a marking we cannot read: guessing would be unsafe.
+    ``originator`` is the host node's nation, never the sending client's (the
+    ingress rule, ADR 0006); ``groups`` are the node's, so ``releaseableTo="ACM"``
+    reads where the node defines ACM. Whether the sender may write the label is
+    the server's check. Raises :class:`CotError` (reason ``label``) for a marking
+    we cannot read: guessing would be unsafe.
     """
     exercise = ev.opex.lower().startswith("e")
     if not (ev.access or ev.caveat or ev.releaseable_to):
@@ -222,6 +299,7 @@ def label_from_event(ev: CotEvent, default: Label, originator: str) -> Label:
                 noforn=default.noforn,
                 exercise=True,
                 originator=default.originator,
+                groups=groups,
             )
         return default
     try:
@@ -247,7 +325,12 @@ def label_from_event(ev: CotEvent, default: Label, originator: str) -> Label:
                 raise LabelError(f"unknown caveat {seg.strip()!r}")
         rel += _split_codes(ev.releaseable_to.upper())
         return make_label(
-            classification, rel_to=rel, noforn=noforn, exercise=exercise, originator=originator
+            classification,
+            rel_to=rel,
+            noforn=noforn,
+            exercise=exercise,
+            originator=originator,
+            groups=groups,
         )
     except LabelError as exc:
         raise CotError("label", f"unreadable security marking: {exc}") from None
@@ -270,7 +353,11 @@ def _fmt(value: float) -> str:
 
 
 def to_element(ev: CotEvent) -> Element:
-    """The event as an XML element, with its label (if set) written out."""
+    """The event as an XML element, with its label (if set) written out.
+
+    Raises :class:`CotError` for an event XML cannot carry (see :func:`check_text`,
+    :func:`format_time`)."""
+    check_text(ev)
     attrs = {
         "version": "2.0",
         "uid": ev.uid,
@@ -330,7 +417,8 @@ def to_element(ev: CotEvent) -> Element:
 
 
 def to_xml(ev: CotEvent, *, declaration: bool = True) -> bytes:
-    """Serialize for sending to a TAK client."""
+    """Serialize for sending to a TAK client. Raises :class:`CotError` (see
+    :func:`to_element`)."""
     body = ET.tostring(to_element(ev), encoding="unicode").encode()
     if declaration:
         return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body

@@ -29,6 +29,8 @@ from kizuna.sources.cot.codec import (
     MAX_EVENT_BYTES,
     CotError,
     CotEvent,
+    check_text,
+    epoch_ms,
     extra_xml,
     label_attrs,
     read_detail,
@@ -108,14 +110,27 @@ def _fields(buf: bytes) -> dict[int, bytes]:
 # --------------------------------------------------------------------------- encode
 
 
+def wire_times(ev: CotEvent) -> tuple[int, int, int]:
+    """Time, start and stale in milliseconds since 1970, rounded (a float's
+    ``time * 1000`` may fall just below the millisecond it means). Raises
+    :class:`CotError` for a time the protobuf cannot carry: its times are unsigned,
+    and 0 means none."""
+    times = (epoch_ms(ev.time, "time"), epoch_ms(ev.start, "start"), epoch_ms(ev.stale, "stale"))
+    if min(times) <= 0:
+        raise CotError("invalid", "TAK protobuf carries no time before 1970-01-01T00:00:00.001Z")
+    return times
+
+
 def to_message_bytes(ev: CotEvent) -> bytes:
-    """A serialized ``TakMessage`` for one event (label in access/caveat/releaseableTo)."""
+    """A serialized ``TakMessage`` for one event (label in access/caveat/releaseableTo).
+
+    Raises :class:`CotError` for an event it cannot carry (see :func:`wire_times`,
+    :func:`~kizuna.sources.cot.codec.check_text`)."""
+    check_text(ev)  # protobuf strings could, but the event must relay to XML clients too
     msg = TakMessage()
     c = msg.cotEvent
     c.type, c.uid, c.how = ev.type, ev.uid, ev.how
-    c.sendTime = int(ev.time * 1000)
-    c.startTime = int(ev.start * 1000)
-    c.staleTime = int(ev.stale * 1000)
+    c.sendTime, c.startTime, c.staleTime = wire_times(ev)
     c.lat, c.lon, c.hae, c.ce, c.le = ev.lat, ev.lon, ev.hae, ev.ce, ev.le
     if ev.qos:
         c.qos = ev.qos
@@ -137,11 +152,14 @@ def to_message_bytes(ev: CotEvent) -> bytes:
         d.contact.endpoint = ev.endpoint
     if ev.group_name or ev.group_role:
         d.group.name, d.group.role = ev.group_name, ev.group_role
-    if ev.course is not None:
-        d.track.course = ev.course
-    if ev.speed is not None:
-        d.track.speed = ev.speed
     xml_detail = extra_xml(ev)
+    if ev.course is not None and ev.speed is not None:
+        d.track.course, d.track.speed = ev.course, ev.speed
+    elif ev.course is not None or ev.speed is not None:
+        # The typed track has no field presence (0 would read as north, or stopped): a
+        # <track> with one of the two goes in xmlDetail, as TAK Server sends it.
+        name, value = ("course", ev.course) if ev.course is not None else ("speed", ev.speed)
+        xml_detail += f'<track {name}="{value!r}"/>'
     if xml_detail:
         d.xmlDetail = xml_detail
     cot = c.SerializeToString()
@@ -227,6 +245,9 @@ def decode_message(payload: bytes) -> CotEvent:
                 _finite("speed", ev.speed, 0.0, 1e5)
         if d.xmlDetail:
             read_detail(ev, _parse_detail(d.xmlDetail))
+    for name in ("time", "start", "stale"):
+        epoch_ms(getattr(ev, name), name)  # within what XML can write
+    check_text(ev)
     return ev
 
 

@@ -1,15 +1,23 @@
 """CoT server for TAK clients: TCP (8087) and mutual-TLS (8089) streaming.
 
 Each connection has a :class:`Principal`: from its client certificate on TLS
-(issued by the node's CA), else the configured default. Incoming events are
-labelled (from ``access``/``caveat``/``releaseableTo`` or the connection's
-default), atoms become :class:`Track` objects handed to ``on_tracks``, and
-every event is relayed to each *other* client that ``may_release`` allows.
+(issued by the node's CA, read with the node's groups), else the configured
+default. Incoming events are labelled (from ``access``/``caveat``/``releaseableTo``
+or the connection's default) as originated by the host node's ``nation`` and
+pass the node's one ingress rule (``kernel/ingress.py``, ADR 0006): a client is a
+writer, never the originator, and may write only labels releasable to itself
+and not above its clearance. Accepted atoms become :class:`Track` objects handed
+to ``on_tracks``, and every accepted event is relayed to each *other* client
+that ``may_release`` allows. Every reject is counted (``stats()`` and the
+``on_reject(reason)`` hook, which the plugin points at the node's metrics); a
+refused label is also handed to ``on_refused`` (the plugin audits it).
 
 Sending never blocks the server: writes made in one loop iteration are
 batched; once a client's socket buffer is full its further events wait in a
 bounded queue keyed by uid (a newer event replaces an older one with the same
-uid; when the queue is full the oldest is dropped).
+uid; when the queue is full the oldest is dropped). An event is accepted only if it
+can be relayed on both wires (XML and TAK protobuf); one published that a wire cannot
+carry is counted ``unsendable`` for those clients, never raised.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from typing import Any
 
 import structlog
 
-from kizuna.core.labels import Classification, Label, LabelError, make_label
-from kizuna.core.release import Principal, make_principal, may_release, may_write
+from kizuna.core.labels import DEFAULT_GROUPS, Classification, GroupRegistry, Label, LabelError
+from kizuna.core.release import Principal, may_release
+from kizuna.kernel.ingress import IngressRefused, Refusal, rule
 from kizuna.kernel.pki import identity_from_peercert
 from kizuna.picture.models import Track
 from kizuna.sources.cot import proto
@@ -51,21 +60,23 @@ _HIGH_WATER = 256 * 1024  # bytes in a client's socket buffer before it counts a
 class _Out:
     """One outgoing event, encoded at most once per encoding."""
 
-    __slots__ = ("_proto", "_xml", "event")
+    __slots__ = ("_encoded", "event")
 
     def __init__(self, event: CotEvent) -> None:
         self.event = event
-        self._xml: bytes | None = None
-        self._proto: bytes | None = None
+        self._encoded: dict[bool, bytes | CotError] = {}
 
-    def data(self, use_proto: bool) -> bytes:
-        if use_proto:
-            if self._proto is None:
-                self._proto = proto.encode_stream(self.event)
-            return self._proto
-        if self._xml is None:
-            self._xml = to_xml(self.event)
-        return self._xml
+    def data(self, use_proto: bool) -> bytes | CotError:
+        """The event on one wire, or why that wire cannot carry it (logged once)."""
+        got = self._encoded.get(use_proto)
+        if got is None:
+            try:
+                got = proto.encode_stream(self.event) if use_proto else to_xml(self.event)
+            except CotError as exc:
+                got = exc
+                log.warning("cot.unsendable", uid=self.event.uid, proto=use_proto, error=str(exc))
+            self._encoded[use_proto] = got
+        return got
 
 
 class _Client:
@@ -96,14 +107,17 @@ class _Client:
         self._drainer: asyncio.Task[None] | None = None
         self.transport.set_write_buffer_limits(high=_HIGH_WATER, low=_HIGH_WATER // 4)
 
-    def offer(self, key: str, out: _Out) -> None:
-        """Queue one event for this client without ever blocking."""
+    def offer(self, key: str, out: _Out) -> bool:
+        """Queue one event for this client without ever blocking; False if not queued."""
         if self.closing:
-            return
+            return False
         data = out.data(self.use_proto)
+        if isinstance(data, CotError):
+            self.server.counters["unsendable"] += 1
+            return False
         if self._slow:
             self._enqueue(key, data)
-            return
+            return True
         self._batch.append(data)
         self._batch_bytes += len(data)
         if self._batch_bytes > _HIGH_WATER:
@@ -111,6 +125,7 @@ class _Client:
         elif not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
+        return True
 
     def _enqueue(self, key: str, data: bytes) -> None:
         stats = self.server.counters
@@ -169,6 +184,10 @@ class CotServer:
         *,
         on_tracks: Callable[[list[Track]], None] | None = None,
         default_principal: Principal | None = None,
+        nation: str | None = None,
+        groups: GroupRegistry = DEFAULT_GROUPS,
+        on_reject: Callable[[str], None] | None = None,
+        on_refused: Callable[[str, Label, Refusal], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         host: str = "127.0.0.1",
         tcp_port: int | None = 8087,
@@ -183,8 +202,14 @@ class CotServer:
         if tls_port is not None and ssl_context is None:
             raise ValueError("a TLS port needs an ssl_context (see certs.server_ssl_context)")
         self.on_tracks = on_tracks
-        self.default_principal = default_principal or make_principal(
-            "USA", Classification.UNCLASSIFIED, name="tcp-default"
+        self.on_reject = on_reject
+        self.on_refused = on_refused
+        # The host node's nation originates whatever clients write (default: the nation of
+        # the plain-TCP default principal, USA when neither is given).
+        node_nation = nation or (default_principal.nation if default_principal else "USA")
+        self.ingress = rule(node_nation, groups)
+        self.default_principal = default_principal or self.ingress.principal(
+            node_nation, Classification.UNCLASSIFIED, name="tcp-default"
         )
         self.ssl_context = ssl_context
         self.host = host
@@ -203,6 +228,7 @@ class CotServer:
                 "sent",
                 "relayed",
                 "withheld",
+                "unsendable",
                 "dropped",
                 "coalesced",
                 "tracks",
@@ -300,7 +326,7 @@ class CotServer:
             ident = identity_from_peercert(peercert or {})
             if not ident.nation:
                 raise LabelError("certificate carries no NATION")
-            principal = make_principal(
+            principal = self.ingress.principal(  # groups as this node defines them
                 ident.nation,
                 Classification.parse(ident.clearance),
                 ident.groups,
@@ -320,14 +346,17 @@ class CotServer:
         self._tasks.add(task)  # type: ignore[arg-type]
         peer = writer.get_extra_info("peername")
         name = f"{principal.name or 'anon'}@{peer[0]}:{peer[1]}" if peer else principal.name
+        ingress = self.ingress
         try:
-            default_label = make_label(
-                min(self.default_classification, principal.clearance),
-                rel_to=self.default_rel_to,
-                originator=principal.nation,
+            default_label = ingress.check(
+                ingress.label(
+                    min(self.default_classification, principal.clearance),
+                    rel_to=self.default_rel_to,
+                ),
+                principal,
             )
-        except LabelError:
-            default_label = make_label(Classification.UNCLASSIFIED, originator=principal.nation)
+        except (LabelError, IngressRefused):
+            default_label = ingress.label(Classification.UNCLASSIFIED)
         client = _Client(self, reader, writer, principal, default_label, name)
         self._clients.add(client)
         self.counters["connections"] += 1
@@ -379,6 +408,11 @@ class CotServer:
         log.warning(
             "cot.rejected", reason=reason, error=message[:200], client=client and client.name
         )
+        if self.on_reject is not None:
+            try:
+                self.on_reject(reason)
+            except Exception:
+                log.exception("cot.on_reject_failed", reason=reason)
 
     def _handle(self, client: _Client, frame: Frame, tracks: list[Track]) -> None:
         try:
@@ -388,12 +422,22 @@ class CotServer:
                 client.errors_in_a_row = 0
                 self._control(client, ev)
                 return
-            ev.label = label_from_event(ev, client.default_label, client.principal.nation)
+            proto.wire_times(ev)  # what is accepted must relay on both wires
+            ingress = self.ingress
+            ev.label = label_from_event(
+                ev, client.default_label, ingress.originator, ingress.groups
+            )
         except CotError as exc:
             self._reject(exc.reason, str(exc), client)
             return
-        if not may_write(ev.label, client.principal):
-            self._reject("not_permitted", f"{ev.label} is above the sender's clearance", client)
+        refusal = ingress.refusal(ev.label, client.principal)
+        if refusal is not None:
+            self._reject("not_permitted", refusal.message, client)
+            if self.on_refused is not None:
+                try:
+                    self.on_refused(client.name, ev.label, refusal)
+                except Exception:
+                    log.exception("cot.on_refused_failed", client=client.name)
             return
         client.errors_in_a_row = 0
         self.counters["received"] += 1
@@ -430,7 +474,6 @@ class CotServer:
             if not may_release(label, client.principal):
                 self.counters["withheld"] += 1
                 continue
-            client.offer(ev.uid, out)
-            n += 1
+            n += client.offer(ev.uid, out)
         self.counters["relayed"] += n
         return n

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from kizuna.core.labels import Classification
-from kizuna.core.release import make_principal
+from kizuna.core.labels import Classification, Label
 from kizuna.kernel.config import NodeDir
+from kizuna.kernel.ingress import Refusal, rule
 from kizuna.sources.cot.certs import server_ssl_context
 from kizuna.sources.cot.server import CotServer
 
@@ -32,15 +32,30 @@ class CotService:
         if settings.tls_port:
             ssl_context = server_ssl_context(nd.node_cert, nd.node_key, nd.ca_cert)
         self.picture = picture
+        self.ctx = ctx
+        ingress = rule(ctx.nation, ctx.groups)
         self.server = CotServer(
             on_tracks=picture.ingest,
-            default_principal=make_principal(
-                ctx.nation, Classification.UNCLASSIFIED, registry=ctx.groups
-            ),
+            # plain TCP clients are the node's nation at UNCLASSIFIED
+            default_principal=ingress.principal(ctx.nation, Classification.UNCLASSIFIED),
+            nation=ctx.nation,
+            groups=ctx.groups,
+            on_reject=self._count_reject,
+            on_refused=self._refused,
             ssl_context=ssl_context,
             host=ctx.identity.host,
             tcp_port=settings.tcp_port or None,
             tls_port=settings.tls_port or None,
+        )
+
+    def _count_reject(self, reason: str) -> None:
+        """Every CoT reject: ``kizuna_bad_input_total{source="cot",reason}``."""
+        self.ctx.metrics.bad_input.labels("cot", reason).inc()
+
+    def _refused(self, client: str, label: Label, refusal: Refusal) -> None:
+        """A label the ingress rule refused: counted and audited as the API's are."""
+        self.ctx.refuse(
+            "write_label", client, label=label.render(), why=refusal.reason, source="cot"
         )
 
     async def run(self) -> None:
