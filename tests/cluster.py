@@ -23,17 +23,33 @@ class Cluster:
         self.nodes[node_id] = NodeProcess(directory)
         return self.nodes[node_id]
 
-    def link(self, a: str, b: str, *, proxied: bool = False, **agreement: Any) -> None:
-        """Peer a and b both ways; with ``proxied`` a's traffic to b goes through a fault proxy."""
+    def link(
+        self,
+        a: str,
+        b: str,
+        *,
+        proxied: bool = False,
+        transport: str | None = None,
+        url: str | None = None,
+        **agreement: Any,
+    ) -> None:
+        """Peer a and b both ways; with ``proxied`` a's traffic to b goes through a fault proxy.
+        ``transport`` and ``url`` (both ways) select another transport (``"nats"``)."""
         for src, dst in ((a, b), (b, a)):
-            url = None
+            peer_url = url
             if proxied:
                 port = int(node_info(self.nodes[dst].dir)["federation_url"].rsplit(":", 1)[1])
                 proc = FaultProxyProcess("127.0.0.1", port)
                 client = proc.start()
                 self.proxies[(src, dst)] = (proc, client)
-                url = f"https://127.0.0.1:{proc.listen_port}"
-            peer_one_way(self.nodes[src].dir, self.nodes[dst].dir, url=url, **agreement)
+                peer_url = f"https://127.0.0.1:{proc.listen_port}"
+            peer_one_way(
+                self.nodes[src].dir,
+                self.nodes[dst].dir,
+                url=peer_url,
+                transport=transport,
+                **agreement,
+            )
 
     def proxy(self, src: str, dst: str) -> FaultProxyClient:
         return self.proxies[(src, dst)][1]

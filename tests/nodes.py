@@ -95,11 +95,15 @@ def add_user(directory: Path, name: str, nation: str, clearance: str, *extra: st
 
 
 class NodeProcess:
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self, directory: Path, *, port: int | None = None, federation_port: int | None = None
+    ) -> None:
+        """A `kizuna serve` of ``directory``; with ``port`` (and ``federation_port``) one
+        more worker of the same node on ports of its own (`serve --port --federation-port`)."""
         self.dir = directory
         self.proc: subprocess.Popen[bytes] | None = None
         text = (directory / "node.toml").read_text()
-        self.port = int(
+        self.port = port or int(
             next(ln.split("=")[1] for ln in text.splitlines() if ln.startswith("port "))
         )
         self.url = f"http://127.0.0.1:{self.port}"
@@ -108,13 +112,21 @@ class NodeProcess:
             for ln in text.splitlines()
             if ln.startswith("node_id")
         )
-        self.log = directory / "node.log"
+        self.serve_args: list[str] = []
+        if port is not None:
+            self.serve_args += ["--port", str(port)]
+        if federation_port is not None:
+            self.serve_args += ["--federation-port", str(federation_port)]
+        self.log = directory / ("node.log" if port is None else f"node-{port}.log")
 
     def start(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with self.log.open("ab") as fh:
             self.proc = subprocess.Popen(
-                [*KIZUNA, "serve", "--dir", str(self.dir)], stdout=fh, stderr=fh, env=env
+                [*KIZUNA, "serve", "--dir", str(self.dir), *self.serve_args],
+                stdout=fh,
+                stderr=fh,
+                env=env,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -155,8 +167,11 @@ def node_info(directory: Path) -> dict[str, Any]:
     return dict(json.loads(kizuna("node", "info", "--dir", str(directory)).stdout))
 
 
-def peer_one_way(a: Path, b: Path, *, url: str | None = None, **agreement: Any) -> None:
-    """Tell node ``a`` about node ``b`` (url defaults to b's federation URL)."""
+def peer_one_way(
+    a: Path, b: Path, *, url: str | None = None, transport: str | None = None, **agreement: Any
+) -> None:
+    """Tell node ``a`` about node ``b`` (url defaults to b's federation URL), over
+    ``transport`` (`kizuna peer add --transport`; https by default)."""
     info = node_info(b)
     cert = b / "exported-cert.pem"
     cert.write_text(kizuna("node", "cert", "--dir", str(b)).stdout)
@@ -173,6 +188,7 @@ def peer_one_way(a: Path, b: Path, *, url: str | None = None, **agreement: Any) 
         url or info["federation_url"],
         "--cert",
         str(cert),
+        *(["--transport", transport] if transport else []),
     ]
     for key, value in agreement.items():
         if value is True:

@@ -69,6 +69,10 @@ def peer_add(
     relay: Annotated[
         bool, typer.Option(help="Forward records this node did not originate.")
     ] = False,
+    transport: Annotated[
+        str,
+        typer.Option(help="How records travel: https (mutual TLS) or nats (JetStream, ADR 0010)."),
+    ] = "https",
 ) -> None:
     """Add a peer and the sharing agreement with it (restart the node to apply)."""
     nd = NodeDir(dir)
@@ -85,8 +89,15 @@ def peer_add(
     unknown = sorted(set(kinds) - set(known))
     if unknown:
         _fail(f"unknown record types {unknown}; known: {', '.join(known)}")
-    if not url.startswith("https://"):
-        _fail("peer URL must be https:// (links use mutual TLS)")
+    from kizuna.kernel.plugins import PluginError, transport_factory
+
+    try:
+        transport_factory(transport)
+    except PluginError as exc:
+        _fail(str(exc))
+    schemes = {"https": ("https://",), "nats": ("nats://", "tls://")}.get(transport)
+    if schemes and not url.startswith(schemes):
+        _fail(f"a {transport} peer's URL starts with {' or '.join(schemes)}")
     try:
         x509.load_pem_x509_certificate(cert.read_bytes())
     except (OSError, ValueError) as exc:
@@ -104,6 +115,7 @@ def peer_add(
             types=kinds,
             max_classification=level.name,
             relay=relay,
+            transport=transport,
         )
     )
     nd.save(config)
