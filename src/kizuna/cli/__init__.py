@@ -179,15 +179,28 @@ def user_token(
 
 
 @app.command()
-def serve(dir: DirOpt) -> None:
-    """Serve the node's HTTP API (and its configured services) until interrupted."""
+def serve(
+    dir: DirOpt,
+    port: Annotated[
+        int | None,
+        typer.Option(help="HTTP API port for this process, instead of node.toml's."),
+    ] = None,
+    federation_port: Annotated[
+        int | None,
+        typer.Option(help="Federation port for this process, instead of node.toml's."),
+    ] = None,
+) -> None:
+    """Serve the node's HTTP API (and its configured services) until interrupted.
+
+    Workers: several processes may serve one node on PostgreSQL, each on its own ports.
+    """
     from kizuna.api.serve import serve as run
     from kizuna.kernel.logging import configure
     from kizuna.node.runtime import Node
 
     configure()
     try:
-        node = Node(dir)
+        node = Node(dir, port=port, federation_port=federation_port)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     asyncio.run(run(node))

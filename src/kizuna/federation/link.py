@@ -3,6 +3,13 @@
 The event log goes first, by precedence, in batches sized to what the link carries
 in about :data:`TARGET_SECONDS`; the other streams (tracks, a domain's records) ride
 along when no FLASH or IMMEDIATE event is waiting, so FLASH never queues behind them.
+
+Several workers of one node each run a link per peer, but only the holder of the
+peer's lease (``outbox:<peer>``, ADR 0011) fills and drains its outbox; the others try
+to take it every :data:`LEASE_RETRY` seconds. A holder that dies loses its lease with
+its database session, and the next holder resumes from the shared outbox; what the
+dead one had sent but not yet acknowledged is sent again and the receiver's
+``(origin, seq)`` idempotency applies it once.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from kizuna.federation.events import EventStream
 from kizuna.federation.rules import EVENTS, Peer, event_envelope, send_refusal, wire_refusal
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.streams import Ack, Connection, Envelope, FederatedStream, TransportError
+from kizuna.store.base import Leases, LocalLeases
 
 log = structlog.get_logger("kizuna.federation")
 
@@ -29,6 +37,8 @@ TARGET_SECONDS = 0.5  # a batch should take about this long, so FLASH never wait
 MAX_EVENTS = 2_000
 STREAM_BATCH = 500  # items of a stream per batch
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 2.0
+LEASE_RETRY = 1.0  # seconds between attempts to take a peer's lease another worker holds
+LEASE_CHECK = 1.0  # seconds between checks that the lease is still held
 
 
 def dedup_id(body: bytes) -> str:
@@ -45,6 +55,7 @@ class Link:
         connection: Connection,
         events: EventStream,
         streams: Sequence[FederatedStream[Any]] = (),
+        leases: Leases | None = None,
     ) -> None:
         self.node_id = node_id
         self.metrics = metrics
@@ -60,6 +71,28 @@ class Link:
         # In memory: after a restart each stream's current state is resent.
         self.cursors = {s.name: 0 for s in self.streams}
         self._denied = metrics.released_denied.labels(f"federation:{peer.id}")
+        self.leases: Leases = leases if leases is not None else LocalLeases()
+        self.lease = f"outbox:{peer.id}"
+        self.leased = False  # this worker drains the peer's outbox
+        self._lease_checked = 0.0
+
+    def hold_lease(self) -> bool:
+        """Whether this worker may fill and drain the peer's outbox now: take the lease
+        if it is free, and check now and then that a lease held is still held."""
+        now = time.monotonic()
+        if self.leased:
+            if now - self._lease_checked < LEASE_CHECK:
+                return True
+            self._lease_checked = now
+            if self.leases.holds(self.lease):
+                return True
+            self.leased = False
+            log.warning("outbox lease lost", peer=self.peer.id)
+        if self.leases.acquire(self.lease):
+            self.leased = True
+            self._lease_checked = now
+            log.info("outbox lease taken", peer=self.peer.id)
+        return self.leased
 
     def _may_send(self, kind: str, env: Envelope) -> bool:
         reason = send_refusal(self.peer, kind, env)
@@ -113,6 +146,9 @@ class Link:
         sent = self.metrics.federation_sent.labels(self.peer.id)
         try:
             while True:
+                if not self.hold_lease():
+                    await asyncio.sleep(LEASE_RETRY)  # another worker drains this peer
+                    continue
                 self.fill()
                 positions, events = self._batch()
                 depth.set(self.outbox.depth(self.peer.id))
@@ -144,6 +180,9 @@ class Link:
                     self.outbox.ack(self.peer.id, positions)
                     sent.inc(ack.accepted)
         finally:
+            if self.leased:
+                self.leased = False
+                self.leases.release(self.lease)
             await self.connection.close()
 
     async def _send(self, stream: str, body: bytes) -> Ack:

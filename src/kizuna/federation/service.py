@@ -44,6 +44,7 @@ from kizuna.kernel.streams import (
     Transport,
 )
 from kizuna.kernel.tasks import cancel_all
+from kizuna.store.base import leases_of
 
 log = structlog.get_logger("kizuna.federation")
 
@@ -82,6 +83,8 @@ class Federation:
         self.transports: dict[str, Transport] = {
             name: transport_factory(name)(node) for name in sorted(names)
         }
+        # One drainer per peer's outbox among the node's workers (ADR 0011).
+        self.leases = leases_of(node.backend)
         self.links = {
             pid: Link(
                 self.node_id,
@@ -90,6 +93,7 @@ class Federation:
                 self.transports[peer.config.transport].connect(endpoint(node.dir, peer)),
                 self.events,
                 list(self.streams.values()),
+                self.leases,
             )
             for pid, peer in self.peers.items()
         }

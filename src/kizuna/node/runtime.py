@@ -79,9 +79,24 @@ def _provider(service: Any) -> Callable[[], Any]:
 
 
 class Node:
-    def __init__(self, root: Path | str, *, domains: Sequence[Domain] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        domains: Sequence[Domain] | None = None,
+        port: int | None = None,
+        federation_port: int | None = None,
+    ) -> None:
+        """Open the node in ``root``. ``port`` and ``federation_port`` override the
+        config's for this process only: a second worker of the node on the same machine
+        (ADR 0011) listens on ports of its own and shares everything else."""
         self.dir = NodeDir(root)
-        self.config: NodeConfig = self.dir.load()
+        config = self.dir.load()
+        if port is not None:  # (a federation port of 0 still means port + 1)
+            config = msgspec.structs.replace(config, port=port)
+        if federation_port is not None:
+            config = msgspec.structs.replace(config, federation_port=federation_port)
+        self.config: NodeConfig = config
         self.groups: GroupRegistry = self.config.group_registry()
         self.limits: Limits = self.config.limits  # [limits]: sessions, rate limits
         self.backend: Backend = backend_factory(self.config.store)(

@@ -45,6 +45,15 @@ Federation (tracks are NOT written to the event log — too heavy at AIS rates;
   counter persisted with the entries). Start at 0; store the returned cursor.
   Entries swept as stale are not reported (peers sweep their own).
 
+Several workers of one node (ADR 0011): with a spatial index other processes write too
+(:class:`~kizuna.store.base.RemoteEntries`, PostgreSQL), the picture follows it. The
+entries another worker wrote are merged into memory by the same rules as any report
+(newest per source key; a late observation never rolls back a newer one), then the live
+feed and the track listeners hear of them as of local changes, so bounding-box queries,
+pushes and federation see every worker's tracks. An entry this worker holds more of than
+the stored row (the other worker wrote before it saw this one's observation) is written
+again at the next commit, so the stored picture converges too.
+
 Every egress filters each observation with ``may_release``.
 """
 
@@ -66,7 +75,7 @@ from kizuna.picture import rules
 from kizuna.picture.live import PictureFeed
 from kizuna.picture.models import HistoryOut, SourceOut, Track, TrackOut
 from kizuna.picture.rules import BBox, Observations
-from kizuna.store.base import EntryRow, HistoryPoint, SpatialIndex
+from kizuna.store.base import EntryRow, HistoryPoint, RemoteEntries, SpatialIndex
 
 log = structlog.get_logger("kizuna.picture")
 
@@ -204,6 +213,9 @@ class PictureService:
                         history_distance=self.history_distance,
                         box_margin=self.box_margin,
                     )
+                    if isinstance(store, RemoteEntries):
+                        # Listen first, then load: what falls between comes twice (harmless).
+                        store.on_remote_change(self._remote)
                     for tid, observations, _version in store.load():
                         self._entries[tid] = tuple(observations)
                     self._version = store.max_version()
@@ -342,6 +354,36 @@ class PictureService:
                 return False
             self._dirty = {}
             return True
+
+    def _remote(self, rows: list[tuple[str, list[Track], int]]) -> None:
+        """Entries other workers wrote (on the backend's thread): merge, then announce."""
+        now = self.clock()
+        changed: dict[str, Observations] = {}
+        accepted: list[Track] = []
+        with self._lock:
+            entries = self._entries
+            for tid, observations, version in rows:
+                self._version = max(self._version, version)
+                stored = rules.expire(tuple(observations), now, self.grace)
+                current = changed.get(tid)
+                if current is None:
+                    current = entries.get(tid, ())
+                new = current
+                for obs in stored:
+                    merged = rules.merge(new, obs, self.max_sources)
+                    if merged is not None:
+                        new = merged
+                        accepted.append(obs)
+                if new is not current:
+                    changed[tid] = new
+                if new and rules.expire(new, now, self.grace) != stored:
+                    # We hold observations the stored row lacks: write them again.
+                    self._dirty[tid] = new
+            entries.update(changed)
+        if changed:
+            self._gauge()
+            self.feed.publish_entries(changed)
+            self._notify(accepted)
 
     def _notify(self, accepted: list[Track]) -> None:
         for listener in self._listeners:

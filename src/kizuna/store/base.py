@@ -2,15 +2,23 @@
 
 A backend (``kizuna.backends`` entry point) opens all of them from the node's
 ``store`` setting: the event log with its projections, the federation outbox,
-users, metadata and a spatial index. No domain type appears here: the spatial
+users, metadata, a spatial index and leases. No domain type appears here: the spatial
 index holds any msgspec Struct with a position, the event log any record type.
+
+Several processes (workers) may share one backend's database and act as one node
+(ADR 0011). Such a backend tells each process what the others commit: the event log's
+``on_commit`` listeners also hear other processes' commits, and a spatial index that is
+a :class:`RemoteEntries` hands other processes' writes to its listeners. A backend only
+one process opens (SQLite) simply never calls back. :class:`Leases` elect one process
+for a job (draining a peer's outbox); :class:`LocalLeases` serves a single process.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -93,7 +101,11 @@ class EventLog(Protocol):
 
     def register_merge(self, record_type: str, merge: Merge) -> None: ...
 
-    def on_commit(self, listener: CommitListener) -> None: ...
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call ``listener(events)`` after each commit of the node's log: this process's
+        on the committing thread; with a database several processes share, every other
+        process's too, on the backend's own thread, each event once and in log order."""
+        ...
 
     def append(self, drafts: Sequence[Draft]) -> list[Event]:
         """Commit local changes atomically; returns the events written."""
@@ -263,6 +275,65 @@ class SpatialIndex(Protocol[T]):
     def write(self, rows: Any, removed: Any = (), history: Any = ()) -> None: ...
 
     def close(self) -> None: ...
+
+
+EntriesListener = Callable[[list[tuple[str, list[Any], int]]], None]
+
+
+@runtime_checkable
+class RemoteEntries(Protocol):
+    """A spatial index shared by several processes: it reports what the others wrote."""
+
+    def on_remote_change(self, listener: EntriesListener) -> None:
+        """Call ``listener(rows)`` with the entries other processes wrote — ``(id, items,
+        version)``, each write once, in version order — on the backend's own thread, which
+        holds none of the index's locks then (a listener may take locks its writers hold)."""
+        ...
+
+
+class Leases(Protocol):
+    """Named leases: at most one process of the node holds a name at a time.
+
+    A lease ends when its holder releases it or dies (its database session ends), so a
+    holder checks now and then that it still holds what it holds (:meth:`holds`)."""
+
+    def acquire(self, name: str) -> bool:
+        """Take ``name`` if no one holds it, without waiting; whether this process holds
+        it now (also when it already did)."""
+        ...
+
+    def holds(self, name: str) -> bool:
+        """Whether this process still holds ``name``."""
+        ...
+
+    def release(self, name: str) -> None: ...
+
+
+class LocalLeases:
+    """Leases within one process (a backend no other process opens: SQLite)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[str] = set()
+
+    def acquire(self, name: str) -> bool:
+        with self._lock:
+            self._held.add(name)
+            return True
+
+    def holds(self, name: str) -> bool:
+        with self._lock:
+            return name in self._held
+
+    def release(self, name: str) -> None:
+        with self._lock:
+            self._held.discard(name)
+
+
+def leases_of(backend: Backend) -> Leases:
+    """The backend's leases; a backend without any serves one process (in-process leases)."""
+    leases: Leases | None = getattr(backend, "leases", None)
+    return leases if leases is not None else LocalLeases()
 
 
 class Backend(Protocol):

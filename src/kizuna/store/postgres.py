@@ -11,14 +11,22 @@ numbers and clocks continue across workers and restarts. ``(origin, seq)`` is a 
 constraint and peers' events go in with ``ON CONFLICT DO NOTHING``: whatever races, an
 event is in the log at most once, and only the rows actually inserted are projected and
 reported to listeners.
+
+Several workers (ADR 0011): each event row names the backend instance that wrote it
+(``writer``), and each commit sends ``pg_notify`` in its own transaction
+(:mod:`kizuna.store.postgres_feed`). Listeners hear this process's commits on the
+committing thread; the feed's thread reads the events other writers committed after the
+last position it saw and hands them to the same listeners, each once, in log order.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
+import structlog
 from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
@@ -27,19 +35,29 @@ from kizuna.core.hlc import HybridClock
 from kizuna.core.merge import Merge, lww_merge
 from kizuna.core.records import Event, RecordState
 from kizuna.store.base import CommitListener, Draft, Session, User
+from kizuna.store.postgres_feed import PgFeed, own_position
 
 Pool = ConnectionPool[Connection[TupleRow]]
+
+log = structlog.get_logger("kizuna.store")
 
 _enc = msgspec.msgpack.Encoder()
 _event_dec = msgspec.msgpack.Decoder(Event)
 _state_dec = msgspec.msgpack.Decoder(RecordState)
 _user_dec = msgspec.msgpack.Decoder(User)
 
+# The first parameter is the writer; then the columns of ``event_columns``.
 _INSERT_EVENTS = (
-    "INSERT INTO events (pos, origin, seq, hlc, record_type, record_id, precedence, body)"
-    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[],"
-    " %s::text[], %s::smallint[], %s::bytea[])"
+    "INSERT INTO events (writer, pos, origin, seq, hlc, record_type, record_id, precedence, body)"
+    " SELECT %s::bigint, * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[],"
+    " %s::text[], %s::text[], %s::smallint[], %s::bytea[])"
 )
+# Moves the head and wakes the other workers, in the committing transaction.
+_MOVE_HEAD = (
+    "WITH h AS (UPDATE log_head SET pos = %s, hlc = greatest(hlc, %s) WHERE id = 1 RETURNING pos)"
+    " SELECT pg_notify(%s, %s) FROM h"
+)
+FOLLOW_BATCH = 1000  # events read per step when catching up with other workers
 _STATE = "SELECT r.record_type, r.record_id, r.state, e.body FROM records r LEFT JOIN events e ON e.pos = r.pos"
 
 
@@ -60,22 +78,40 @@ def event_columns(first: int, events: Sequence[Event]) -> tuple[list[Any], ...]:
 class PgStore:
     """Event log, projections, users, sessions and metadata of one node's schema."""
 
-    def __init__(self, pool: Pool, node_id: str) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        node_id: str,
+        *,
+        writer: int = 0,
+        feed: PgFeed | None = None,
+        channel: str = "kizuna_events",
+    ) -> None:
         self.node_id = node_id
         self._pool = pool
         self._merges: dict[str, Merge] = {}
         self._listeners: list[CommitListener] = []
+        self._writer = writer  # this backend instance, in the rows it writes
+        self._feed = feed
+        self._channel = channel
+        self._follow_lock = threading.Lock()
         with pool.connection() as conn:
-            row = conn.execute("SELECT hlc FROM log_head").fetchone()
+            row = conn.execute("SELECT pos, hlc FROM log_head").fetchone()
         # Only a hint: every commit observes the head's HLC under the head lock.
-        self.clock = HybridClock(last=int(row[0]) if row else 0)
+        self.clock = HybridClock(last=int(row[1]) if row else 0)
+        # Other writers' events after this position are news to this process's listeners.
+        self._seen = int(row[0]) if row else 0
 
     # -- wiring ---------------------------------------------------------------
     def register_merge(self, record_type: str, merge: Merge) -> None:
         self._merges[record_type] = merge
 
     def on_commit(self, listener: CommitListener) -> None:
+        """See :meth:`kizuna.store.base.EventLog.on_commit`: other workers' commits too."""
+        first = not self._listeners
         self._listeners.append(listener)
+        if first and self._feed is not None:
+            self._feed.follow(self._channel, self._woken)
 
     # -- writes ---------------------------------------------------------------
     def append(self, drafts: Sequence[Draft]) -> list[Event]:
@@ -102,7 +138,7 @@ class PgStore:
                 for i, d in enumerate(drafts, start=1)
             ]
             # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.
-            conn.execute(_INSERT_EVENTS, event_columns(pos + 1, events))
+            conn.execute(_INSERT_EVENTS, (self._writer, *event_columns(pos + 1, events)))
             fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
             self._project(conn, events, pos + 1, fresh)
             self._move_head(conn, pos + len(events), stamps[-1])
@@ -126,7 +162,7 @@ class PgStore:
                 batch = [e for e in batch if e.origin != self.node_id or e.seq <= ours]
             rows = conn.execute(
                 _INSERT_EVENTS + " ON CONFLICT (origin, seq) DO NOTHING RETURNING pos",
-                event_columns(pos + 1, batch),
+                (self._writer, *event_columns(pos + 1, batch)),
             ).fetchall()
             inserted = sorted(int(r[0]) for r in rows)
             if not inserted:
@@ -145,11 +181,8 @@ class PgStore:
         assert row is not None, "log_head has no row (schema not migrated)"
         return int(row[0]), int(row[1])
 
-    @staticmethod
-    def _move_head(conn: Connection[TupleRow], pos: int, hlc: int) -> None:
-        conn.execute(
-            "UPDATE log_head SET pos = %s, hlc = greatest(hlc, %s) WHERE id = 1", (pos, hlc)
-        )
+    def _move_head(self, conn: Connection[TupleRow], pos: int, hlc: int) -> None:
+        conn.execute(_MOVE_HEAD, (pos, hlc, self._channel, f"{self._writer}:{pos}"))
 
     def _our_seq(self, conn: Connection[TupleRow]) -> int:
         row = conn.execute(
@@ -218,6 +251,45 @@ class PgStore:
         if events:
             for listener in self._listeners:
                 listener(events)
+
+    # -- other workers' commits -------------------------------------------------
+    def _woken(self, payloads: list[str] | None) -> None:
+        """The feed's thread: other workers may have committed (``None``: catch up)."""
+        if payloads is not None:
+            top = own_position(payloads, self._writer)
+            if top is not None:
+                # Only our own commits, announced here already: nothing to read. Earlier
+                # commits' notifications came first (commit order) and were read then.
+                with self._follow_lock:
+                    self._seen = max(self._seen, top)
+                return
+        self.catch_up()
+
+    def catch_up(self) -> int:
+        """Hand the events other writers committed since the last call to the listeners
+        (in log order, each once); how many. Called by the feed's thread."""
+        delivered = 0
+        with self._follow_lock:
+            while True:
+                with self._pool.connection() as conn:
+                    rows = conn.execute(
+                        "SELECT pos, CASE WHEN writer IS DISTINCT FROM %s THEN body END"
+                        " FROM events WHERE pos > %s ORDER BY pos LIMIT %s",
+                        (self._writer, self._seen, FOLLOW_BATCH),
+                    ).fetchall()
+                if not rows:
+                    return delivered
+                self._seen = int(rows[-1][0])
+                news = [_event_dec.decode(body) for _, body in rows if body is not None]
+                if news:
+                    delivered += len(news)
+                    for listener in self._listeners:
+                        try:
+                            listener(news)
+                        except Exception:  # one listener's failure is not another's
+                            log.exception("commit listener failed (other worker's events)")
+                if len(rows) < FOLLOW_BATCH:
+                    return delivered
 
     # -- reads ----------------------------------------------------------------
     def get(self, record_type: str, record_id: str) -> RecordState | None:

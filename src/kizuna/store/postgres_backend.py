@@ -10,11 +10,18 @@ kizuna's own, taken out before it reaches libpq:
 Opening the backend migrates the schema (:mod:`kizuna.store.postgres_migrations`):
 the node needs no SQL run by hand, only a database it may create tables in, with
 PostGIS installed on the server (the extension is created if the role may).
+
+Several ``kizuna serve`` processes may open the same schema and act as one node (ADR
+0011): each backend instance names itself in what it writes (a random ``writer`` id),
+learns of the others' commits through LISTEN/NOTIFY (:class:`PgFeed`, one connection
+and thread, started when the first listener registers) and elects one drainer per
+peer's outbox with advisory locks (:class:`PgLeases`, one connection, opened on first use).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -26,6 +33,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from kizuna.store.postgres import PgStore, Pool
+from kizuna.store.postgres_feed import PgFeed, PgLeases, channel
 from kizuna.store.postgres_migrations import migrate, search_path
 from kizuna.store.postgres_outbox import PgOutbox
 from kizuna.store.postgres_spatial import PgSpatialIndex
@@ -105,8 +113,17 @@ class PostgresBackend:
         )
         pool.open(wait=True, timeout=30.0)
         self._pool = pool
+        # This instance, in the rows it writes: its listener skips its own commits.
+        self.writer = secrets.randbits(63)
+        self.feed = PgFeed(settings.conninfo)
         try:
-            store = PgStore(pool, node_id)
+            store = PgStore(
+                pool,
+                node_id,
+                writer=self.writer,
+                feed=self.feed,
+                channel=channel("events", settings.schema),
+            )
         except BaseException:
             pool.close()
             raise
@@ -114,6 +131,7 @@ class PostgresBackend:
         self.users = store
         self.meta = store
         self.outbox = PgOutbox(pool)
+        self.leases = PgLeases(settings.conninfo, settings.schema)
 
     @property
     def pool(self) -> Pool:
@@ -121,9 +139,18 @@ class PostgresBackend:
         return self._pool
 
     def spatial_index(self, item_type: type[Any], **options: Any) -> PgSpatialIndex:
-        return PgSpatialIndex(self._pool, item_type=item_type, **options)
+        return PgSpatialIndex(
+            self._pool,
+            item_type=item_type,
+            writer=self.writer,
+            feed=self.feed,
+            channel=channel("tracks", self.settings.schema),
+            **options,
+        )
 
     def close(self) -> None:
+        self.feed.close()
+        self.leases.close()
         self._pool.close()
 
 

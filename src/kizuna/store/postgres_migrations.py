@@ -145,6 +145,24 @@ CREATE TABLE track_segments (
 );
 """,
     ),
+    Migration(
+        2,
+        "several workers: writers of events and entries, entry version head",
+        """
+-- Which backend instance (a worker) wrote each event and entry: a worker's listener hands
+-- on only the others' commits (ADR 0011). NULL: written before, or by another tool.
+ALTER TABLE events ADD COLUMN writer bigint;
+ALTER TABLE tracks ADD COLUMN writer bigint;
+
+-- The highest entry version written. Every write of entries locks this row first, so
+-- versions are handed out, and become visible, in commit order across workers.
+CREATE TABLE track_head (
+    id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+    version bigint NOT NULL
+);
+INSERT INTO track_head (id, version) SELECT 1, coalesce(max(version), 0) FROM tracks;
+""",
+    ),
 )
 
 # One key for every kizuna schema in the database: CREATE EXTENSION is database-wide.

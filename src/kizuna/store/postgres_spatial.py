@@ -16,24 +16,38 @@ Tables (``postgres_migrations``):
   needs no state in the process (several workers may write); ``track_segments`` — the
   points a trail gained in one write, packed; ``track_labels`` — labels interned.
 
-Every write is one transaction; rows of a trail are locked (``FOR UPDATE``) while it
-is extended, so two writers never both append after the same last point.
+Every write is one transaction that first locks the single ``track_head`` row, so writes
+of several workers are serialised and entry versions are handed out, and become visible,
+in commit order: a change feed (``version > cursor``) never steps over a write that
+commits later. A row's version is the caller's, raised above every version committed
+before if it is not. Rows of a trail are locked (``FOR UPDATE``) while it is extended,
+so two writers never both append after the same last point.
+
+Several workers (ADR 0011): each entry row names the backend instance that wrote it, and
+a write sends ``pg_notify`` in its transaction. :meth:`PgSpatialIndex.on_remote_change`
+listeners get the entries other writers wrote, from the feed's thread. An entry another
+writer changed since this process last looked, and that this write replaces, is read in
+the same transaction (under the head lock) and handed on too, so no one's observation is
+overwritten unseen.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
+import structlog
 from psycopg import Connection
 from psycopg.rows import TupleRow
 
 from kizuna.core.labels import Label
-from kizuna.store.base import EntryRow, HistoryPoint, Positioned
+from kizuna.store.base import EntriesListener, EntryRow, HistoryPoint, Positioned
 from kizuna.store.postgres import Pool
+from kizuna.store.postgres_feed import PgFeed, own_position
 from kizuna.store.thinning import Thinning, TrailState, thin
 
 _Row = tuple[
@@ -45,14 +59,28 @@ _label_dec = msgspec.msgpack.Decoder(Label)
 _when = itemgetter(0)
 _observed_at = attrgetter("observed_at")
 
+log = structlog.get_logger("kizuna.store")
+
+FOLLOW_BATCH = 1000  # entries read per step when catching up with other workers
+
+# The first parameter is the writer.
 _UPSERT = (
-    "INSERT INTO tracks AS t (id, version, observed_at, stale_at, lat, lon, body)"
-    " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::float8[], %s::float8[],"
+    "INSERT INTO tracks AS t (writer, id, version, observed_at, stale_at, lat, lon, body)"
+    " SELECT %s::bigint, * FROM unnest(%s::text[], %s::bigint[], %s::float8[], %s::float8[],"
     " %s::float8[], %s::float8[], %s::bytea[])"
-    " ON CONFLICT (id) DO UPDATE SET version = excluded.version,"
+    " ON CONFLICT (id) DO UPDATE SET writer = excluded.writer, version = excluded.version,"
     " observed_at = excluded.observed_at, stale_at = excluded.stale_at, lat = excluded.lat,"
     " lon = excluded.lon, body = excluded.body"
     " RETURNING id, rid"
+)
+# Moves the version head and wakes the other workers, in the writing transaction.
+_MOVE_HEAD = (
+    "WITH h AS (UPDATE track_head SET version = %s WHERE id = 1 RETURNING version)"
+    " SELECT pg_notify(%s, %s) FROM h"
+)
+_OTHERS = (
+    "SELECT id, version, CASE WHEN writer IS DISTINCT FROM %s THEN body END FROM tracks"
+    " WHERE version > %s ORDER BY version"
 )
 # The padded box; an existing box is rewritten only when it no longer covers the entry.
 _BOXES = (
@@ -80,6 +108,9 @@ class PgSpatialIndex:
         history_min_move: float = 25.0,
         history_distance: float = 500.0,
         box_margin: float = 0.0,
+        writer: int = 0,
+        feed: PgFeed | None = None,
+        channel: str = "kizuna_tracks",
     ) -> None:
         self._pool = pool
         self.item_type = item_type
@@ -92,6 +123,57 @@ class PgSpatialIndex:
         self._obs_dec = msgspec.msgpack.Decoder(list[item_type])  # type: ignore[valid-type]
         self._label_ids: dict[bytes, int] = {}  # committed labels only
         self._labels: dict[int, Label] = {}
+        self._writer = writer
+        self._feed = feed
+        self._channel = channel
+        self._listeners: list[EntriesListener] = []
+        # Guards _seen and _stash; never held while listeners run (they take writers' locks).
+        self._follow_lock = threading.Lock()
+        self._stash: list[tuple[str, list[Any], int]] = []  # others' rows read by a write
+        with pool.connection() as conn:
+            row = conn.execute("SELECT version FROM track_head").fetchone()
+        # Other writers' entries above this version are news to this process's listeners.
+        self._seen = int(row[0]) if row else 0
+
+    # -- other workers' writes --------------------------------------------------
+    def on_remote_change(self, listener: EntriesListener) -> None:
+        """See :class:`kizuna.store.base.RemoteEntries`."""
+        first = not self._listeners
+        self._listeners.append(listener)
+        if first and self._feed is not None:
+            self._feed.follow(self._channel, self._woken)
+
+    def _woken(self, payloads: list[str] | None) -> None:
+        """The feed's thread: other workers may have written (``None``: catch up)."""
+        with self._follow_lock:
+            rows, self._stash = self._stash, []
+            top = None if payloads is None else own_position(payloads, self._writer)
+            if top is not None:  # only our own writes: they read what they replaced
+                self._seen = max(self._seen, top)
+            else:
+                rows += self._read_others()
+        if rows:
+            for listener in self._listeners:
+                try:
+                    listener(rows)
+                except Exception:
+                    log.exception("spatial listener failed (other worker's entries)")
+
+    def _read_others(self) -> list[tuple[str, list[Any], int]]:
+        """Other writers' entries above ``_seen`` (under the follow lock); moves ``_seen``."""
+        decode = self._obs_dec.decode
+        out: list[tuple[str, list[Any], int]] = []
+        while True:
+            with self._pool.connection() as conn:
+                rows = conn.execute(
+                    _OTHERS + " LIMIT %s", (self._writer, self._seen, FOLLOW_BATCH)
+                ).fetchall()
+            if not rows:
+                return out
+            self._seen = int(rows[-1][1])
+            out += [(str(t), decode(b), int(v)) for t, v, b in rows if b is not None]
+            if len(rows) < FOLLOW_BATCH:
+                return out
 
     # -- reads ----------------------------------------------------------------
     def load(self) -> Iterator[tuple[str, list[Any], int]]:
@@ -159,15 +241,43 @@ class PgSpatialIndex:
         if not (rows or history or removed):
             return
         new_labels: dict[bytes, int] = {}
-        with self._pool.connection() as conn, conn.transaction():
-            rid_of = self._upsert(conn, rows) if rows else {}
-            if history:
-                self._append(conn, history, rid_of, new_labels)
-            if removed:
-                conn.execute("DELETE FROM tracks WHERE id = ANY(%s::text[])", (list(removed),))
-        self._label_ids.update(new_labels)  # committed: the ids hold
+        following = bool(self._listeners)
+        others: list[tuple[str, list[Any], int]] = []
+        # The follow lock before a connection, as the feed's thread takes them; held until
+        # the stash is filled, so the thread woken by this write's notification finds it.
+        with self._follow_lock:
+            with self._pool.connection() as conn, conn.transaction():
+                head_row = conn.execute(
+                    "SELECT version FROM track_head WHERE id = 1 FOR UPDATE"
+                ).fetchone()
+                assert head_row is not None, "track_head has no row (schema not migrated)"
+                head = int(head_row[0])
+                if rows and following and head > self._seen:
+                    # What others wrote since we looked, before this write replaces any of it.
+                    decode = self._obs_dec.decode
+                    others = [
+                        (str(t), decode(b), int(v))
+                        for t, v, b in conn.execute(_OTHERS, (self._writer, self._seen))
+                        if b is not None
+                    ]
+                rid_of, top = self._upsert(conn, rows, head) if rows else ({}, head)
+                if history:
+                    self._append(conn, history, rid_of, new_labels)
+                if removed:
+                    conn.execute("DELETE FROM tracks WHERE id = ANY(%s::text[])", (list(removed),))
+                if top > head:
+                    conn.execute(_MOVE_HEAD, (top, self._channel, f"{self._writer}:{top}"))
+            # committed
+            self._label_ids.update(new_labels)
+            if following and rows:
+                # Everything up to our head is ours or read above (the head lock was held).
+                self._stash += others
+                self._seen = max(self._seen, top)
 
-    def _upsert(self, conn: Connection[TupleRow], entries: Sequence[EntryRow]) -> dict[str, int]:
+    def _upsert(
+        self, conn: Connection[TupleRow], entries: Sequence[EntryRow], head: int
+    ) -> tuple[dict[str, int], int]:
+        """Write the entries at versions above ``head``; (rid by id, the highest version)."""
         latest = {e.id: e for e in entries}  # an entry twice in one write: the last counts
         ids: list[str] = []
         versions: list[int] = []
@@ -184,14 +294,15 @@ class PgSpatialIndex:
             else:
                 top = max(observations, key=_observed_at)
                 stale = max(o.stale_at for o in observations)
+            head = max(e.version, head + 1)  # the caller's, unless taken already
             ids.append(e.id)
-            versions.append(e.version)
+            versions.append(head)
             observed.append(top.observed_at)
             stales.append(stale)
             lats.append(top.lat)
             lons.append(top.lon)
             bodies.append(_enc.encode(list(observations)))
-        cols = (ids, versions, observed, stales, lats, lons, bodies)
+        cols = (self._writer, ids, versions, observed, stales, lats, lons, bodies)
         rid_of = {str(tid): int(rid) for tid, rid in conn.execute(_UPSERT, cols).fetchall()}
         box = [e.box for e in latest.values()]
         conn.execute(
@@ -205,7 +316,7 @@ class PgSpatialIndex:
                 "y1": [float(b[3]) for b in box],
             },
         )
-        return rid_of
+        return rid_of, head
 
     def _append(
         self,

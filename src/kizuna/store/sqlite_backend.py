@@ -1,10 +1,14 @@
-"""The embedded default backend: one SQLite file (WAL) in the node directory."""
+"""The embedded default backend: one SQLite file (WAL) in the node directory.
+
+One process serves the node, so its leases are in-process (:class:`LocalLeases`) and no
+other process's commits are ever reported."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from kizuna.store.base import LocalLeases
 from kizuna.store.outbox import SqliteOutbox
 from kizuna.store.sqlite import SqliteStore
 from kizuna.store.tracks import TrackStore
@@ -31,6 +35,7 @@ class SqliteBackend:
         self.users = store
         self.meta = store
         self.outbox = SqliteOutbox(store)
+        self.leases = LocalLeases()
 
     def spatial_index(self, item_type: type[Any], **options: Any) -> TrackStore:
         return TrackStore(self.path, item_type=item_type, **options)
