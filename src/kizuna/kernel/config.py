@@ -107,12 +107,29 @@ class NodeDir:
         own = {f.name for f in msgspec.structs.fields(NodeConfig)}
         plugins = {k: v for k, v in data.items() if k not in own and isinstance(v, dict)}
         data = {k: v for k, v in data.items() if k in own and k != "plugins"}
-        return validate(msgspec.convert({**data, "plugins": plugins}, NodeConfig))
+        try:
+            config = msgspec.convert({**data, "plugins": plugins}, NodeConfig)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{self.config}: {_toml_path(str(exc), data)}") from None
+        return validate(config)
 
     def save(self, config: NodeConfig) -> None:
         data = msgspec.to_builtins(config)
         plugins = data.pop("plugins", {})
         self.config.write_text(to_toml({**data, **plugins}), encoding="utf-8")
+
+
+def _toml_path(message: str, data: dict[str, Any]) -> str:
+    """msgspec's ``… - at `$.limits.login_rate``` as the TOML reader sees it:
+    ``… (in [limits] login_rate)``."""
+    text, sep, where = message.rpartition(" - at `$.")
+    if not sep:
+        return message
+    parts = where.rstrip("`").split(".")
+    if len(parts) > 1:
+        return f"{text} (in [{parts[0]}] {'.'.join(parts[1:])})"
+    table = isinstance(data.get(parts[0].split("[")[0]), dict | list)
+    return f"{text} (in [{parts[0]}])" if table else f"{text} (in {parts[0]})"
 
 
 def validate(config: NodeConfig) -> NodeConfig:
