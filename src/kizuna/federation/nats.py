@@ -475,7 +475,11 @@ class PeerServer:
         try:
             await js.publish(subject, body, timeout=PUBLISH_TIMEOUT, headers=headers)
         except nats.js.errors.NoStreamResponseError:
-            await nc.publish(subject, body, headers=headers)  # the sender keeps no stream of them
+            # The sender's ack stream is out of reach (a cut leaf connection): keep the batch
+            # and answer when it returns, or the identical resend is swallowed as a duplicate.
+            log.info("acknowledgement not deliverable yet", peer=self.peer.peer_id)
+            await msg.nak(delay=RETRY_MAX)
+            return
         except NATS_ERRORS as exc:
             # Not recorded: take the batch again later (applying it twice changes nothing).
             log.warning("acknowledgement not stored", peer=self.peer.peer_id, error=_describe(exc))
