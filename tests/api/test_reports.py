@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -176,3 +177,61 @@ def test_batch_is_all_or_nothing(usfj: NodeProcess) -> None:
     assert r.status_code == 201 and len(r.json()) == 5
     assert len(alice.get("/api/v1/reports").json()) == 5
     assert alice.post("/api/v1/reports/batch", json=[]).status_code == 422
+
+
+def audit_entries(node: NodeProcess, action: str) -> list[dict[str, object]]:
+    lines = (node.dir / "audit.log").read_text(encoding="utf-8").splitlines()
+    return [e for e in map(json.loads, lines) if e["action"] == action]
+
+
+def test_only_the_originators_classifier_may_widen_a_label(usfj: NodeProcess) -> None:
+    """Issue 17, finding 2: anyone who could see a report could relabel it."""
+    alice = usfj.user("alice", "USA", "SECRET")
+    kenji = usfj.user("kenji", "JPN", "SECRET", "--role", "admin")
+    minsu = usfj.user("minsu", "KOR", "SECRET")
+    admin = usfj.user("grace", "USA", "SECRET", "--role", "admin")
+    created = alice.post("/api/v1/reports", json=report("SECRET//REL TO USA, JPN")).json()
+    url = f"/api/v1/reports/{created['id']}"
+
+    # A JPN user who may read it may not declassify it, nor release it further.
+    for marking in (
+        "UNCLASSIFIED",
+        "SECRET//REL TO USA, JPN, KOR",
+        "CONFIDENTIAL//REL TO USA, JPN",
+    ):
+        r = kenji.patch(url, json={"label": marking, "title": {"en": "Relabelled", "ja": ""}})
+        assert r.status_code == 403, (marking, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+    # ... and neither may a USA user without the classification role.
+    r = alice.patch(url, json={"label": "UNCLASSIFIED"})
+    assert r.status_code == 403, r.text
+    # Nothing changed: same label, same title, still hidden from KOR.
+    assert kenji.get(url).json() == created
+    assert minsu.get(url).status_code == 404
+    assert "Roads closed" not in minsu.get("/api/v1/reports").text
+    refused = [e for e in audit_entries(usfj, "access") if e["details"]["reason"] == "relabel"]
+    assert len(refused) == 4
+    assert {e["actor"] for e in refused} == {"kenji", "alice"}
+    assert all(e["details"]["before"] == "SECRET//REL TO USA, JPN" for e in refused)
+    metrics = httpx.get(f"{usfj.url}/metrics").text
+    assert 'kizuna_access_refused_total{reason="relabel"} 4.0' in metrics
+
+    # Restricting is anyone's right (who may edit at all): JPN narrows it to TS.
+    r = kenji.patch(url, json={"label": "TOP SECRET//REL TO USA, JPN"})
+    assert r.status_code == 403  # above kenji's clearance: the write check still holds
+    r = alice.patch(url, json={"label": "SECRET//REL TO USA, JPN//EXERCISE"})
+    assert r.status_code == 200, r.text
+    r = alice.patch(url, json={"label": "SECRET//REL TO USA, JPN"})
+    assert r.status_code == 403, r.text  # dropping EXERCISE is a widening
+    r = kenji.patch(url, json={"label": "//JPN SECRET//NOFORN"})
+    assert r.status_code in (403, 422), r.text  # another nation's marking: never
+
+    # The originator's classifier may widen: the USA admin releases it to KOR.
+    r = admin.patch(url, json={"label": "SECRET//REL TO USA, JPN, KOR//EXERCISE"})
+    assert r.status_code == 200, r.text
+    assert minsu.get(url).status_code == 200
+    changes = audit_entries(usfj, "label.change")
+    assert [(e["actor"], e["details"]["before"], e["details"]["after"]) for e in changes] == [
+        ("alice", "SECRET//REL TO USA, JPN", "SECRET//REL TO USA, JPN//EXERCISE"),
+        ("grace", "SECRET//REL TO USA, JPN//EXERCISE", "SECRET//REL TO USA, JPN, KOR//EXERCISE"),
+    ]

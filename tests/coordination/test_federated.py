@@ -258,7 +258,7 @@ def test_conflicting_transitions_on_cut_nodes_resolve_alike(cut_off: Mesh) -> No
         assert concurrent == sorted([Status.CANCELLED.value, rival.value])
     # Losing side cannot move a settled request any further.
     r = move(us, rid_b, "CANCELLED", reason="again")
-    assert r.status_code == 422 and r.json()["allowed_transitions"] == []
+    assert r.status_code == 409 and r.json()["allowed_transitions"] == []
 
 
 def event_count(db: Path, sql: str, *args: object) -> int:
@@ -376,7 +376,7 @@ def test_wrong_moves_get_problem_json_listing_allowed_transitions(mesh: Mesh) ->
     refused(jp, {"to": "CANCELLED", "reason": "not ours"}, 403, ["ACKNOWLEDGED"])
     refused(us, {"to": "ACKNOWLEDGED"}, 403, ["CANCELLED"])
     # Skipping a step, and a status that does not exist.
-    refused(jp, {"to": "COMPLETED"}, 422, ["ACKNOWLEDGED"])
+    refused(jp, {"to": "COMPLETED"}, 409, ["ACKNOWLEDGED"])
     refused(jp, {"to": "LAUNCHED"}, 422, ["ACKNOWLEDGED"])
     moved(jp, rid, "ACKNOWLEDGED")
     # Declining needs a reason; the requester may not write the response.
@@ -385,7 +385,7 @@ def test_wrong_moves_get_problem_json_listing_allowed_transitions(mesh: Mesh) ->
     refused(us, {"to": "CANCELLED", "response": {"en": "x", "ja": ""}}, 403, ["CANCELLED"])
     moved(jp, rid, "DECLINED", reason="no aircraft available")
     wait_until(lambda: status(us, rid) == "DECLINED", what="decline at USFJ")
-    refused(us, {"to": "CANCELLED"}, 422, [])
+    refused(us, {"to": "CANCELLED"}, 409, [])
     # Nothing refused was written, on either node.
     for client in (us, jp):
         got = client.get(f"/api/v1/requests/{rid}").json()

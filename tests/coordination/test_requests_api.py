@@ -90,7 +90,7 @@ def test_full_lifecycle_by_the_right_sides(usfj: NodeProcess) -> None:
 
     # Terminal: nothing more, not even a cancel.
     r = move(asker, rid, "CANCELLED")
-    assert r.status_code == 422 and r.json()["allowed_transitions"] == []
+    assert r.status_code == 409 and r.json()["allowed_transitions"] == []
 
 
 def test_decline_needs_a_reason_and_cancel_is_the_requesters(usfj: NodeProcess) -> None:
@@ -113,7 +113,7 @@ def test_decline_needs_a_reason_and_cancel_is_the_requesters(usfj: NodeProcess) 
 
     rid2 = op.post("/api/v1/requests", json=request_body()).json()["id"]
     r = move(op, rid2, "COMPLETED")
-    assert r.status_code == 422 and r.json()["allowed_transitions"] == ["SUBMITTED", "CANCELLED"]
+    assert r.status_code == 409 and r.json()["allowed_transitions"] == ["SUBMITTED", "CANCELLED"]
     assert move(op, rid2, "CANCELLED", reason="overtaken").json()["status"] == "CANCELLED"
     listed = {x["id"]: x["status"] for x in op.get("/api/v1/requests").json()}
     assert listed == {rid: "DECLINED", rid2: "CANCELLED"}

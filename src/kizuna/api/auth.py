@@ -1,10 +1,10 @@
-"""Bearer-token authentication as a Litestar dependency."""
+"""Bearer-token authentication as a Litestar dependency; ending a login session."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, post
 from litestar.connection import ASGIConnection
 
 from kizuna.api.problems import Problem
@@ -34,9 +34,11 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
             "missing bearer token: send 'Authorization: Bearer TOKEN'",
             type_="/problems/no-token",
         )
-    caller = node.caller_for_token(token)
+    caller, reason = node.check_token(token)
     if caller is None:
-        node.refuse("bad_token", "anonymous", path=connection.url.path)
+        node.refuse(reason, "anonymous", path=connection.url.path)
+        if reason == "expired_token":
+            raise Problem(401, "token expired: log in again", type_="/problems/expired-token")
         raise Problem(401, "unknown or revoked token", type_="/problems/bad-token")
     return caller
 
@@ -47,3 +49,17 @@ async def provide_caller(request: Request[Any, Any, Any]) -> Caller:
 
 async def provide_node(request: Request[Any, Any, Any]) -> Node:
     return node_of(request)
+
+
+@post(
+    "/api/v1/logout",
+    tags=["auth"],
+    summary="End this login session (its token stops working)",
+    status_code=204,
+)
+async def logout(request: Request[Any, Any, Any]) -> None:
+    caller = authenticate(request)
+    node = node_of(request)
+    token = bearer_token(request)
+    if token is not None and node.logout(token):
+        node.audit.append("logout", caller.name, "ok")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kizuna.api.app import create_app
+from kizuna.api.document import refine
 from kizuna.kernel.config import NodeConfig, NodeDir
 from kizuna.kernel.contract import Domain
 from kizuna.node.runtime import Node
@@ -49,7 +50,7 @@ def document(domains: Sequence[Domain] | None = None) -> dict[str, Any]:
         node = Node(root, domains=domains)
         try:
             app = create_app(node, _federation_routes(node))
-            schema: dict[str, Any] = app.openapi_schema.to_schema()
+            schema = refine(app.openapi_schema.to_schema(), app, node.nation, node.groups)
         finally:
             node.close()
     return schema

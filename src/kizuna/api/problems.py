@@ -1,12 +1,19 @@
-"""Errors as RFC 9457 problem+json, counted as bad input where the client was at fault."""
+"""Errors as RFC 9457 problem+json, counted as bad input where the client was at fault.
+
+:class:`ProblemDetails` is the body of every error answer, and :func:`declare_errors`
+declares those answers in the OpenAPI document for every operation.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import structlog
-from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar import Litestar, MediaType, Request, Response
+from litestar.exceptions import HTTPException, MethodNotAllowedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = structlog.get_logger("kizuna.api")
@@ -27,6 +34,83 @@ _TITLES = {
 }
 
 
+class ProblemError(msgspec.Struct, kw_only=True):
+    """One failed check of a request's parameters or body."""
+
+    message: str
+    key: str | None = None
+
+
+class ProblemDetails(msgspec.Struct, kw_only=True):
+    """An error answer (RFC 9457), ``application/problem+json``.
+
+    ``type`` names the problem (``/problems/<kind>``, or ``about:blank``); some problems
+    add members: ``errors`` (the checks that failed, as strings or message and key),
+    ``parameter`` (the query parameter at fault), ``item`` (the failing item of a batch),
+    ``allowed_transitions``, ``widened``, ``retry_after`` (seconds, with a 429).
+    """
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemError | str] | None = None
+    parameter: str | None = None
+    item: int | None = None
+    allowed_transitions: list[str] | None = None
+    widened: list[str] | None = None
+    retry_after: int | None = None
+
+
+_DESCRIPTIONS = {
+    400: "Bad request: malformed parameters or body (JSON nested too deep, a bad query)",
+    401: "Not authenticated: no bearer token, or an unknown, expired or revoked one",
+    403: "Forbidden: the caller may not do this, or may not write this label",
+    404: "Not found, or not releasable to the caller",
+    409: "Conflict: the record's current state does not allow this (see allowed_transitions)",
+    413: "Request body too large",
+    422: "Unprocessable: the body or a parameter fails validation",
+    429: "Too many requests: a rate limit; see Retry-After",
+}
+ALWAYS = (400, 401, 403, 404, 422)  # statuses any operation may answer
+WITH_BODY = (413,)  # ... and one that takes a body
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ON_WRITES = (429,)  # ... and one that writes (rate limits, api/limits.py)
+
+
+def _spec(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ProblemDetails,
+        description=_DESCRIPTIONS[status],
+        media_type=PROBLEM,
+        generate_examples=False,
+    )
+
+
+def declare_errors(app: Litestar) -> None:
+    """Declare the problem+json answers of every operation in the OpenAPI document.
+
+    An operation's own ``responses`` win; Litestar's default 400 (a JSON body of another
+    shape, not what the node answers) is replaced. A route adds statuses of its own with
+    ``opt={"problems": (409,)}``.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            statuses = list(ALWAYS)
+            if "data" in handler.parsed_fn_signature.parameters:
+                statuses += WITH_BODY
+            if WRITES & set(handler.http_methods):
+                statuses += ON_WRITES
+            statuses += handler.opt.get("problems", ())
+            declared = dict(handler.responses or {})
+            handler.responses = {
+                **{status: _spec(status) for status in statuses},
+                **declared,
+            }
+
+
 class Problem(HTTPException):
     """An error with a problem type and optional extra members."""
 
@@ -37,7 +121,12 @@ class Problem(HTTPException):
 
 
 def problem_response(
-    status: int, detail: str, type_: str = "about:blank", **extra: Any
+    status: int,
+    detail: str,
+    type_: str = "about:blank",
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response[Any]:
     body = {
         "type": type_,
@@ -46,8 +135,10 @@ def problem_response(
         "detail": detail,
     }
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return Response(content=body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 def _count(request: Request[Any, Any, Any], status: int, reason: str) -> None:
@@ -61,6 +152,17 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, Problem):
         _count(request, status, exc.type_.rsplit("/", 1)[-1] or str(status))
         return problem_response(status, str(exc.detail), exc.type_, **exc.extra)
+    if isinstance(exc, MethodNotAllowedException):
+        # RFC 9110 §15.5.6: a 405 says which methods the resource supports. The router
+        # names them; static files, which do not, take GET and HEAD.
+        allow = (exc.headers or {}).get("allow") or "GET, HEAD"
+        _count(request, status, "method-not-allowed")
+        return problem_response(
+            status,
+            f"{request.method} is not allowed here; allowed: {allow}",
+            "/problems/method-not-allowed",
+            headers={"Allow": allow},
+        )
     detail = str(exc.detail)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException):
@@ -81,4 +183,13 @@ def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response
 
 EXCEPTION_HANDLERS = {HTTPException: handle_http, Exception: handle_internal}
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM", "MediaType", "Problem", "problem_response"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM",
+    "MediaType",
+    "Problem",
+    "ProblemDetails",
+    "ProblemError",
+    "declare_errors",
+    "problem_response",
+]

@@ -9,6 +9,7 @@ import msgspec
 
 from kizuna.core.label_view import LabelView
 from kizuna.core.records import Text
+from kizuna.core.text import MAX_BODY, MAX_TITLE
 
 REQUEST = "request"
 
@@ -25,6 +26,63 @@ MAX_ADDRESSEES = 16
 
 NodeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Short = Annotated[str, msgspec.Meta(max_length=2_000)]
+
+# Checks made after decoding, by the core rules, that the node's OpenAPI document spells
+# out for these fields (the rule each names: kizuna.api.document).
+_RULE = "x-kizuna-rule"
+Marking = Annotated[str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking"})]
+MarkingOrEmpty = Annotated[
+    str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking-or-empty"})
+]
+# msgspec documents a Meta on a Struct type only outside a union: Annotated[Text | None, …].
+_TITLE = msgspec.Meta(
+    extra_json_schema={_RULE: {"text": "Title", "max_length": MAX_TITLE, "needs_text": True}}
+)
+_BODY = msgspec.Meta(
+    extra_json_schema={_RULE: {"text": "Body", "max_length": MAX_BODY, "needs_text": False}}
+)
+# An ISO 8601 date and time as core.time.parse_iso reads it: a real calendar date (years
+# 0001-9999), hours, minutes and seconds to six decimals (minutes and seconds may be left
+# out), an offset (UTC when there is none).
+_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+DATE_TIME = (
+    rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+    r"T(?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+DateTime = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=DATE_TIME,
+        description="ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset)",
+    ),
+]
+# base64 as base64.b64decode(validate=True) reads it, at most MAX_ATTACHMENT_BYTES decoded:
+# (4 characters)* then 3 and '=' or 2 and '==', or padding after whole groups.
+_B64 = "[A-Za-z0-9+/]"
+_BASE64 = rf"^(?:(?:{_B64}{{4}})+=*|(?:{_B64}{{4}})*(?:{_B64}{{3}}=|{_B64}{{2}}==))?$"
+_BASE64_MAX = (MAX_ATTACHMENT_BYTES // 3 + 1) * 4  # the longest encoding the service reads
+_CONTENT = msgspec.Meta(
+    description=f"The content, base64 (at most {MAX_ATTACHMENT_BYTES} bytes once decoded)",
+    extra_json_schema={
+        "maxLength": _BASE64_MAX,
+        "pattern": _BASE64,
+        # The longest encodings decode to a byte or two too many unless they end in '=='
+        # or in padding after whole groups.
+        "not": {"minLength": _BASE64_MAX, "pattern": f"{_B64}=?$"},
+    },
+)
+MAX_COMMENT_TEXT = 10_000  # rules.MAX_COMMENT (rules imports this module)
+_COMMENT = msgspec.Meta(
+    extra_json_schema={
+        _RULE: {"text": "CommentText", "max_length": MAX_COMMENT_TEXT, "needs_text": True}
+    }
+)
 
 
 class Status(enum.StrEnum):
@@ -60,18 +118,25 @@ class AttachmentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     media_type: Annotated[
         str, msgspec.Meta(max_length=127, pattern=r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
     ]
-    content: str  # base64, at most MAX_ATTACHMENT_BYTES once decoded
-    label: str
+    content: Annotated[str, _CONTENT]  # checked when decoded, by the service
+    label: Marking
 
 
 class RequestIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    addressees: Annotated[list[NodeId], msgspec.Meta(min_length=1, max_length=MAX_ADDRESSEES)]
+    addressees: Annotated[
+        list[NodeId],
+        msgspec.Meta(
+            min_length=1,
+            max_length=MAX_ADDRESSEES,
+            extra_json_schema={"uniqueItems": True},  # the service refuses repeats
+        ),
+    ]
     kind: KindName
     precedence: PrecedenceName = "ROUTINE"
-    label: str
-    title: Text
-    body: Text = Text()
-    due: str | None = None
+    label: Marking
+    title: Annotated[Text, _TITLE]
+    body: Annotated[Text, _BODY] = Text()
+    due: DateTime | None = None
     links: Annotated[list[Link], msgspec.Meta(max_length=MAX_LINKS)] = []
     attachments: Annotated[list[AttachmentIn], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
 
@@ -79,11 +144,11 @@ class RequestIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class RequestPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Requester-side edits of a request's content (e.g. adding a translation)."""
 
-    label: str | None = None
+    label: MarkingOrEmpty | None = None  # "" leaves the label as it is
     precedence: PrecedenceName | None = None
-    title: Text | None = None
-    body: Text | None = None
-    due: str | None = None
+    title: Annotated[Text | None, _TITLE] = None
+    body: Annotated[Text | None, _BODY] = None
+    due: DateTime | None = None
     links: Annotated[list[Link], msgspec.Meta(max_length=MAX_LINKS)] | None = None
 
 
@@ -97,15 +162,28 @@ class TransitionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             min_length=1,
             max_length=32,
             description="Target status: " + ", ".join(s.value for s in Status),
+            extra_json_schema={"enum": [s.value for s in Status]},  # the lifecycle checks it
         ),
     ]
     reason: Short = ""
     response: Text | None = None
 
 
+# A transition's body as the document gives it: to decline takes a reason that is not blank
+# (checked by the lifecycle rules, after decoding; a reason left out is blank).
+TRANSITION = msgspec.Meta(
+    extra_json_schema={
+        "not": {
+            "required": ["to"],
+            "properties": {"to": {"const": Status.DECLINED.value}, "reason": {_RULE: "blank"}},
+        }
+    }
+)
+
+
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    label: str
-    text: Text
+    label: Marking
+    text: Annotated[Text, _COMMENT]
 
 
 # -- answers ------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any
 import msgspec
 
 from kizuna.coordination.models import Status
-from kizuna.core.errors import Forbidden, Invalid
+from kizuna.core.errors import Conflict, Forbidden, Invalid
 from kizuna.core.labels import Label, LabelError, sort_rel_to
 from kizuna.core.records import Event, Precedence, RecordState, Text
 
@@ -102,7 +102,9 @@ def allowed_transitions(status: Status, sides: Iterable[str], roles: Iterable[st
 def check_transition(
     status: Status, to: str, sides: Iterable[str], roles: Iterable[str], reason: str
 ) -> Status:
-    """Validate a local transition; raises Invalid/Forbidden listing what is allowed."""
+    """Validate a local transition, listing what is allowed when it raises: Invalid for a
+    malformed move, Conflict (409) for one the request's current status does not allow,
+    Forbidden for one that is another side's."""
     sides = frozenset(sides)
     roles = list(roles)
     allowed = allowed_transitions(status, sides, roles)
@@ -112,7 +114,7 @@ def check_transition(
         raise Invalid(f"unknown status {to!r}", allowed_transitions=allowed) from None
     side = TRANSITIONS.get((status, target))
     if side is None:
-        raise Invalid(
+        raise Conflict(
             f"a request cannot go from {status.value} to {target.value}",
             allowed_transitions=allowed,
         )

@@ -49,7 +49,7 @@ from kizuna.coordination.rules import (
     may_act,
     timeline,
 )
-from kizuna.core.errors import Forbidden, Invalid, NotFound
+from kizuna.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
 from kizuna.core.label_view import label_fields
@@ -417,7 +417,7 @@ class RequestService:
         if REQUESTER not in sides or not may_act(caller.user.roles, REQUESTER):
             raise Forbidden(f"only the requester side ({r.requester}) may change the request")
         if r.status in TERMINAL:
-            raise Invalid(f"a {r.status.value} request cannot change")
+            raise Conflict(f"a {r.status.value} request cannot change")
         problems = text_problems(patch.title, patch.body)
         if problems:
             raise Invalid("; ".join(problems), errors=problems)
@@ -480,7 +480,7 @@ class RequestService:
                     "only the addressee side may write the response",
                     allowed_transitions=self._allowed(caller, r),
                 )
-        except (Invalid, Forbidden) as exc:
+        except (Invalid, Conflict, Forbidden) as exc:
             self._refused(caller, "transition", rid, exc)
             raise
         sets: dict[str, Any] = {}

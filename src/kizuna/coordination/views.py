@@ -7,9 +7,11 @@ from urllib.parse import quote
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from kizuna.coordination.models import (
+    TRANSITION,
     CommentIn,
     RequestIn,
     RequestOut,
@@ -51,7 +53,11 @@ class RequestController(Controller):
     ) -> RequestOut:
         return service.view(caller, service.get(caller, request_id))
 
-    @patch("/{request_id:str}", summary="Change the content (requester side)")
+    @patch(
+        "/{request_id:str}",
+        summary="Change the content (requester side; 409 once the request is closed)",
+        opt={"problems": (409,)},
+    )
     async def edit(
         self,
         request_id: FromPath[str],
@@ -61,11 +67,16 @@ class RequestController(Controller):
     ) -> RequestOut:
         return service.view(caller, service.edit(caller, request_id, data))
 
-    @post("/{request_id:str}/transitions", status_code=200, summary="Move along the lifecycle")
+    @post(
+        "/{request_id:str}/transitions",
+        status_code=200,
+        summary="Move along the lifecycle (409 for a move the current status does not allow)",
+        opt={"problems": (409,)},
+    )
     async def transition(
         self,
         request_id: FromPath[str],
-        data: JSONBody[TransitionIn],
+        data: JSONBody[Annotated[TransitionIn, TRANSITION]],
         caller: CallerDep,
         service: RequestServiceDep,
     ) -> RequestOut:
@@ -81,7 +92,18 @@ class RequestController(Controller):
     ) -> RequestOut:
         return service.view(caller, service.comment(caller, request_id, data))
 
-    @get("/{request_id:str}/attachments/{attachment_id:str}", summary="An attachment's content")
+    @get(
+        "/{request_id:str}/attachments/{attachment_id:str}",
+        summary="An attachment's content",
+        responses={
+            200: ResponseSpec(
+                data_container=bytes,
+                description="The content, as the media type it was attached with",
+                media_type="*/*",
+                generate_examples=False,
+            )
+        },
+    )
     async def attachment(
         self,
         request_id: FromPath[str],

@@ -6,13 +6,14 @@ The live picture rides the node's WebSocket (``/api/v1/ws``): see
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, ClassVar, TypeAlias
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from kizuna.core.errors import Invalid, KizunaError, NotFound
 from kizuna.core.ids import new_id
@@ -41,11 +42,32 @@ DEFAULT_STALE = 300.0
 
 PictureServiceDep: TypeAlias = NamedDependency[PictureService]
 
+# A bbox as the document gives it and the routes check it: four decimal numbers within
+# range (a mantissa in range with a negative exponent, as JavaScript writes 1e-7, included).
+# The document cannot say that minlat is at most maxlat: parse_bbox refuses it.
+_EXP = "(?:[eE]-[0-9]+)?"
+_LON = rf"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?){_EXP}"
+_LAT = rf"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?){_EXP}"
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+MAX_BBOX = 200  # parse_bbox: longer is refused
+_BBOX = re.compile(BBOX_PATTERN[:-1] + r"\Z")
+BBoxQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon "
+        "greater than maxlon crosses the antimeridian",
+        # Checked by _bbox, to answer with what is wrong with it.
+        schema_extra={"pattern": BBOX_PATTERN, "max_length": MAX_BBOX},
+    ),
+]
+
 
 def _bbox(text: str | None) -> BBox | None:
     if text is None:
         return None
     try:
+        if len(text) <= MAX_BBOX and _BBOX.match(text) is None:
+            raise ValueError("bbox needs four decimal numbers: minlon,minlat,maxlon,maxlat")
         return parse_bbox(text)
     except ValueError as exc:
         raise KizunaError(f"bad bbox {text[:60]!r}: {exc}", parameter="bbox") from None
@@ -67,8 +89,7 @@ def _track_from(
     if observed > now + max_future:
         raise Invalid(f"item {index}: observed_at is more than {max_future:.0f} s in the future")
     stale = _time(item.stale_at, "stale_at", index) or observed + DEFAULT_STALE
-    if stale < observed:
-        raise Invalid(f"item {index}: stale_at is before observed_at")
+    stale = max(stale, observed)  # stale before it was observed: stale when observed
     source_id = item.source_id or item.id or new_id()
     tid = item.id or f"{item.source}-{source_id}"
     exercise = label.exercise
@@ -125,7 +146,7 @@ class TrackController(Controller):
         "/", summary="Tracks the caller may see, optionally inside bbox=minlon,minlat,maxlon,maxlat"
     )
     async def list_tracks(
-        self, caller: CallerDep, service: PictureServiceDep, bbox: FromQuery[str | None] = None
+        self, caller: CallerDep, service: PictureServiceDep, bbox: BBoxQuery = None
     ) -> list[TrackOut]:
         box = _bbox(bbox)
         now = time.time()
@@ -185,7 +206,7 @@ class TrackController(Controller):
     summary="Tracks as a GeoJSON FeatureCollection (same filter as /api/v1/tracks)",
 )
 async def tracks_geojson(
-    caller: CallerDep, service: PictureServiceDep, bbox: FromQuery[str | None] = None
+    caller: CallerDep, service: PictureServiceDep, bbox: BBoxQuery = None
 ) -> FeatureCollection:
     box = _bbox(bbox)
     now = time.time()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeAlias
+from typing import Annotated, ClassVar, TypeAlias
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -30,8 +31,12 @@ class ReportController(Controller):
 
     @post("/batch", status_code=201, summary="Create up to 1,000 reports in one commit")
     async def create_batch(
-        self, data: JSONBody[list[ReportIn]], caller: CallerDep, service: ReportServiceDep
+        self,
+        data: JSONBody[Annotated[list[ReportIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]],
+        caller: CallerDep,
+        service: ReportServiceDep,
     ) -> list[ReportOut]:
+        # the annotation documents the bounds; Litestar does not check them
         if not 1 <= len(data) <= MAX_BATCH:
             raise Invalid(f"a batch holds 1 to {MAX_BATCH} reports, not {len(data)}")
         return [report_view(s) for s in service.create_many(caller, data)]
