@@ -62,8 +62,7 @@ NODE = "usfj"
 SCHEMA = "bench"
 # The statement PgSpatialIndex.query_bbox sends for one box.
 PORT_SQL = (
-    "SELECT t.id FROM track_boxes b JOIN tracks t ON t.rid = b.rid"
-    " WHERE b.box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+    "SELECT id FROM track_boxes WHERE box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
 )
 
 Box = tuple[float, float, float, float]

@@ -46,11 +46,42 @@ _event_dec = msgspec.msgpack.Decoder(Event)
 _state_dec = msgspec.msgpack.Decoder(RecordState)
 _user_dec = msgspec.msgpack.Decoder(User)
 
+# Array parameters go out in binary (``%b``): psycopg's text array dumper (quoting every
+# element, escaping bytea) cost more than the rest of a commit's Python. A list of only
+# ``None`` (or an empty one) has no element type to dump in binary: psycopg sends it as
+# text of unknown type, which the casts below read as well.
+
 # The first parameter is the writer; then the columns of ``event_columns``.
 _INSERT_EVENTS = (
     "INSERT INTO events (writer, pos, origin, seq, hlc, record_type, record_id, precedence, body)"
-    " SELECT %s::bigint, * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[],"
-    " %s::text[], %s::text[], %s::smallint[], %s::bytea[])"
+    " SELECT %s::bigint, * FROM unnest(%b::bigint[], %b::text[], %b::bigint[], %b::bigint[],"
+    " %b::text[], %b::text[], %b::smallint[], %b::bytea[])"
+)
+_UPSERT_RECORDS = (
+    " ON CONFLICT (record_type, record_id) DO UPDATE SET"
+    " updated_hlc = excluded.updated_hlc, pos = excluded.pos, state = excluded.state"
+)
+_RECORDS = (
+    "INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bytea[])"
+    + _UPSERT_RECORDS
+)
+# ``append`` in one statement: the events (the columns of ``event_columns``, then whether
+# each event's record points at it, then the writer) and the records rows. A record
+# written once points at its event, so its row is derived from the event's columns on the
+# server; the merged states (type, id, hlc, state) follow as arrays. No key is in both.
+_APPEND = (
+    "WITH u AS (SELECT * FROM unnest(%b::bigint[], %b::text[], %b::bigint[], %b::bigint[],"
+    " %b::text[], %b::text[], %b::smallint[], %b::bytea[], %b::bool[])"
+    " AS u (pos, origin, seq, hlc, record_type, record_id, precedence, body, direct)),"
+    " e AS (INSERT INTO events"
+    " (writer, pos, origin, seq, hlc, record_type, record_id, precedence, body)"
+    " SELECT %s::bigint, pos, origin, seq, hlc, record_type, record_id, precedence, body FROM u)"
+    " INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
+    " SELECT record_type, record_id, hlc, pos, NULL::bytea FROM u WHERE direct"
+    " UNION ALL SELECT m.record_type, m.record_id, m.hlc, NULL::bigint, m.state"
+    " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bytea[])"
+    " AS m (record_type, record_id, hlc, state)" + _UPSERT_RECORDS
 )
 # Moves the head and wakes the other workers, in the committing transaction.
 _MOVE_HEAD = (
@@ -137,10 +168,11 @@ class PgStore:
                 )
                 for i, d in enumerate(drafts, start=1)
             ]
-            # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.
-            conn.execute(_INSERT_EVENTS, (self._writer, *event_columns(pos + 1, events)))
             fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
-            self._project(conn, events, pos + 1, fresh)
+            # Before the events go in: the projections read are the ones they fold into.
+            direct, merged = self._project(conn, events, fresh)
+            # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.
+            conn.execute(_APPEND, (*event_columns(pos + 1, events), direct, self._writer, *merged))
             self._move_head(conn, pos + len(events), stamps[-1])
         self._notify(events)
         return events
@@ -168,7 +200,19 @@ class PgStore:
             if not inserted:
                 return []
             new = [batch[p - pos - 1] for p in inserted]
-            self._project(conn, new, inserted, frozenset())
+            direct, (types, ids, hlcs, states) = self._project(conn, new, frozenset())
+            pointing = [(p, e) for p, e, d in zip(inserted, new, direct, strict=True) if d]
+            if pointing or types:
+                conn.execute(
+                    _RECORDS,
+                    (
+                        [e.record_type for _, e in pointing] + types,
+                        [e.record_id for _, e in pointing] + ids,
+                        [e.hlc for _, e in pointing] + hlcs,
+                        [p for p, _ in pointing] + [None] * len(types),
+                        [None] * len(pointing) + states,
+                    ),
+                )
             self._move_head(conn, inserted[-1], max(e.hlc for e in new))
         for e in new:
             self.clock.observe(e.hlc)
@@ -194,39 +238,36 @@ class PgStore:
         self,
         conn: Connection[TupleRow],
         events: list[Event],
-        positions: int | list[int],
         new_ids: set[str] | frozenset[str],
-    ) -> None:
-        """Fold ``events`` into the projections (the head lock is held: no lost update)."""
-        if isinstance(positions, int):
-            positions = list(range(positions, positions + len(events)))
+    ) -> tuple[list[bool], tuple[list[str], list[str], list[int], list[bytes]]]:
+        """Fold ``events`` into the projections (the head lock is held: no lost update).
+
+        Returns, by event, whether its record is written by it alone (the row points at
+        the event; state is derived on read), and the merged states of the other records
+        as columns (type, id, hlc, state)."""
         keys = {(e.record_type, e.record_id) for e in events}
         states = self._load(conn, {k for k in keys if k[1] not in new_ids} if new_ids else keys)
         touched: dict[tuple[str, str], int] = {}  # key -> events in this batch
         for e in events:
             key = (e.record_type, e.record_id)
             touched[key] = touched.get(key, 0) + 1
-        rows: list[tuple[str, str, int, int | None, bytes | None]] = []
-        for pos, e in zip(positions, events, strict=True):
+        direct: list[bool] = []
+        for e in events:
             key = (e.record_type, e.record_id)
             prior = states.get(key)
             if prior is None and touched[key] == 1:
-                # Written once: the row points at the event; state is derived on read.
-                rows.append((key[0], key[1], e.hlc, pos, None))
+                direct.append(True)  # written once: the row points at the event
                 continue
+            direct.append(False)
             states[key] = self._merges.get(e.record_type, lww_merge)(prior, e)
-        rows += [
-            (rt, rid, s.updated_hlc, None, _enc.encode(s))
-            for (rt, rid), s in states.items()
-            if s is not None
-        ]
-        conn.execute(
-            "INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bytea[])"
-            " ON CONFLICT (record_type, record_id) DO UPDATE SET"
-            " updated_hlc = excluded.updated_hlc, pos = excluded.pos, state = excluded.state",
-            tuple(list(column) for column in zip(*rows, strict=True)),
-        )
+        merged: tuple[list[str], list[str], list[int], list[bytes]] = ([], [], [], [])
+        for (rt, rid), s in states.items():
+            if s is not None:
+                merged[0].append(rt)
+                merged[1].append(rid)
+                merged[2].append(s.updated_hlc)
+                merged[3].append(_enc.encode(s))
+        return direct, merged
 
     def _load(
         self, conn: Connection[TupleRow], keys: set[tuple[str, str]]
@@ -236,7 +277,7 @@ class PgStore:
         types, ids = zip(*keys, strict=True)
         rows = conn.execute(
             _STATE + " WHERE (r.record_type, r.record_id) IN"
-            " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            " (SELECT * FROM unnest(%b::text[], %b::text[]))",
             (list(types), list(ids)),
         ).fetchall()
         return {(rt, rid): self._decode(rt, state, body) for rt, rid, state, body in rows}

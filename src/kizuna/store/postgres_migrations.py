@@ -163,6 +163,31 @@ CREATE TABLE track_head (
 INSERT INTO track_head (id, version) SELECT 1, coalesce(max(version), 0) FROM tracks;
 """,
     ),
+    Migration(
+        3,
+        "no foreign keys from records and outbox to events",
+        """
+-- Both guarded only against the store's own bugs, at a price per row: a check query and a
+-- row lock (KEY SHARE, written into the event's tuple) on every event a projection row
+-- or an outbox entry points at. Those rows are written in the transaction that holds the
+-- log head lock, after (or with) the events they name, and events are never deleted.
+ALTER TABLE records DROP CONSTRAINT IF EXISTS records_pos_fkey;
+ALTER TABLE outbox DROP CONSTRAINT IF EXISTS outbox_pos_fkey;
+""",
+    ),
+    Migration(
+        4,
+        "entry ids beside their boxes",
+        """
+-- A bounding-box query reads track_boxes alone, without a join to the wide tracks rows.
+-- An entry's id never changes for its rid (tracks.id is unique and an upsert keeps rid).
+DROP INDEX track_boxes_box;
+ALTER TABLE track_boxes ADD COLUMN id text;
+UPDATE track_boxes b SET id = t.id FROM tracks t WHERE t.rid = b.rid;
+ALTER TABLE track_boxes ALTER COLUMN id SET NOT NULL;
+CREATE INDEX track_boxes_box ON track_boxes USING gist (box);
+""",
+    ),
 )
 
 # One key for every kizuna schema in the database: CREATE EXTENSION is database-wide.

@@ -54,7 +54,7 @@ class PgOutbox:
                 positions, precedences, hlcs = (list(c) for c in zip(*keep, strict=True))
                 conn.execute(
                     "INSERT INTO outbox (peer, pos, precedence, hlc)"
-                    " SELECT %s, * FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[])"
+                    " SELECT %s, * FROM unnest(%b::bigint[], %b::smallint[], %b::bigint[])"
                     " ON CONFLICT (peer, pos) DO NOTHING",
                     (peer, positions, precedences, hlcs),
                 )
@@ -79,7 +79,7 @@ class PgOutbox:
             return
         with self._pool.connection() as conn:
             conn.execute(
-                "DELETE FROM outbox WHERE peer = %s AND pos = ANY(%s::bigint[])",
+                "DELETE FROM outbox WHERE peer = %s AND pos = ANY(%b::bigint[])",
                 (peer, list(positions)),
             )
 
@@ -91,7 +91,7 @@ class PgOutbox:
     def events_from(self, origins: tuple[str, ...]) -> list[Event]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT body FROM events WHERE origin = ANY(%s::text[]) ORDER BY origin, seq",
+                "SELECT body FROM events WHERE origin = ANY(%b::text[]) ORDER BY origin, seq",
                 (list(origins),),
             ).fetchall()
         return [_dec.decode(r[0]) for r in rows]

@@ -5,13 +5,16 @@ Tables (``postgres_migrations``):
 
 * ``tracks`` — one row per entry: ``rid`` (identity), the entry id, its ``version``,
   newest position and time, the items as msgpack, and ``history_n`` (points held).
-* ``track_boxes`` — ``rid`` → ``box geometry(Polygon, 4326)`` with a GiST index. Boxes
+* ``track_boxes`` — ``rid`` → ``box geometry(Polygon, 4326)`` with a GiST index, and a
+  copy of the entry's ``id``, so a bounding-box query reads this table alone. Boxes
   are planar lon/lat rectangles (the caller splits a query at the antimeridian), so
   ``&&`` on the index answers a bounding-box query without a geography's great-circle
   edges. Boxes live apart from ``tracks``: a report rewrites the entry's row (a new
   tuple and new entries in its b-tree indexes, as MVCC does), but the GiST entry only
   when the entry leaves its stored box. With ``box_margin`` the stored box is padded,
-  so a moving entry costs a GiST update every few kilometres, not every report.
+  so a moving entry costs a GiST update every few kilometres, not every report. (The id
+  is not an ``INCLUDE`` column of the index: PostGIS's 2D opclass cannot return the
+  box, so no scan is index-only, and the index would only grow.)
 * ``track_trails`` — one per (entry, source), with its last kept point, so thinning
   needs no state in the process (several workers may write); ``track_segments`` — the
   points a trail gained in one write, packed; ``track_labels`` — labels interned.
@@ -66,8 +69,8 @@ FOLLOW_BATCH = 1000  # entries read per step when catching up with other workers
 # The first parameter is the writer.
 _UPSERT = (
     "INSERT INTO tracks AS t (writer, id, version, observed_at, stale_at, lat, lon, body)"
-    " SELECT %s::bigint, * FROM unnest(%s::text[], %s::bigint[], %s::float8[], %s::float8[],"
-    " %s::float8[], %s::float8[], %s::bytea[])"
+    " SELECT %s::bigint, * FROM unnest(%b::text[], %b::bigint[], %b::float8[], %b::float8[],"
+    " %b::float8[], %b::float8[], %b::bytea[])"
     " ON CONFLICT (id) DO UPDATE SET writer = excluded.writer, version = excluded.version,"
     " observed_at = excluded.observed_at, stale_at = excluded.stale_at, lat = excluded.lat,"
     " lon = excluded.lon, body = excluded.body"
@@ -84,10 +87,11 @@ _OTHERS = (
 )
 # The padded box; an existing box is rewritten only when it no longer covers the entry.
 _BOXES = (
-    "INSERT INTO track_boxes AS b (rid, box)"
-    " SELECT u.rid, ST_MakeEnvelope(u.x0 - %(m)s, u.y0 - %(m)s, u.x1 + %(m)s, u.y1 + %(m)s, 4326)"
-    " FROM unnest(%(rid)s::bigint[], %(x0)s::float8[], %(x1)s::float8[], %(y0)s::float8[],"
-    " %(y1)s::float8[]) AS u (rid, x0, x1, y0, y1)"
+    "INSERT INTO track_boxes AS b (rid, id, box)"
+    " SELECT u.rid, u.id,"
+    " ST_MakeEnvelope(u.x0 - %(m)s, u.y0 - %(m)s, u.x1 + %(m)s, u.y1 + %(m)s, 4326)"
+    " FROM unnest(%(rid)b::bigint[], %(id)b::text[], %(x0)b::float8[], %(x1)b::float8[],"
+    " %(y0)b::float8[], %(y1)b::float8[]) AS u (rid, id, x0, x1, y0, y1)"
     " ON CONFLICT (rid) DO UPDATE SET box = excluded.box"
     " WHERE NOT b.box ~ ST_Expand(excluded.box, -%(m)s)"
 )
@@ -203,13 +207,11 @@ class PgSpatialIndex:
         if not parts:
             return []
         # One statement, each part its own index scan (OR becomes a BitmapOr): each id once.
-        meets = " OR ".join(["b.box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"] * len(parts))
+        # The id sits beside its box: no join to the wide rows of ``tracks``.
+        meets = " OR ".join(["box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"] * len(parts))
         args = [float(c) for part in parts for c in part]
         with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT t.id FROM track_boxes b JOIN tracks t ON t.rid = b.rid WHERE " + meets,
-                args,
-            ).fetchall()
+            rows = conn.execute("SELECT id FROM track_boxes WHERE " + meets, args).fetchall()
         return [str(r[0]) for r in rows]
 
     def history(self, track_id: str, since: float, limit: int) -> list[HistoryPoint]:
@@ -264,7 +266,7 @@ class PgSpatialIndex:
                 if history:
                     self._append(conn, history, rid_of, new_labels)
                 if removed:
-                    conn.execute("DELETE FROM tracks WHERE id = ANY(%s::text[])", (list(removed),))
+                    conn.execute("DELETE FROM tracks WHERE id = ANY(%b::text[])", (list(removed),))
                 if top > head:
                     conn.execute(_MOVE_HEAD, (top, self._channel, f"{self._writer}:{top}"))
             # committed
@@ -310,6 +312,7 @@ class PgSpatialIndex:
             {
                 "m": self.box_margin,
                 "rid": [rid_of[tid] for tid in ids],
+                "id": ids,
                 "x0": [float(b[0]) for b in box],
                 "x1": [float(b[1]) for b in box],
                 "y0": [float(b[2]) for b in box],
@@ -332,7 +335,7 @@ class PgSpatialIndex:
             rid_of.update(
                 (str(tid), int(rid))
                 for tid, rid in conn.execute(
-                    "SELECT id, rid FROM tracks WHERE id = ANY(%s::text[])", (missing,)
+                    "SELECT id, rid FROM tracks WHERE id = ANY(%b::text[])", (missing,)
                 ).fetchall()
             )
         # history without an entry is not kept
@@ -341,7 +344,7 @@ class PgSpatialIndex:
             return
         rids, sources = (list(c) for c in zip(*keys, strict=True))
         conn.execute(
-            "INSERT INTO track_trails (rid, source) SELECT * FROM unnest(%s::bigint[], %s::text[])"
+            "INSERT INTO track_trails (rid, source) SELECT * FROM unnest(%b::bigint[], %b::text[])"
             " ON CONFLICT (rid, source) DO NOTHING",
             (rids, sources),
         )
@@ -349,7 +352,7 @@ class PgSpatialIndex:
             (int(rid), str(source)): TrailState(int(trail), int(rid), when, lat, lon)
             for trail, rid, source, when, lat, lon in conn.execute(
                 "SELECT trail, rid, source, last_at, last_lat, last_lon FROM track_trails"
-                " WHERE (rid, source) IN (SELECT * FROM unnest(%s::bigint[], %s::text[]))"
+                " WHERE (rid, source) IN (SELECT * FROM unnest(%b::bigint[], %b::text[]))"
                 " ORDER BY trail FOR UPDATE",
                 (rids, sources),
             ).fetchall()
@@ -378,13 +381,13 @@ class PgSpatialIndex:
                 col.append(value)
         conn.execute(
             "INSERT INTO track_segments (trail, first_at, last_at, n, points)"
-            " SELECT * FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::int[],"
-            " %s::bytea[])",
+            " SELECT * FROM unnest(%b::bigint[], %b::float8[], %b::float8[], %b::int[],"
+            " %b::bytea[])",
             segments,
         )
         conn.execute(
             "UPDATE track_trails t SET last_at = u.w, last_lat = u.y, last_lon = u.x"
-            " FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[])"
+            " FROM unnest(%b::bigint[], %b::float8[], %b::float8[], %b::float8[])"
             " AS u (trail, w, y, x) WHERE t.trail = u.trail",
             (
                 [tr.id for tr in gained],
@@ -400,7 +403,7 @@ class PgSpatialIndex:
             int(rid)
             for rid, n in conn.execute(
                 "UPDATE tracks t SET history_n = t.history_n + u.n"
-                " FROM unnest(%s::bigint[], %s::int[]) AS u (rid, n) WHERE t.rid = u.rid"
+                " FROM unnest(%b::bigint[], %b::int[]) AS u (rid, n) WHERE t.rid = u.rid"
                 " RETURNING t.rid, t.history_n",
                 (list(added), list(added.values())),
             ).fetchall()
@@ -414,7 +417,7 @@ class PgSpatialIndex:
         by_entry: dict[int, list[tuple[int, float, list[_Row]]]] = {}
         for rid, trail, first, blob in conn.execute(
             "SELECT t.rid, s.trail, s.first_at, s.points FROM track_segments s"
-            " JOIN track_trails t ON t.trail = s.trail WHERE t.rid = ANY(%s::bigint[])",
+            " JOIN track_trails t ON t.trail = s.trail WHERE t.rid = ANY(%b::bigint[])",
             (rids,),
         ).fetchall():
             by_entry.setdefault(int(rid), []).append((int(trail), first, _seg_dec.decode(blob)))
@@ -442,19 +445,19 @@ class PgSpatialIndex:
             counts[rid] = held
         if gone[0]:
             conn.execute(
-                "DELETE FROM track_segments s USING unnest(%s::bigint[], %s::float8[])"
+                "DELETE FROM track_segments s USING unnest(%b::bigint[], %b::float8[])"
                 " AS u (trail, first_at) WHERE s.trail = u.trail AND s.first_at = u.first_at",
                 gone,
             )
         if rewritten[0]:
             conn.execute(
                 "INSERT INTO track_segments (trail, first_at, last_at, n, points)"
-                " SELECT * FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::int[],"
-                " %s::bytea[])",
+                " SELECT * FROM unnest(%b::bigint[], %b::float8[], %b::float8[], %b::int[],"
+                " %b::bytea[])",
                 rewritten,
             )
         conn.execute(
-            "UPDATE tracks t SET history_n = u.n FROM unnest(%s::bigint[], %s::int[])"
+            "UPDATE tracks t SET history_n = u.n FROM unnest(%b::bigint[], %b::int[])"
             " AS u (rid, n) WHERE t.rid = u.rid",
             (list(counts), list(counts.values())),
         )
@@ -472,12 +475,12 @@ class PgSpatialIndex:
         unknown = [body for body, lid in bodies.items() if not lid]
         if unknown:
             conn.execute(
-                "INSERT INTO track_labels (body) SELECT unnest(%s::bytea[])"
+                "INSERT INTO track_labels (body) SELECT unnest(%b::bytea[])"
                 " ON CONFLICT (body) DO NOTHING",
                 (unknown,),
             )
             for lid, body in conn.execute(
-                "SELECT id, body FROM track_labels WHERE body = ANY(%s::bytea[])", (unknown,)
+                "SELECT id, body FROM track_labels WHERE body = ANY(%b::bytea[])", (unknown,)
             ).fetchall():
                 bodies[bytes(body)] = int(lid)
         return bodies
@@ -486,7 +489,7 @@ class PgSpatialIndex:
         missing = [i for i in ids if i not in self._labels]
         if missing:
             for lid, body in conn.execute(
-                "SELECT id, body FROM track_labels WHERE id = ANY(%s::int[])", (missing,)
+                "SELECT id, body FROM track_labels WHERE id = ANY(%b::int[])", (missing,)
             ).fetchall():
                 self._labels[int(lid)] = _label_dec.decode(body)
         return {i: self._labels[i] for i in ids}
