@@ -61,9 +61,7 @@ AREA = (100.0, 0.0, 180.0, 60.0)  # minlon, minlat, maxlon, maxlat
 NODE = "usfj"
 SCHEMA = "bench"
 # The statement PgSpatialIndex.query_bbox sends for one box.
-PORT_SQL = (
-    "SELECT id FROM track_boxes WHERE box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
-)
+PORT_SQL = "SELECT id FROM track_boxes WHERE box && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
 
 Box = tuple[float, float, float, float]
 EDGE = 1e-4  # degrees; a float32 ulp at 180 is 1.5e-5
