@@ -10,6 +10,7 @@ import msgspec
 from kizuna.core.label_view import LabelView
 from kizuna.core.records import Text
 from kizuna.core.text import MAX_BODY, MAX_TITLE
+from kizuna.core.time import DateTime
 
 REQUEST = "request"
 
@@ -41,27 +42,6 @@ _TITLE = msgspec.Meta(
 _BODY = msgspec.Meta(
     extra_json_schema={_RULE: {"text": "Body", "max_length": MAX_BODY, "needs_text": False}}
 )
-# An ISO 8601 date and time as core.time.parse_iso reads it: a real calendar date (years
-# 0001-9999), hours, minutes and seconds to six decimals (minutes and seconds may be left
-# out), an offset (UTC when there is none).
-_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
-_MONTH_DAY = (
-    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
-    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
-)
-_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-DATE_TIME = (
-    rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
-    r"T(?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
-)
-DateTime = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=DATE_TIME,
-        description="ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset)",
-    ),
-]
 # base64 as base64.b64decode(validate=True) reads it, at most MAX_ATTACHMENT_BYTES decoded:
 # (4 characters)* then 3 and '=' or 2 and '==', or padding after whole groups.
 _B64 = "[A-Za-z0-9+/]"

@@ -8,6 +8,7 @@ import msgspec
 
 from kizuna.core.label_view import LabelView
 from kizuna.core.labels import Label
+from kizuna.core.time import DateTime
 
 TRACK = "track"  # the type name in sharing agreements and of the federated stream
 
@@ -55,25 +56,6 @@ _TEXT = msgspec.Meta(max_length=200)
 # A security marking, checked after decoding by the core rules; the node's OpenAPI document
 # spells them out (kizuna.api.document).
 _MARKING = msgspec.Meta(max_length=512, extra_json_schema={"x-kizuna-rule": "marking"})
-# An ISO 8601 date and time as core.time.parse_iso reads it: a real calendar date (years
-# 0001-9999), hours, minutes and seconds to six decimals (minutes and seconds may be left
-# out), an offset (UTC when there is none). The same as
-# coordination.models.DATE_TIME (domains do not import each other).
-_YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
-_MONTH_DAY = (
-    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
-    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
-)
-_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-DATE_TIME = (
-    rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
-    r"T(?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
-)
-_TIME = msgspec.Meta(
-    pattern=DATE_TIME,
-    description="ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset)",
-)
 
 
 class TrackIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -92,8 +74,8 @@ class TrackIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     course: Annotated[float, msgspec.Meta(ge=0.0, le=360.0)] | None = None
     speed: Annotated[float, msgspec.Meta(ge=0.0, le=10_000.0)] | None = None
     hae: Annotated[float, msgspec.Meta(ge=-20_000.0, le=1_000_000.0)] | None = None
-    observed_at: Annotated[str, _TIME] | None = None  # at most max_future ahead of the node
-    stale_at: Annotated[str, _TIME] | None = None
+    observed_at: DateTime | None = None  # at most max_future ahead of the node
+    stale_at: DateTime | None = None
     mmsi: Annotated[int, msgspec.Meta(ge=0, le=999_999_999)] | None = None
     ship_type: Annotated[int, msgspec.Meta(ge=0, le=255)] | None = None
     remarks: Annotated[str, msgspec.Meta(max_length=2000)] = ""
