@@ -64,6 +64,32 @@ class Draft:
         self.new_record = new_record
 
 
+def drafted_events(
+    drafts: Sequence[Draft], origin: str, first_seq: int, stamps: Sequence[int]
+) -> list[Event]:
+    """``drafts`` as the events a backend commits: numbered from ``first_seq``, stamped."""
+    return [
+        Event(
+            origin=origin,
+            seq=first_seq + i,
+            hlc=stamps[i],
+            record_type=d.record_type,
+            record_id=d.record_id,
+            op=d.op,
+            label=d.label,
+            precedence=d.precedence,
+            payload=d.payload,
+            author=d.author,
+        )
+        for i, d in enumerate(drafts)
+    ]
+
+
+def fresh_ids(drafts: Sequence[Draft]) -> set[str]:
+    """Records the drafts create under ids their caller just minted: no state to load."""
+    return {d.record_id for d in drafts if d.new_record and d.op == "create"}
+
+
 CommitListener = Callable[[Sequence[Event]], None]
 
 

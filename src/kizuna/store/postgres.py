@@ -34,7 +34,7 @@ from psycopg_pool import ConnectionPool
 from kizuna.core.hlc import HybridClock
 from kizuna.core.merge import Merge, lww_merge
 from kizuna.core.records import Event, RecordState
-from kizuna.store.base import CommitListener, Draft, Session, User
+from kizuna.store.base import CommitListener, Draft, Session, User, drafted_events, fresh_ids
 from kizuna.store.postgres_feed import PgFeed, own_position
 
 Pool = ConnectionPool[Connection[TupleRow]]
@@ -153,22 +153,8 @@ class PgStore:
             seq = self._our_seq(conn)
             self.clock.observe(hlc)
             stamps = self.clock.now_many(len(drafts))
-            events = [
-                Event(
-                    origin=self.node_id,
-                    seq=seq + i,
-                    hlc=stamps[i - 1],
-                    record_type=d.record_type,
-                    record_id=d.record_id,
-                    op=d.op,
-                    label=d.label,
-                    precedence=d.precedence,
-                    payload=d.payload,
-                    author=d.author,
-                )
-                for i, d in enumerate(drafts, start=1)
-            ]
-            fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
+            events = drafted_events(drafts, self.node_id, seq + 1, stamps)
+            fresh = fresh_ids(drafts)
             # Before the events go in: the projections read are the ones they fold into.
             direct, merged = self._project(conn, events, fresh)
             # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.

@@ -12,7 +12,7 @@ import msgspec
 from kizuna.core.hlc import HybridClock
 from kizuna.core.merge import Merge, lww_merge
 from kizuna.core.records import Event, RecordState
-from kizuna.store.base import CommitListener, Draft, Session, User
+from kizuna.store.base import CommitListener, Draft, Session, User, drafted_events, fresh_ids
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -109,23 +109,9 @@ class SqliteStore:
         with self._lock:
             seq = self._seq
             stamps = self.clock.now_many(len(drafts))
-            events = [
-                Event(
-                    origin=self.node_id,
-                    seq=seq + i,
-                    hlc=stamps[i - 1],
-                    record_type=d.record_type,
-                    record_id=d.record_id,
-                    op=d.op,
-                    label=d.label,
-                    precedence=d.precedence,
-                    payload=d.payload,
-                    author=d.author,
-                )
-                for i, d in enumerate(drafts, start=1)
-            ]
+            events = drafted_events(drafts, self.node_id, seq + 1, stamps)
             seq += len(drafts)
-            fresh = {d.record_id for d in drafts if d.new_record and d.op == "create"}
+            fresh = fresh_ids(drafts)
             self._commit(events, fresh=True, new_ids=fresh)
             self._seq = seq
         self._notify(events)
