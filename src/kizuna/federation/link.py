@@ -188,6 +188,17 @@ class Link:
     async def _send(self, stream: str, body: bytes) -> Ack:
         return await self.connection.send(stream, body, dedup_id(body))
 
+    def releasable(self, stream: FederatedStream[Any], items: list[Any]) -> list[Any]:
+        """``items`` of ``stream`` as they may go to this peer: release-checked, prepared
+        for it, and checked again as prepared (every stream item this link sends)."""
+        kind = stream.name
+        prepared = [
+            stream.prepare(item, self.peer.id)
+            for item in items
+            if self._may_send(kind, stream.envelope(item))
+        ]
+        return [item for item in prepared if self._may_wire(kind, stream.envelope(item))]
+
     async def _send_streams(self) -> int:
         """Each stream's changes since its cursor (coalesced, release-checked)."""
         total = 0
@@ -197,12 +208,7 @@ class Link:
             if after == cursor:
                 continue
             kind = stream.name
-            prepared = [
-                stream.prepare(item, self.peer.id)
-                for item in changes
-                if self._may_send(kind, stream.envelope(item))
-            ]
-            items = [item for item in prepared if self._may_wire(kind, stream.envelope(item))]
+            items = self.releasable(stream, changes)
             if items:
                 await self._send(kind, stream.encode(items))
             self.cursors[kind] = after

@@ -156,7 +156,10 @@ class Federation:
         target = self.streams.get(stream)
         if not isinstance(target, AnsweringStream) or stream not in self.peers[peer_id].types:
             raise LookupError(f"no answering stream {stream!r} for peer {peer_id}")
-        return target.answer(peer_id)
+        item = target.answer(peer_id)
+        # Through the same release check as the stream's batches (None: nothing to give).
+        released = self.links[peer_id].releasable(target, [item]) if item is not None else []
+        return msgspec.json.encode(released[0] if released else None)
 
     def receive(self, peer_id: str, stream: str, body: bytes, dedup_id: str) -> Ack:
         """Judge and apply one batch from an authenticated peer."""

@@ -99,8 +99,9 @@ class AnsweringStream(Protocol):
 
     name: str
 
-    def answer(self, peer_id: str) -> bytes:
-        """The JSON answer for ``peer_id``."""
+    def answer(self, peer_id: str) -> Any:
+        """The item that answers ``peer_id`` (None: none). Federation release-checks and
+        prepares it as it would a batch's item, then sends it as JSON."""
         ...
 
 

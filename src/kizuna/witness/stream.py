@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import msgspec
-
 from kizuna.kernel.streams import BatchCodec, Envelope
 from kizuna.witness.models import AUDIT_HEAD, Witnessed
 from kizuna.witness.service import WitnessService
 
 _codec = BatchCodec(Witnessed)
-_json = msgspec.json.Encoder()
 
 
 class HeadStream:
@@ -44,7 +41,7 @@ class HeadStream:
     def on_change(self, callback: Callable[[], None]) -> None:
         self.witness.on_change(callback)
 
-    def answer(self, peer_id: str) -> bytes:
-        """The JSON body of ``GET /federation/v1/audit_head`` for ``peer_id``: a receipt, signed now, for the newest head of its trail that
-        we hold, or ``null``."""
-        return _json.encode(self.witness.answer(peer_id))
+    def answer(self, peer_id: str) -> Witnessed | None:
+        """What ``GET /federation/v1/audit_head`` answers ``peer_id``: a receipt, signed
+        now, for the newest head of its trail that we hold, or None."""
+        return self.witness.answer(peer_id)
