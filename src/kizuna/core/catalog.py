@@ -1,0 +1,50 @@
+"""Server-side message catalogs: each package's ``i18n/en.toml`` and ``i18n/ja.toml``.
+
+Text a node generates for people (an incident's English title built from JMA's fields, a
+SITREP's headings) comes from these catalogs, never from string literals in code. A catalog
+is a flat TOML table of ``key = "text with {placeholders}"``; :func:`missing_keys` is what the
+completeness test checks, so a key present in one language and not the other fails the build.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from kizuna.core.records import Text
+
+LANGUAGES = ("en", "ja")
+
+
+@cache
+def _load(package: str, language: str) -> dict[str, str]:
+    source = resources.files(package).joinpath("i18n", f"{language}.toml")
+    table = tomllib.loads(source.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in table.items()}
+
+
+class Catalog:
+    """The messages of one package, e.g. ``Catalog("kizuna.incidents")``."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def get(self, language: str, key: str, **values: Any) -> str:
+        """The message in one language, its placeholders filled (KeyError: no such key)."""
+        return _load(self.package, language)[key].format(**values)
+
+    def text(self, key: str, **values: Any) -> Text:
+        """The message in both languages."""
+        return Text(en=self.get("en", key, **values), ja=self.get("ja", key, **values))
+
+    def has(self, key: str) -> bool:
+        return key in _load(self.package, "en")
+
+
+def missing_keys(package: str) -> dict[str, list[str]]:
+    """Keys each language lacks that another has (empty lists when complete)."""
+    tables = {lang: _load(package, lang) for lang in LANGUAGES}
+    every = set().union(*tables.values())
+    return {lang: sorted(every - set(t)) for lang, t in tables.items()}
