@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kizuna.cli.peers import node_app, peer_app
 from kizuna.core.labels import LabelError, normalize
@@ -33,7 +34,7 @@ DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")  # "[cot] …" is text, not markup
     raise typer.Exit(code)
 
 
@@ -189,10 +190,18 @@ def serve(
         int | None,
         typer.Option(help="Federation port for this process, instead of node.toml's."),
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A plugin setting for this process, TABLE.KEY=VALUE (e.g. cot.tcp_port=9087).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the node's HTTP API (and its configured services) until interrupted.
 
-    Workers: several processes may serve one node on PostgreSQL, each on its own ports.
+    Workers: several processes may serve one node on PostgreSQL, each on its own ports
+    (``--port``, ``--federation-port``, and ``--set`` for the CoT and AIS listeners).
     """
     from kizuna.api.serve import serve as run
     from kizuna.kernel.logging import configure
@@ -200,10 +209,30 @@ def serve(
 
     configure()
     try:
-        node = Node(dir, port=port, federation_port=federation_port)
+        settings = _setting_overrides(set_ or [])
+        node = Node(dir, port=port, federation_port=federation_port, settings=settings)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     asyncio.run(run(node))
+
+
+def _setting_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``["cot.tcp_port=9087"]`` as ``{"cot": {"tcp_port": 9087}}``: each value read as a
+    TOML value (``9087``, ``false``, ``"text"``), bare words as strings."""
+    import tomllib
+
+    tables: dict[str, dict[str, Any]] = {}
+    for item in items:
+        target, sep, raw = item.partition("=")
+        table, dot, key = target.strip().partition(".")
+        if not (sep and dot and table and key):
+            raise ValueError(f"--set {item!r}: expected TABLE.KEY=VALUE (cot.tcp_port=9087)")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        tables.setdefault(table, {})[key] = value
+    return tables
 
 
 def _open_node(root: Path) -> Any:
@@ -400,7 +429,6 @@ def audit_verify(
 
 def _say(prefix: str, text: str) -> None:
     """One line on stderr, unwrapped (scripts grep it) and never read as markup."""
-    from rich.markup import escape
 
     err.print(f"{prefix} {escape(text)}", soft_wrap=True)
 
@@ -478,7 +506,6 @@ def doctor(dir: DirOpt) -> None:
 
     Exit 0: nothing failed (warnings, such as an unreachable peer, allowed); 1: a check
     failed."""
-    from rich.markup import escape
 
     from kizuna.cli.doctor import diagnose
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +86,19 @@ class Node:
         domains: Sequence[Domain] | None = None,
         port: int | None = None,
         federation_port: int | None = None,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Open the node in ``root``. ``port`` and ``federation_port`` override the
-        config's for this process only: a second worker of the node on the same machine
-        (ADR 0011) listens on ports of its own and shares everything else."""
+        """Open the node in ``root``. ``port``, ``federation_port`` and plugin ``settings``
+        (``{"cot": {"tcp_port": 9087}}``) override the config's for this process only: a
+        second worker of the node on the same machine (ADR 0011) listens on ports of its
+        own (API, federation, CoT, AIS) and shares everything else."""
         self.dir = NodeDir(root)
         config = self.dir.load()
+        if settings:
+            plugins = {name: dict(table) for name, table in config.plugins.items()}
+            for name, table in settings.items():
+                plugins.setdefault(name, {}).update(table)
+            config = msgspec.structs.replace(config, plugins=plugins)
         if port is not None:  # (a federation port of 0 still means port + 1)
             config = msgspec.structs.replace(config, port=port)
         if federation_port is not None:
