@@ -11,7 +11,7 @@ import typer
 from cryptography import x509
 
 from kizuna.core.labels import COUNTRIES, Classification, LabelError
-from kizuna.kernel.config import NodeDir, PeerConfig
+from kizuna.kernel.config import DEFAULT_TYPES, NodeDir, PeerConfig
 
 node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
 peer_app = typer.Typer(help="Peers and sharing agreements.", no_args_is_help=True)
@@ -63,7 +63,7 @@ def peer_add(
     url: Annotated[str, typer.Option(help="The peer's federation URL (https://…).")],
     cert: Annotated[Path, typer.Option(help="The peer's certificate file (`kizuna node cert`).")],
     types: Annotated[str, typer.Option(help="Record types that flow, comma-separated.")] = (
-        "report,track,request,audit_head"
+        ",".join(DEFAULT_TYPES)
     ),
     max_classification: Annotated[str, typer.Option(help="Highest classification.")] = "SECRET",
     relay: Annotated[

@@ -10,6 +10,24 @@ import msgspec
 
 from kizuna.core.labels import COUNTRIES, GroupRegistry
 
+# What a sharing agreement lets flow unless it says otherwise: the picture, reports,
+# coordination requests, the witnessed audit head (ADR 0008) and the HADR records (ADR 0012).
+# Labels still decide, record by record, what the peer receives.
+DEFAULT_TYPES = (
+    "report",
+    "track",
+    "request",
+    "audit_head",
+    "incident",
+    "rfa",
+    "offer",
+    "task",
+    "shelter",
+    "capability",
+    "stock",
+    "relief_plan",
+)
+
 
 class PeerConfig(msgspec.Struct, kw_only=True):
     """A peer node and the sharing agreement with it."""
@@ -18,10 +36,7 @@ class PeerConfig(msgspec.Struct, kw_only=True):
     nation: str
     url: str
     cert: str  # path of the peer's node certificate (PEM), relative to the node dir
-    # audit_head: peers witness each other's signed audit heads (ADR 0008)
-    types: list[str] = msgspec.field(
-        default_factory=lambda: ["report", "track", "request", "audit_head"]
-    )
+    types: list[str] = msgspec.field(default_factory=lambda: list(DEFAULT_TYPES))
     transport: str = "https"  # a `kizuna.transports` entry point
     max_classification: str = "SECRET"
     relay: bool = False
