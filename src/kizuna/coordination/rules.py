@@ -31,16 +31,16 @@ set of events):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import msgspec
+from typing import Any, cast
 
 from kizuna.coordination.models import Status
-from kizuna.core.errors import Conflict, Forbidden, Invalid
-from kizuna.core.labels import Label, LabelError, sort_rel_to
-from kizuna.core.records import Event, Precedence, RecordState, Text
+from kizuna.core import lifecycle as lc
+from kizuna.core.labels import Label
+from kizuna.core.lifecycle import Child, Lifecycle, label_from_dict
+from kizuna.core.lifecycle import label_to_dict as label_to_dict  # re-exported
+from kizuna.core.records import Event, RecordState, Text
 
 # -- lifecycle ----------------------------------------------------------------
 
@@ -75,11 +75,57 @@ TRANSITIONS: dict[tuple[Status, Status], str] = {
 }
 assert all(RANK[a] < RANK[b] for a, b in TRANSITIONS), "transitions must climb the lattice"
 
+CONTENT_FIELDS = frozenset(
+    {"addressees", "kind", "title", "body", "original_language", "links", "due", "due_auto"}
+)
+RESPONSE_FIELDS = frozenset({"response", "decline_reason"})
+
+
+def _parties(state: RecordState) -> Mapping[str, frozenset[str]]:
+    """The requester node (the create's origin) and the addressees its content names."""
+    addressees = lc.owned(state, "addressees", [])
+    return {
+        REQUESTER: frozenset({state.origin}),
+        ADDRESSEE: frozenset(str(a) for a in addressees)
+        if isinstance(addressees, list)
+        else frozenset(),
+    }
+
+
+LIFECYCLE = Lifecycle(
+    noun="request",
+    ranks=cast("Mapping[str, int]", RANK),
+    initial=Status.DRAFT,
+    terminal=TERMINAL,
+    transitions=cast("Mapping[tuple[str, str], str]", TRANSITIONS),
+    side_roles=SIDE_ROLES,
+    owner=REQUESTER,
+    fields={
+        **dict.fromkeys(CONTENT_FIELDS, REQUESTER),
+        **dict.fromkeys(RESPONSE_FIELDS, ADDRESSEE),
+    },
+    parties=_parties,
+    refusals={REQUESTER: "not_owner", ADDRESSEE: "not_addressee"},
+    owner_actions=frozenset({"create", "edit", "attach"}),
+    reasons={Status.DECLINED: frozenset()},
+    reason_texts={Status.DECLINED: "declining needs a reason"},
+    children={
+        "comment": Child("comments", lambda p: {"text": p.get("text", {})}),
+        "attach": Child(
+            "attachments",
+            lambda p: {
+                "name": str(p.get("name", "")),
+                "media_type": str(p.get("media_type", "application/octet-stream")),
+                "content": p.get("content", b""),
+            },
+        ),
+    },
+)
+
 
 def may_act(roles: Iterable[str], side: str) -> bool:
     """A user may act for a side if they hold no role or one of the side's roles."""
-    held = set(roles)
-    return not held or bool(held & SIDE_ROLES[side])
+    return lc.may_act(LIFECYCLE, roles, side)
 
 
 def caller_sides(node_id: str, requester: str, addressees: Sequence[str]) -> frozenset[str]:
@@ -94,9 +140,7 @@ def caller_sides(node_id: str, requester: str, addressees: Sequence[str]) -> fro
 
 def allowed_transitions(status: Status, sides: Iterable[str], roles: Iterable[str]) -> list[str]:
     """Target states this user may move the request to now, in lifecycle order."""
-    acting = {s for s in sides if may_act(roles, s)}
-    targets = [to for (frm, to), side in TRANSITIONS.items() if frm == status and side in acting]
-    return [t.value for t in sorted(targets, key=RANK.__getitem__)]
+    return lc.allowed_transitions(LIFECYCLE, status, sides, roles)
 
 
 def check_transition(
@@ -105,28 +149,7 @@ def check_transition(
     """Validate a local transition, listing what is allowed when it raises: Invalid for a
     malformed move, Conflict (409) for one the request's current status does not allow,
     Forbidden for one that is another side's."""
-    sides = frozenset(sides)
-    roles = list(roles)
-    allowed = allowed_transitions(status, sides, roles)
-    try:
-        target = Status(to)
-    except ValueError:
-        raise Invalid(f"unknown status {to!r}", allowed_transitions=allowed) from None
-    side = TRANSITIONS.get((status, target))
-    if side is None:
-        raise Conflict(
-            f"a request cannot go from {status.value} to {target.value}",
-            allowed_transitions=allowed,
-        )
-    if side not in sides or not may_act(roles, side):
-        raise Forbidden(
-            f"{status.value} → {target.value} is for the {side} side "
-            f"({', '.join(sorted(SIDE_ROLES[side]))} or no role)",
-            allowed_transitions=allowed,
-        )
-    if target is Status.DECLINED and not reason.strip():
-        raise Invalid("declining needs a reason", allowed_transitions=allowed)
-    return target
+    return Status(lc.check_transition(LIFECYCLE, status, to, sides, roles, reason))
 
 
 # -- content checks -----------------------------------------------------------
@@ -142,213 +165,28 @@ def comment_problems(text: Text) -> list[str]:
     return []
 
 
-# -- labels inside payloads ---------------------------------------------------
+# -- merge and ownership at receipt ----------------------------------------------
 
+_order_key = lc.order_key
 
-def label_to_dict(label: Label) -> dict[str, Any]:
-    """A canonical (sorted) plain form, so equal labels encode to equal bytes."""
-    return {
-        "classification": int(label.classification),
-        "rel_to": sort_rel_to(label.rel_to),
-        "noforn": label.noforn,
-        "exercise": label.exercise,
-        "originator": label.originator,
-    }
+merge_request = lc.lifecycle_merge(LIFECYCLE)
+merge_request.__doc__ = "Merge one event into a request's state (pure, order-independent)."
 
+is_complete = lc.is_complete
 
-def label_from_dict(data: Any) -> Label | None:
-    try:
-        return msgspec.convert(data, Label)
-    except (msgspec.ValidationError, LabelError, TypeError, ValueError):
-        return None
+request_owner = lc.lifecycle_owner(LIFECYCLE)
+request_owner.__doc__ = """Whether the origin of a peer's event may write what it writes to this request
+(the :class:`~kizuna.kernel.contract.RecordType` ownership rule; None: it may).
 
-
-# -- merge --------------------------------------------------------------------
-
-CONTENT_FIELDS = frozenset(
-    {"addressees", "kind", "title", "body", "original_language", "links", "due", "due_auto"}
-)
-RESPONSE_FIELDS = frozenset({"response", "decline_reason"})
-_ZERO = (0, "", 0)
-
-
-def _order_key(entry: Any) -> tuple[int, str, int]:
-    return (int(entry["hlc"]), str(entry["node"]), int(entry["seq"]))
-
-
-def _write(state: RecordState, origin: str, key: str, value: Any, event: Event) -> None:
-    """Last-writer-wins for ``key`` among the writes of one origin."""
-    bucket = state.fields.setdefault("w", {}).setdefault(origin, {})
-    current = bucket.get(key)
-    if current is None or (current[1], current[2]) < (event.hlc, event.seq):
-        bucket[key] = [value, event.hlc, event.seq]
-
-
-def _keep_first(table: dict[str, Any], key: str, entry: dict[str, Any]) -> None:
-    current = table.get(key)
-    if current is None or _order_key(entry) < _order_key(current):
-        table[key] = entry
-
-
-def _is_entry(value: Any, node: str | None = None) -> bool:
-    """A merge entry as :func:`merge_request` writes them (of ``node`` when given)."""
-    return (
-        isinstance(value, dict)
-        and isinstance(value.get("hlc"), int)
-        and isinstance(value.get("node"), str)
-        and isinstance(value.get("seq"), int)
-        and (node is None or value["node"] == node)
-    )
-
-
-def _later_status(f: dict[str, Any], entry: dict[str, Any]) -> None:
-    """Keep the furthest status (by rank, then order), whichever arrives first."""
-    current = f.get("status")
-    if current is None or (RANK[Status(entry["to"])], *_order_key(entry)) > (
-        RANK[Status(current["to"])],
-        *_order_key(current),
-    ):
-        f["status"] = entry
-
-
-def merge_request(state: RecordState | None, event: Event) -> RecordState:
-    """Merge one event into a request's state (pure, order-independent)."""
-    if state is None:
-        state = RecordState(
-            record_type=event.record_type,
-            record_id=event.record_id,
-            origin=event.origin,
-            label=event.label,
-            precedence=event.precedence,
-            fields={},
-            clocks={},
-            base=_ZERO,
-            created_hlc=event.hlc,
-            updated_hlc=event.hlc,
-        )
-    f = state.fields
-    me = {"hlc": event.hlc, "node": event.origin, "seq": event.seq, "by": event.author}
-    payload = event.payload if isinstance(event.payload, dict) else {}
-    action = payload.get("action")
-    sets = payload.get("set")
-    if isinstance(sets, dict):
-        for key, value in sets.items():
-            if key in CONTENT_FIELDS or key in RESPONSE_FIELDS:
-                _write(state, event.origin, key, value, event)
-    if event.op == "create" or action == "edit":
-        _write(state, event.origin, "label", label_to_dict(event.label), event)
-        _write(state, event.origin, "precedence", int(event.precedence), event)
-    if event.op == "create":
-        _keep_first(f, "create", me)
-    if action == "edit" and payload.get("whole"):
-        # A widening edit: the requester's create and status, for a node that never had them.
-        if _is_entry(payload.get("create"), event.origin):
-            _keep_first(f, "create", payload["create"])
-        status = payload.get("status")
-        if _is_entry(status) and status.get("to") in Status.__members__:
-            _later_status(f, status)
-    if event.op == "tombstone":
-        f.setdefault("tombstones", {})[event.origin] = True
-    if action == "transition" and payload.get("to") in Status.__members__:
-        to = Status(payload["to"])
-        _later_status(f, {**me, "to": to.value, "from": str(payload.get("from", ""))})
-    if action == "comment" and isinstance(payload.get("id"), str):
-        _keep_first(
-            f.setdefault("comments", {}),
-            payload["id"],
-            {**me, "text": payload.get("text", {}), "label": label_to_dict(event.label)},
-        )
-    if action == "attach" and isinstance(payload.get("id"), str):
-        _keep_first(
-            f.setdefault("attachments", {}),
-            payload["id"],
-            {
-                **me,
-                "name": str(payload.get("name", "")),
-                "media_type": str(payload.get("media_type", "application/octet-stream")),
-                "content": payload.get("content", b""),
-                "label": label_to_dict(event.label),
-            },
-        )
-    stamped = {**me, "label": label_to_dict(event.label), "precedence": int(event.precedence)}
-    _keep_first(f, "first", stamped)
-    last = f.get("last")
-    if last is None or _order_key(stamped) > _order_key(last):
-        f["last"] = stamped
-    _settle(state)
-    return state
-
-
-def _settle(state: RecordState) -> None:
-    """Recompute the envelope from the merged fields alone, so order never shows."""
-    f = state.fields
-    create, first, last = f.get("create"), f["first"], f["last"]
-    genesis = create or first
-    state.origin = genesis["node"]
-    state.created_hlc = genesis["hlc"]
-    state.created_by = genesis["by"]
-    state.updated_hlc = last["hlc"]
-    state.updated_by = last["by"]
-    owned = f.get("w", {}).get(state.origin, {}) if create is not None else {}
-    label = label_from_dict(owned["label"][0]) if "label" in owned else None
-    if label is not None:
-        state.label = label
-        state.precedence = Precedence(owned["precedence"][0])
-    else:  # no content from the requester yet: the latest event's envelope stands in
-        state.label = label_from_dict(last["label"]) or state.label
-        state.precedence = Precedence(last["precedence"])
-    state.deleted = create is not None and state.origin in f.get("tombstones", {})
-
-
-def is_complete(state: RecordState) -> bool:
-    """True once the requester's create has arrived (earlier events wait for it)."""
-    return "create" in state.fields and not state.deleted
-
-
-# -- ownership at receipt ------------------------------------------------------
-
-_REQUESTER_ACTIONS = frozenset({"create", "edit", "attach"})
-
-
-def request_owner(state: RecordState | None, event: Event) -> str | None:
-    """Whether the origin of a peer's event may write what it writes to this request
-    (the :class:`~kizuna.kernel.contract.RecordType` ownership rule; None: it may).
-
-    Once the requester's create is here, so the parties are known: the create, edits
-    (label, precedence), attachments, tombstones and content fields come only from the
-    requester node (``not_owner``); response fields only from an addressee node
-    (``not_addressee``); a transition only from the side :data:`TRANSITIONS` gives it to
-    (``not_entitled``); anything else, comments included, only from a party
-    (``not_party``). The same rules the API applies to the node's own users, by node.
-    Before the create has arrived nothing is refused here: the merge keeps each origin's
-    writes apart and reading takes content from the requester, responses from addressees.
-    """
-    if state is None or "create" not in state.fields:
-        return None
-    r = derive(state)
-    sides = caller_sides(event.origin, r.requester, r.addressees)
-    payload = event.payload if isinstance(event.payload, dict) else {}
-    action = payload.get("action")
-    requester_only = event.op in ("create", "tombstone") or action in _REQUESTER_ACTIONS
-    if requester_only and REQUESTER not in sides:
-        return "not_owner"
-    sets = payload.get("set")
-    if isinstance(sets, dict):
-        if REQUESTER not in sides and not CONTENT_FIELDS.isdisjoint(sets):
-            return "not_owner"
-        if ADDRESSEE not in sides and not RESPONSE_FIELDS.isdisjoint(sets):
-            return "not_addressee"
-    if action == "transition":
-        try:
-            step = (Status(str(payload.get("from"))), Status(str(payload.get("to"))))
-        except ValueError:
-            return "not_entitled"
-        if TRANSITIONS.get(step) not in sides:
-            return "not_entitled"
-    if not sides:
-        return "not_party"
-    return None
-
+Once the requester's create is here, so the parties are known: the create, edits
+(label, precedence), attachments, tombstones and content fields come only from the
+requester node (``not_owner``); response fields only from an addressee node
+(``not_addressee``); a transition only from the side :data:`TRANSITIONS` gives it to
+(``not_entitled``); anything else, comments included, only from a party
+(``not_party``). The same rules the API applies to the node's own users, by node.
+Before the create has arrived nothing is refused here: the merge keeps each origin's
+writes apart and reading takes content from the requester, responses from addressees.
+"""
 
 # -- derived views ------------------------------------------------------------
 
