@@ -321,3 +321,17 @@ def test_line_maths_packs_gap_and_roll_ups() -> None:
     bed_offer = rules.Offer("o4", "aus", "IN_TRANSIT", None, "r1", "jjoc", [{**beds}], {}, None)
     lines, total = rules.roll_up(rfa, [*both, offer("o5", "DELIVERED", 400_000), bed_offer])
     assert ([x["gap"] for x in lines], total) == ([0, 0], "COMPLETE")
+
+
+def test_every_line_the_needs_calculator_drafts_is_a_valid_rfa_line() -> None:
+    """The relief domain's Sphere lines go straight into an RFA (the web's needs button)."""
+    import msgspec
+
+    from kizuna.relief.rules import needs
+
+    drafts = needs(20_000, 3)
+    lines = [msgspec.convert(msgspec.to_builtins(d), LineIn) for d in drafts]
+    normalised = rules.normalise_lines(lines)  # Invalid on a unit the RFA does not know
+    assert [(n["item"], n["quantity"]) for n in normalised] == [
+        (d.item, d.quantity) for d in drafts
+    ]

@@ -267,7 +267,7 @@ task_owner = lc.lifecycle_owner(TASK_LIFECYCLE)
 
 # Base unit per kind, and other units converted to a base one (factor).
 BASE_UNITS: dict[str, frozenset[str]] = {
-    "item": frozenset({"L", "kcal", "meal", "piece", "m2"}),
+    "item": frozenset({"L", "kcal", "meal", "piece", "m2", "unit"}),  # unit: toilets
     "people": frozenset({"person"}),
     "capability": frozenset({"sortie", "bed", "team", "unit"}),
 }
