@@ -106,6 +106,9 @@ def create(root: Path, base: int) -> None:
         cfg = nd.load()
         if facilities.exists():
             cfg.plugins["facilities"] = {"csv": str(facilities.resolve())}
+        jma = _shared_data() / "jma"
+        if node_id == "jjoc" and jma.is_dir():  # JJOC watches the JMA bulletins (HADR)
+            cfg.plugins["alerts"] = {"watch_dir": str(jma.resolve()), "watch_interval": 2.0}
         nd.save(cfg)
         for name, unation, clearance, roles, groups in USERS[node_id]:
             args = [
@@ -266,6 +269,126 @@ def seed(urls: dict[str, str]) -> None:
     )
     r.raise_for_status()
     jp.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
+    seed_hadr(jp, us, clients.setdefault(("aus", "au.watch"), login(urls["aus"], "au.watch")))
+
+
+def _until(probe: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise SystemExit("the demo's HADR scenario did not federate in time; see the node logs")
+
+
+def seed_hadr(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
+    """An earthquake from the JMA bulletins JJOC watches: a shelter, a water RFA (Sphere
+    figures), capabilities, a stock, offers from USFJ and AUS (USFJ's accepted, AUS's
+    waiting for JJOC), and a first SITREP."""
+    quakes = _until(
+        lambda: [
+            i for i in jp.get("/api/v1/incidents").json() if i["magnitude"] and i["hypocentre"]
+        ]
+    )
+    incident = max(quakes, key=lambda i: i["magnitude"].get("value") or 0)
+    iid = incident["id"]
+    lat, lon = incident["hypocentre"]["lat"], incident["hypocentre"]["lon"]
+    shelter = jp.post(
+        "/api/v1/shelters",
+        json={
+            "label": "UNCLASSIFIED",
+            "name": {"en": "Municipal Gymnasium", "ja": "市民体育館"},
+            "municipality": {"en": "Affected city", "ja": "被災市"},
+            "position": {"lat": round(lat, 3), "lon": round(lon, 3)},
+            "capacity_day": 25_000,
+            "capacity_night": 20_000,
+            "population_day": 20_000,
+            "population_night": 20_000,
+            "availability": "open",
+            "incident_id": iid,
+        },
+    )
+    shelter.raise_for_status()
+    site = {"id": shelter.json()["id"], "name": shelter.json()["name"]}
+    jp.post(
+        "/api/v1/relief-plans", json={"label": "UNCLASSIFIED", "incident_id": iid, "mode": "push"}
+    ).raise_for_status()
+    jp.post(
+        "/api/v1/stocks",
+        json={
+            "label": "UNCLASSIFIED",
+            "site_id": "kure-depot",
+            "site_name": {"en": "Kure relief depot", "ja": "呉 救援物資集積所"},
+            "position": {"lat": 34.24, "lon": 132.56},
+            "item": "blanket",
+            "packs": 2_000,
+            "incident_id": iid,
+        },
+    ).raise_for_status()
+    for client, code, quantity, unit, label in (
+        (us, "airlift_sortie", 6, "36th Airlift Squadron", "C//REL TO USA, JPN"),
+        (us, "water_production", 200, "35th Combat Support Co", "U"),
+        (au, "water_production", 150, "1st Combat Engineer Regiment", "U"),
+    ):
+        client.post(
+            "/api/v1/capabilities",
+            json={"label": label, "code": code, "quantity": quantity, "unit_name": unit},
+        ).raise_for_status()
+    needs = jp.post("/api/v1/needs", json={"population": 20_000, "days": 3})
+    needs.raise_for_status()
+    lines = [
+        {k: line[k] for k in ("item", "kind", "description", "quantity", "unit")}
+        for line in needs.json()["lines"]
+        if line["item"] == "water"
+    ]
+    rfa = jp.post(
+        "/api/v1/rfas",
+        json={
+            "incident_id": iid,
+            "requesting_org": {"en": "Prefectural government", "ja": "県災害対策本部"},
+            "site": site,
+            "title": {
+                "en": "Drinking water for the gymnasium shelter",
+                "ja": "体育館避難所の飲料水",
+            },
+            "lines": lines,
+            "label": "UNCLASSIFIED",
+            "precedence": "IMMEDIATE",
+        },
+    )
+    rfa.raise_for_status()
+    rid = rfa.json()["id"]
+    for step in ({"to": "SUBMITTED"}, {"to": "VALIDATED", "priority": "high"}, {"to": "OPEN"}):
+        jp.post(f"/api/v1/rfas/{rid}/transition", json=step).raise_for_status()
+    _until(lambda: us.get(f"/api/v1/rfas/{rid}").status_code == 200)
+    _until(lambda: au.get(f"/api/v1/rfas/{rid}").status_code == 200)
+    offers = {}
+    for name, client, litres, unit in (
+        ("usfj", us, 600_000, "35th Combat Support Co"),
+        ("aus", au, 300_000, "1st Combat Engineer Regiment"),
+    ):
+        r = client.post(
+            "/api/v1/offers",
+            json={
+                "rfa_id": rid,
+                "lines": [{"item": "water", "kind": "item", "quantity": litres, "unit": "L"}],
+                "capability": "water_production",
+                "asset": unit,
+                "unit": unit,
+                "label": "UNCLASSIFIED",
+            },
+        )
+        r.raise_for_status()
+        offers[name] = r.json()["id"]
+    _until(lambda: jp.get(f"/api/v1/offers/{offers['usfj']}").status_code == 200)
+    jp.post(
+        f"/api/v1/offers/{offers['usfj']}/transition", json={"to": "ACCEPTED"}
+    ).raise_for_status()
+    jp.post(
+        f"/api/v1/incidents/{iid}/sitrep",
+        json={"authorised_by": {"user": "jp.watch", "organisation": "JJOC"}},
+    ).raise_for_status()
 
 
 # Simulated units: (uid, callsign, cot type, label access, rel, lat, lon, speed m/s, course, owner)
