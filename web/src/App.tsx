@@ -3,6 +3,8 @@ import { api, getToken, setToken, setUnauthorizedHandler } from './api';
 import { computeBanner } from './banner';
 import { ClassificationBanner, ExerciseBanner } from './components/Banner';
 import { Board } from './components/Board';
+import { HadrView } from './components/hadr/HadrView';
+import { HadrStore } from './hadr/store';
 import { Login } from './components/Login';
 import { LanguageSwitch, TimeZoneSwitch } from './components/Switches';
 import { TrackPanel } from './components/TrackPanel';
@@ -62,7 +64,7 @@ export function App() {
   return <Workspace token={token} me={me} onLogout={logout} />;
 }
 
-type Tab = 'map' | 'board';
+type Tab = 'map' | 'board' | 'hadr';
 
 function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: () => void }) {
   const { t, lang } = useI18n();
@@ -77,6 +79,14 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   const [boardItems, setBoardItems] = useState<Labelled[]>([]);
   const [selectedTrack, setSelectedTrack] = useState<Track | null>(null);
   const [trackCount, setTrackCount] = useState(0);
+  // HADR: its store listens to the push bus from the start; its view (a second map) mounts on first use.
+  const hadr = useMemo(() => new HadrStore(), [store]);
+  useEffect(() => hadr.attach(store), [hadr, store]);
+  const [hadrItems, setHadrItems] = useState<Labelled[]>([]);
+  const [hadrOpened, setHadrOpened] = useState(false);
+  useEffect(() => {
+    if (tab === 'hadr') setHadrOpened(true);
+  }, [tab]);
 
   useEffect(() => {
     const offConn = store.onConn(() => setConn(store.conn));
@@ -142,9 +152,9 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   }, [selectedId, store]);
 
   const banner = useMemo(() => {
-    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, selectedTrack] : boardItems;
+    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, selectedTrack] : tab === 'hadr' ? hadrItems : boardItems;
     return computeBanner(items);
-  }, [tab, mapItems, boardItems, selectedTrack]);
+  }, [tab, mapItems, boardItems, hadrItems, selectedTrack]);
 
   return (
     <div className="app">
@@ -158,6 +168,9 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
           </button>
           <button role="tab" aria-selected={tab === 'board'} className={tab === 'board' ? 'on' : ''} onClick={() => setTab('board')} data-testid="tab-board">
             {t('nav.board')}
+          </button>
+          <button role="tab" aria-selected={tab === 'hadr'} className={tab === 'hadr' ? 'on' : ''} onClick={() => setTab('hadr')} data-testid="tab-hadr">
+            {t('nav.hadr')}
           </button>
         </nav>
         <div className="spacer" />
@@ -196,6 +209,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
         {tab === 'board' && (
           <div className="view board-view">
             <Board store={store} me={me} nodeId={meta?.node_id ?? me.node_id} onScreenItems={setBoardItems} />
+          </div>
+        )}
+        {hadrOpened && (
+          <div className={`view hadr-view-wrap ${tab === 'hadr' ? '' : 'hidden'}`}>
+            <HadrView store={hadr} visible={tab === 'hadr'} onScreenItems={setHadrItems} />
           </div>
         )}
       </main>

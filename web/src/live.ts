@@ -23,6 +23,9 @@ export class LiveStore {
   private trackListeners = new Set<Listener>();
   private requestListeners = new Set<Listener>();
   private connListeners = new Set<Listener>();
+  /** Every push, whatever its topic (the HADR view listens for its own topics here). */
+  private reconnectListeners = new Set<Listener>();
+  private pushListeners = new Set<(msg: { type: string; item?: unknown }) => void>();
   private ws: WebSocket | null = null;
   private bbox: Bbox | null = null;
   private closed = false;
@@ -59,6 +62,15 @@ export class LiveStore {
   onRequests(l: Listener): () => void {
     this.requestListeners.add(l);
     return () => this.requestListeners.delete(l);
+  }
+  onPush(l: (msg: { type: string; item?: unknown }) => void): () => void {
+    this.pushListeners.add(l);
+    return () => this.pushListeners.delete(l);
+  }
+  /** Called when the push bus is back after a drop (pushes may have been missed: reload). */
+  onReconnect(l: Listener): () => void {
+    this.reconnectListeners.add(l);
+    return () => this.reconnectListeners.delete(l);
   }
   onConn(l: Listener): () => void {
     this.connListeners.add(l);
@@ -164,7 +176,10 @@ export class LiveStore {
       this.setConn('open');
       if (this.bbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
       // Pushes missed while disconnected: reconcile the board once per (re)connect.
-      if (this.everOpened) void this.loadRequests().catch(() => undefined);
+      if (this.everOpened) {
+        void this.loadRequests().catch(() => undefined);
+        this.reconnectListeners.forEach((l) => l());
+      }
       this.everOpened = true;
     };
     ws.onmessage = (ev) => {
@@ -190,6 +205,7 @@ export class LiveStore {
   }
 
   handle(msg: ServerMessage): void {
+    if (this.pushListeners.size) this.pushListeners.forEach((l) => l(msg as { type: string; item?: unknown }));
     switch (msg.type) {
       case 'tracks':
         if (!this.stats.firstTracksAt) this.stats.firstTracksAt = performance.now();

@@ -11,6 +11,8 @@ export interface NodeState {
   password: string;
   tokens: Record<string, string>;
   log: string;
+  /** The affected state's node of the HADR tests (JPN), peered with usfj. */
+  jjoc: { dir: string; base: string; port: number; token: string; user: string };
 }
 
 export function nodeState(): NodeState {

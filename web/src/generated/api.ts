@@ -4,6 +4,59 @@
  */
 
 export interface paths {
+    "/api/v1/capabilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Capabilities the caller may see, most recently changed first */
+        get: operations["ApiV1CapabilitiesListCapabilities"];
+        put?: never;
+        /** Offer a capability of this node's nation */
+        post: operations["ApiV1CapabilitiesCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/capabilities/match": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** For each RFA line, the visible capabilities that fit it and how much each covers */
+        post: operations["ApiV1CapabilitiesMatchMatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/capabilities/{capability_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One capability (404 if absent or not releasable) */
+        get: operations["ApiV1CapabilitiesCapabilityIdGetCapability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a capability this node originated */
+        patch: operations["ApiV1CapabilitiesCapabilityIdUpdate"];
+        trace?: never;
+    };
     "/api/v1/facilities": {
         parameters: {
             query?: never;
@@ -15,6 +68,92 @@ export interface paths {
         get: operations["ApiV1FacilitiesListFacilities"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents the caller may see, most recently changed first */
+        get: operations["ApiV1IncidentsListIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents on the map: hypocentres, CAP polygons and circles, known areas */
+        get: operations["ApiV1IncidentsGeojsonIncidentsGeojson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{incident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident (404 if absent or not releasable) */
+        get: operations["ApiV1IncidentsIncidentIdGetIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{incident_id}/3w.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who does what where: HXL-tagged CSV of the commitments and tasks the caller may see */
+        get: operations["ApiV1IncidentsIncidentId3WCsvWhoDoesWhatWhere"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{incident_id}/sitrep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The incident's latest SITREP as the caller may see it (a preview if none was issued) */
+        get: operations["ApiV1IncidentsIncidentIdSitrepGetSitrep"];
+        put?: never;
+        /** Issue the incident's next numbered SITREP (Initial, then Update; Final closes) */
+        post: operations["ApiV1IncidentsIncidentIdSitrepIssueSitrep"];
         delete?: never;
         options?: never;
         head?: never;
@@ -87,6 +226,145 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/needs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Draft RFA lines from population and days (Sphere) */
+        post: operations["ApiV1NeedsNeeds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Offers the caller may see (of one RFA) */
+        get: operations["ApiV1OffersListOffers"];
+        put?: never;
+        /** Offer assistance (for an RFA, or unsolicited) */
+        post: operations["ApiV1OffersCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One offer (404 if absent or not releasable) */
+        get: operations["ApiV1OffersOfferIdGetOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report in-transit and delivered totals on a commitment (offerer) */
+        post: operations["ApiV1OffersOfferIdProgressProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{offer_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept or decline (affected state); in transit, delivered, withdrawn (offerer) */
+        post: operations["ApiV1OffersOfferIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relief-catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Relief items, capability codes and support modes, in both languages */
+        get: operations["ApiV1ReliefCatalogueCatalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relief-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Relief plans the caller may see */
+        get: operations["ApiV1ReliefPlansListPlans"];
+        put?: never;
+        /** Start an incident's relief plan (push-type support by default) */
+        post: operations["ApiV1ReliefPlansCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/relief-plans/{incident_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An incident's relief plan */
+        get: operations["ApiV1ReliefPlansIncidentIdGetPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Switch an incident's support mode (push ↔ pull, with a reason), or relabel */
+        patch: operations["ApiV1ReliefPlansIncidentIdUpdate"];
         trace?: never;
     };
     "/api/v1/reports": {
@@ -229,6 +507,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rfas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** RFAs the caller may see, with roll-ups of the offers it may see */
+        get: operations["ApiV1RfasListRfas"];
+        put?: never;
+        /** Create a request for assistance (as a DRAFT) */
+        post: operations["ApiV1RfasCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rfas/{rfa_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One RFA (404 if absent or not releasable) */
+        get: operations["ApiV1RfasRfaIdGetRfa"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change lines and content (requester, before validation) or priority (affected state) */
+        patch: operations["ApiV1RfasRfaIdEdit"];
+        trace?: never;
+    };
+    "/api/v1/rfas/{rfa_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move along the lifecycle */
+        post: operations["ApiV1RfasRfaIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shelters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shelters the caller may see */
+        get: operations["ApiV1SheltersListShelters"];
+        put?: never;
+        /** Open an evacuation shelter record */
+        post: operations["ApiV1SheltersCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shelters/{shelter_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One shelter (404 if absent or not releasable) */
+        get: operations["ApiV1SheltersShelterIdGetShelter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a shelter this node originated */
+        patch: operations["ApiV1SheltersShelterIdUpdate"];
+        trace?: never;
+    };
+    "/api/v1/stocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stocks the caller may see */
+        get: operations["ApiV1StocksListStocks"];
+        put?: never;
+        /** Record the stock of an item at a site (quantity, or packs) */
+        post: operations["ApiV1StocksCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stocks/{stock_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stock (404 if absent or not releasable) */
+        get: operations["ApiV1StocksStockIdGetStock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a stock this node originated */
+        patch: operations["ApiV1StocksStockIdUpdate"];
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks the caller may see (of one incident or offer) */
+        get: operations["ApiV1TasksListTasks"];
+        put?: never;
+        /** A further task of an accepted offer (offerer) */
+        post: operations["ApiV1TasksCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task (404 if absent or not releasable) */
+        get: operations["ApiV1TasksTaskIdGetTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Unit, due time, linked track (executing node) */
+        patch: operations["ApiV1TasksTaskIdEdit"];
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move along the lifecycle */
+        post: operations["ApiV1TasksTaskIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tracks": {
         parameters: {
             query?: never;
@@ -319,6 +775,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AreaOut */
+        AreaOut: {
+            code: string;
+            intensity: string;
+            intensity_text: components["schemas"]["Text"];
+            level: string;
+            name: components["schemas"]["Text"];
+        };
         /** AttachmentIn */
         AttachmentIn: {
             /** @description The content, base64 (at most 262144 bytes once decoded) */
@@ -355,6 +819,137 @@ export interface components {
             /** @default  */
             ja: string;
         };
+        /** CapArea */
+        CapArea: {
+            circles?: components["schemas"]["Circle"][];
+            /** @default  */
+            description: string;
+            geocodes?: components["schemas"]["Geocode"][];
+            polygons?: number[][][];
+        };
+        /** CapInfo */
+        CapInfo: {
+            areas?: components["schemas"]["CapArea"][];
+            /** @default  */
+            certainty: string;
+            /** @default  */
+            description: string;
+            /** @default  */
+            event: string;
+            /** @default  */
+            headline: string;
+            /** @default  */
+            instruction: string;
+            /** @default en-US */
+            language: string;
+            /** @default  */
+            severity: string;
+            /** @default  */
+            urgency: string;
+        };
+        /** CapabilityCandidate */
+        CapabilityCandidate: {
+            capability: components["schemas"]["CapabilityOut"];
+            covers: number;
+            fraction: number;
+            whole_window: boolean;
+        };
+        /** CapabilityCodeOut */
+        CapabilityCodeOut: {
+            /** @enum {string} */
+            basis: "rate" | "count";
+            code: string;
+            name: components["schemas"]["Text"];
+            unit: string;
+            unit_name: components["schemas"]["Text"];
+        };
+        /** CapabilityIn */
+        CapabilityIn: {
+            /** @default null */
+            available_from: string | null;
+            /** @default null */
+            available_to: string | null;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            caveats: components["schemas"]["Body"];
+            code: string;
+            /** @default null */
+            incident_id: string | null;
+            label: components["schemas"]["Marking"];
+            /** @default true */
+            military: boolean;
+            /** @default null */
+            position: components["schemas"]["Where"] | null;
+            quantity: number;
+            /** @default 0 */
+            readiness_hours: number;
+            unit_name: string;
+        };
+        /** CapabilityOut */
+        CapabilityOut: {
+            available_from: string | null;
+            available_to: string | null;
+            /** @enum {string} */
+            basis: "rate" | "count";
+            caveats: components["schemas"]["Text"];
+            classification: string;
+            code: string;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            military: boolean;
+            name: components["schemas"]["Text"];
+            nation: string;
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            position: components["schemas"]["Position"] | null;
+            quantity: number;
+            readiness_hours: number;
+            rel_to: string[];
+            unit: string;
+            unit_name: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        /** CapabilityPatch */
+        CapabilityPatch: {
+            /** @default null */
+            available_from: string | null;
+            /** @default null */
+            available_to: string | null;
+            /** @default null */
+            caveats: components["schemas"]["Body"] | null;
+            /** @default null */
+            incident_id: string | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | "" | null;
+            /** @default null */
+            military: boolean | null;
+            /** @default null */
+            position: components["schemas"]["Where"] | null;
+            /** @default null */
+            quantity: number | null;
+            /** @default null */
+            readiness_hours: number | null;
+            /** @default null */
+            unit_name: string | null;
+        };
+        /** CatalogueOut */
+        CatalogueOut: {
+            capabilities: components["schemas"]["CapabilityCodeOut"][];
+            items: components["schemas"]["ItemOut"][];
+            modes: components["schemas"]["ModeOut"][];
+        };
         /** ChangeOut */
         ChangeOut: {
             action: string;
@@ -364,6 +959,22 @@ export interface components {
             node: string;
             reason: string;
             to: string | null;
+        };
+        /** Circle */
+        Circle: {
+            lat: number;
+            lon: number;
+            radius_km: number;
+        };
+        /** Closing */
+        Closing: {
+            at: string;
+            by: string;
+            node: string;
+            note: string;
+            reason: string;
+            reason_name: components["schemas"]["Text"] | null;
+            status: string;
         };
         /** CommentIn */
         CommentIn: {
@@ -403,6 +1014,22 @@ export interface components {
             node: string;
             peer: string;
         };
+        /**
+         * DraftLine
+         * @description A draft RFA line: ``packs × pack_size`` gives ``quantity`` (base units).
+         */
+        DraftLine: {
+            description: components["schemas"]["Text"];
+            item: string;
+            /** @enum {unknown} */
+            kind: "capability" | "item" | "people";
+            /** @default null */
+            pack_size: number | null;
+            /** @default null */
+            packs: number | null;
+            quantity: number;
+            unit: string;
+        };
         /** FacilityOut */
         FacilityOut: {
             classification: string;
@@ -440,6 +1067,28 @@ export interface components {
              */
             type: "FeatureCollection";
         };
+        /** FeatureProps */
+        FeatureProps: {
+            depth_km?: number | null;
+            exercise: boolean;
+            incident_id: string;
+            intensity?: string | null;
+            label: string;
+            magnitude?: number | null;
+            /** @default  */
+            name: string;
+            radius_km?: number | null;
+            /** @enum {string} */
+            role: "hypocentre" | "cap_polygon" | "cap_circle" | "area";
+            /** @enum {string} */
+            state: "active" | "cancelled";
+            title: components["schemas"]["Text"];
+        };
+        /** Geocode */
+        Geocode: {
+            name: string;
+            value: string;
+        };
         /** HistoryOut */
         HistoryOut: {
             course: number | null;
@@ -447,6 +1096,142 @@ export interface components {
             lon: number;
             observed_at: string;
             speed: number | null;
+        };
+        /** IncidentFeature */
+        IncidentFeature: {
+            geometry: components["schemas"]["PointGeometry"] | components["schemas"]["PolygonGeometry"];
+            id: string;
+            properties: components["schemas"]["FeatureProps"];
+            /**
+             * @default Feature
+             * @constant
+             */
+            type: "Feature";
+        };
+        /** IncidentFeatures */
+        IncidentFeatures: {
+            features: components["schemas"]["IncidentFeature"][];
+            /**
+             * @default FeatureCollection
+             * @constant
+             */
+            type: "FeatureCollection";
+        };
+        /** IncidentOut */
+        IncidentOut: {
+            cap_areas: components["schemas"]["CapArea"][];
+            cap_infos: components["schemas"]["CapInfo"][];
+            classification: string;
+            created_at: string;
+            event: string;
+            exercise: boolean;
+            forecast_intensity: string | null;
+            hypocentre: components["schemas"]["incidents_models_Hypocentre"] | null;
+            id: string;
+            intensity_areas: components["schemas"]["IntensityAreaOut"][];
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            magnitude: components["schemas"]["Magnitude"] | null;
+            max_intensity: string | null;
+            max_intensity_text: components["schemas"]["Text"] | null;
+            noforn: boolean;
+            origin: string;
+            origin_time: string | null;
+            originator: string;
+            rel_to: string[];
+            /** @enum {string} */
+            source: "jma" | "cap";
+            /** @enum {string} */
+            state: "active" | "cancelled";
+            summary: components["schemas"]["Text"];
+            timeline: components["schemas"]["TimelineEntryOut"][];
+            title: components["schemas"]["Text"];
+            tsunami_areas: components["schemas"]["incidents_models_TsunamiAreaOut"][];
+            updated_at: string;
+        };
+        /** IncidentSummary */
+        IncidentSummary: {
+            areas: components["schemas"]["AreaOut"][];
+            classification: string;
+            country: string;
+            exercise: boolean;
+            hypocentre: components["schemas"]["sitrep_models_Hypocentre"] | null;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            magnitude: number | null;
+            max_intensity: string;
+            max_intensity_text: components["schemas"]["Text"];
+            noforn: boolean;
+            originator: string;
+            rel_to: string[];
+            state: string;
+            summary: components["schemas"]["Text"];
+            title: components["schemas"]["Text"];
+            tsunami_areas: components["schemas"]["sitrep_models_TsunamiAreaOut"][];
+            updated_at: string;
+        };
+        /** IntensityAreaOut */
+        IntensityAreaOut: {
+            code: string;
+            intensity: string | null;
+            intensity_text: components["schemas"]["Text"] | null;
+            lat?: number | null;
+            /** @enum {string} */
+            level: "pref" | "area" | "city";
+            lon?: number | null;
+            name: string;
+            parent: string;
+        };
+        /** ItemOut */
+        ItemOut: {
+            code: string;
+            name: components["schemas"]["Text"];
+            pack: components["schemas"]["Text"] | null;
+            pack_size: number | null;
+            push_basic: boolean;
+            stockable: boolean;
+            unit: string;
+            unit_name: components["schemas"]["Text"];
+        };
+        /**
+         * LineIn
+         * @description A line of items, people or capabilities. ``packs`` × ``pack_size`` gives the
+         *         quantity; a unit other than the base one (m3, kL, mL, Mcal, …) is converted.
+         */
+        LineIn: {
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            description: components["schemas"]["Text"];
+            item: string;
+            /**
+             * @default item
+             * @enum {unknown}
+             */
+            kind: "capability" | "item" | "people";
+            /** @default null */
+            pack_size: number | null;
+            /** @default null */
+            packs: number | null;
+            /** @default null */
+            quantity: number | null;
+            unit: string;
+        };
+        /** LineMatch */
+        LineMatch: {
+            candidates: components["schemas"]["CapabilityCandidate"][];
+            covered: number;
+            gap: number;
+            item: string;
+            line: number;
+            quantity: number;
+            unit: string;
         };
         /** Link */
         Link: {
@@ -464,16 +1249,234 @@ export interface components {
             token: string;
             user: components["schemas"]["UserOut"];
         };
+        /** Magnitude */
+        Magnitude: {
+            /** @default  */
+            description: string;
+            /** @default  */
+            type: string;
+            value?: number | null;
+        };
         /**
          * Marking
          * @description A security marking, e.g. `SECRET//REL TO USA, JPN` or `U`: [EXERCISE//] [//CCC ] classification (UNCLASSIFIED, CONFIDENTIAL, SECRET, TOP SECRET or U, C, S, TS), then at most once each: REL TO a list of ISO 3166 alpha-3 country codes and groups (FVEY, NATO), NOFORN (classified only, never with REL TO), EXERCISE. Any case. A named originator must be this node's nation (JPN). What a caller may write is decided by the ingress rule (403).
          */
         Marking: string;
+        /** MatchIn */
+        MatchIn: {
+            /** @default 1 */
+            days: number;
+            lines: components["schemas"]["DraftLine"][];
+            /** @default null */
+            start: string | null;
+        };
         /** MetaOut */
         MetaOut: {
             nation: string;
             node_id: string;
             pmtiles_url?: string | null;
+        };
+        /** ModeOut */
+        ModeOut: {
+            /** @enum {string} */
+            code: "push" | "pull";
+            name: components["schemas"]["Text"];
+        };
+        /**
+         * NeedsIn
+         * @description ``population`` (or the shelter's, the larger of day and night) for ``days``.
+         */
+        NeedsIn: {
+            days: number;
+            /** @default null */
+            population: number | null;
+            /** @default null */
+            shelter_id: string | null;
+        };
+        /** NeedsOut */
+        NeedsOut: {
+            days: number;
+            lines: components["schemas"]["DraftLine"][];
+            population: number;
+            shelter_id: string | null;
+            shelter_name: components["schemas"]["Text"] | null;
+        };
+        /** OfferIn */
+        OfferIn: {
+            /** @default null */
+            affected_node: string | null;
+            /** @default null */
+            affected_state: string | null;
+            /** @default  */
+            asset: string;
+            /** @default null */
+            available_from: string | null;
+            /** @default null */
+            available_to: string | null;
+            /** @default null */
+            capability: string | null;
+            /** @default null */
+            incident_id: string | null;
+            label: components["schemas"]["Marking"];
+            lines: components["schemas"]["LineIn"][];
+            /** @default false */
+            military: boolean;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            note: components["schemas"]["Text"];
+            /** @default null */
+            oslo: components["schemas"]["Oslo"] | null;
+            /**
+             * @default ROUTINE
+             * @enum {unknown}
+             */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+            /** @default null */
+            rfa_id: string | null;
+            /** @default  */
+            unit: string;
+        };
+        /** OfferLine */
+        OfferLine: {
+            delivered: number;
+            in_transit: number;
+            item: string;
+            quantity: number;
+            unit: string;
+        };
+        /** OfferLineOut */
+        OfferLineOut: {
+            delivered: number;
+            description: components["schemas"]["Text"];
+            in_transit: number;
+            item: string;
+            /** @enum {string} */
+            kind: "item" | "people" | "capability";
+            pack_size: number | null;
+            packs: number | null;
+            quantity: number;
+            unit: string;
+        };
+        /** OfferOut */
+        OfferOut: {
+            accepted_for: string | null;
+            affected_node: string;
+            affected_state: string;
+            allowed_transitions: string[];
+            asset: string;
+            available_from: string | null;
+            available_to: string | null;
+            capability: string | null;
+            classification: string;
+            closing: components["schemas"]["Closing"] | null;
+            committed: boolean;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lines: components["schemas"]["OfferLineOut"][];
+            military: boolean;
+            nation: string;
+            noforn: boolean;
+            note: components["schemas"]["Text"];
+            origin: string;
+            originator: string;
+            oslo: components["schemas"]["Oslo"] | null;
+            /** @enum {string} */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+            rel_to: string[];
+            rfa_id: string | null;
+            solicited: boolean;
+            status: string;
+            status_name: components["schemas"]["Text"];
+            unit: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        /** OfferSummary */
+        OfferSummary: {
+            asset: string;
+            classification: string;
+            commitment: boolean;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lines: components["schemas"]["OfferLine"][];
+            noforn: boolean;
+            organisation: string;
+            originator: string;
+            rel_to: string[];
+            rfa_id: string;
+            status: string;
+            status_name: components["schemas"]["Text"];
+            unit: string;
+        };
+        /** OfferTransitionIn */
+        OfferTransitionIn: {
+            /** @default  */
+            note: string;
+            /** @default [] */
+            progress: components["schemas"]["ProgressIn"][];
+            /** @default  */
+            reason: string;
+            /** @default null */
+            rfa_id: string | null;
+            to: string;
+        };
+        /**
+         * Oslo
+         * @description Oslo Guidelines for foreign military and civil defence assets: a last resort, with
+         *         a unique advantage, handed over to civilians on a date, at no cost to the affected state.
+         */
+        Oslo: {
+            civilian_alternative_considered: boolean;
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            handover_date: string;
+            no_cost_to_affected_state: boolean;
+            /** @enum {unknown} */
+            unique_advantage: "availability" | "capability" | "timeliness";
+        };
+        /** Period */
+        Period: {
+            from: string;
+            to: string;
+        };
+        /** PeriodIn */
+        PeriodIn: {
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            from: string;
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            to: string;
+        };
+        /** Person */
+        Person: {
+            organisation: string;
+            user: string;
+        };
+        /** PersonIn */
+        PersonIn: {
+            /** @default  */
+            organisation: string;
+            user: string;
+        };
+        /** PlanChange */
+        PlanChange: {
+            by: string;
+            /** @enum {string} */
+            mode: "push" | "pull";
+            mode_name: components["schemas"]["Text"];
+            reason: components["schemas"]["Text"];
+            switched_at: string;
         };
         /** Point */
         Point: {
@@ -483,6 +1486,18 @@ export interface components {
              * @constant
              */
             type: "Point";
+        };
+        /** PointGeometry */
+        PointGeometry: {
+            coordinates: number[];
+            /** @constant */
+            type: "Point";
+        };
+        /** PolygonGeometry */
+        PolygonGeometry: {
+            coordinates: number[][][];
+            /** @constant */
+            type: "Polygon";
         };
         /** Position */
         Position: {
@@ -515,6 +1530,79 @@ export interface components {
         ProblemError: {
             key?: string | null;
             message: string;
+        };
+        /**
+         * ProgressIn
+         * @description Totals so far for one line of a commitment, in base units (not increments).
+         */
+        ProgressIn: {
+            /** @default 0 */
+            delivered: number;
+            /** @default 0 */
+            in_transit: number;
+            item: string;
+        };
+        /** ProgressReport */
+        ProgressReport: {
+            progress: components["schemas"]["ProgressIn"][];
+        };
+        /** ReliefPlanIn */
+        ReliefPlanIn: {
+            incident_id: string;
+            label: components["schemas"]["Marking"];
+            /**
+             * @default push
+             * @enum {unknown}
+             */
+            mode: "pull" | "push";
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            reason: components["schemas"]["Body"];
+            /** @default null */
+            switched_at: string | null;
+        };
+        /** ReliefPlanOut */
+        ReliefPlanOut: {
+            by: string;
+            classification: string;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            history: components["schemas"]["PlanChange"][];
+            id: string;
+            incident_id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            /** @enum {string} */
+            mode: "push" | "pull";
+            mode_name: components["schemas"]["Text"];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            reason: components["schemas"]["Text"];
+            rel_to: string[];
+            switched_at: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        /**
+         * ReliefPlanPatch
+         * @description A switch of mode (push ↔ pull), with its reason; or a relabel alone.
+         */
+        ReliefPlanPatch: {
+            /** @default null */
+            label: components["schemas"]["Marking"] | "" | null;
+            /** @default null */
+            mode: ("pull" | "push") | null;
+            /** @default null */
+            reason: components["schemas"]["Body"] | null;
+            /** @default null */
+            switched_at: string | null;
         };
         /** ReportIn */
         ReportIn: {
@@ -659,12 +1747,480 @@ export interface components {
             /** @default null */
             title: components["schemas"]["Title"] | null;
         };
+        /** RfaIn */
+        RfaIn: {
+            /** @default null */
+            affected_node: string | null;
+            /** @default null */
+            affected_state: string | null;
+            /** @default null */
+            incident_id: string | null;
+            label: components["schemas"]["Marking"];
+            lines: components["schemas"]["LineIn"][];
+            /** @default false */
+            military_assets: boolean;
+            /** @default null */
+            needed_by: string | null;
+            /** @default null */
+            oslo: components["schemas"]["Oslo"] | null;
+            /**
+             * @default ROUTINE
+             * @enum {unknown}
+             */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+            /** @default null */
+            priority: ("critical" | "high" | "low" | "medium") | null;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            requesting_org: components["schemas"]["Text"];
+            site: components["schemas"]["SiteIn"];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            title: components["schemas"]["Text"];
+        };
+        /** RfaOut */
+        RfaOut: {
+            affected_node: string;
+            affected_state: string;
+            allowed_transitions: string[];
+            classification: string;
+            closing: components["schemas"]["Closing"] | null;
+            /** @enum {string} */
+            coverage: "NONE" | "PARTIAL" | "COMPLETE";
+            coverage_name: components["schemas"]["Text"];
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lines: components["schemas"]["assistance_models_LineOut"][];
+            military_assets: boolean;
+            needed_by: string | null;
+            noforn: boolean;
+            offers: string[];
+            origin: string;
+            originator: string;
+            oslo: components["schemas"]["Oslo"] | null;
+            /** @enum {string} */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+            /** @enum {null|string} */
+            priority: "critical" | "high" | "medium" | "low" | null;
+            rel_to: string[];
+            requesting_org: components["schemas"]["Text"];
+            site: components["schemas"]["Site"];
+            status: string;
+            status_name: components["schemas"]["Text"];
+            superseded_by: string | null;
+            title: components["schemas"]["Text"];
+            updated_at: string;
+            updated_by: string;
+        };
+        /**
+         * RfaPatch
+         * @description Content (requester side, before validation) or priority (affected state).
+         */
+        RfaPatch: {
+            /** @default null */
+            lines: components["schemas"]["LineIn"][] | null;
+            /** @default null */
+            needed_by: string | null;
+            /** @default null */
+            priority: ("critical" | "high" | "low" | "medium") | null;
+            /** @default null */
+            requesting_org: components["schemas"]["Text"] | null;
+            /** @default null */
+            site: components["schemas"]["SiteIn"] | null;
+            /** @default null */
+            title: components["schemas"]["Text"] | null;
+        };
+        /** RfaSummary */
+        RfaSummary: {
+            adm1: components["schemas"]["Text"];
+            classification: string;
+            country: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lines: components["schemas"]["sitrep_models_LineOut"][];
+            location: components["schemas"]["Text"];
+            noforn: boolean;
+            originator: string;
+            priority: string;
+            rel_to: string[];
+            /** @enum {string} */
+            rollup: "NONE" | "PARTIAL" | "COMPLETE";
+            status: string;
+            status_name: components["schemas"]["Text"];
+            title: components["schemas"]["Text"];
+        };
+        /** RfaTransitionIn */
+        RfaTransitionIn: {
+            /** @default  */
+            note: string;
+            /** @default null */
+            priority: ("critical" | "high" | "low" | "medium") | null;
+            /** @default  */
+            reason: string;
+            /** @default null */
+            superseded_by: string | null;
+            to: string;
+        };
+        /** ShelterIn */
+        ShelterIn: {
+            /**
+             * @default open
+             * @enum {unknown}
+             */
+            availability: "closed" | "full" | "open";
+            capacity_day: number;
+            capacity_night: number;
+            /** @default null */
+            incident_id: string | null;
+            label: components["schemas"]["Marking"];
+            municipality: components["schemas"]["Title"];
+            /** @default null */
+            municipality_code: string | null;
+            name: components["schemas"]["Title"];
+            /** @default 0 */
+            population_day: number;
+            /** @default 0 */
+            population_night: number;
+            position: components["schemas"]["Where"];
+        };
+        /** ShelterOut */
+        ShelterOut: {
+            /** @enum {string} */
+            availability: "open" | "full" | "closed";
+            availability_name: components["schemas"]["Text"];
+            capacity_day: number;
+            capacity_night: number;
+            classification: string;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            municipality: components["schemas"]["Text"];
+            municipality_code: string | null;
+            name: components["schemas"]["Text"];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            over_capacity_day: boolean;
+            over_capacity_night: boolean;
+            population_day: number;
+            population_night: number;
+            position: components["schemas"]["Position"];
+            rel_to: string[];
+            updated_at: string;
+            updated_by: string;
+        };
+        /** ShelterPatch */
+        ShelterPatch: {
+            /** @default null */
+            availability: ("closed" | "full" | "open") | null;
+            /** @default null */
+            capacity_day: number | null;
+            /** @default null */
+            capacity_night: number | null;
+            /** @default null */
+            incident_id: string | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | "" | null;
+            /** @default null */
+            municipality: components["schemas"]["Title"] | null;
+            /** @default null */
+            municipality_code: string | null;
+            /** @default null */
+            name: components["schemas"]["Title"] | null;
+            /** @default null */
+            population_day: number | null;
+            /** @default null */
+            population_night: number | null;
+            /** @default null */
+            position: components["schemas"]["Where"] | null;
+        };
+        /** ShelterSummary */
+        ShelterSummary: {
+            capacity_day: number;
+            capacity_night: number;
+            classification: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            municipality: components["schemas"]["Text"];
+            name: components["schemas"]["Text"];
+            noforn: boolean;
+            originator: string;
+            population_day: number;
+            population_night: number;
+            rel_to: string[];
+            status: string;
+            status_name: components["schemas"]["Text"];
+        };
+        /** Site */
+        Site: {
+            id: string;
+            name: components["schemas"]["Text"];
+        };
+        /** SiteIn */
+        SiteIn: {
+            id: string;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            name: components["schemas"]["Text"];
+        };
+        /**
+         * SitrepIn
+         * @description Issue the next numbered SITREP of an incident (the version follows: Initial first,
+         *         then Update; ``Final`` closes the series).
+         */
+        SitrepIn: {
+            authorised_by: components["schemas"]["PersonIn"];
+            /**
+             * @default SomewhatConfident
+             * @enum {unknown}
+             */
+            confidence: "HighlyConfident" | "NotConfident" | "SomewhatConfident";
+            /** @default null */
+            next_contact: string | null;
+            /** @default null */
+            period: components["schemas"]["PeriodIn"] | null;
+            /** @default null */
+            version: ("Final" | "Initial" | "Update") | null;
+        };
+        /** SitrepOut */
+        SitrepOut: {
+            authorised_by: components["schemas"]["Person"] | null;
+            banner: components["schemas"]["Text"];
+            classification: string;
+            /** @enum {string} */
+            confidence: "HighlyConfident" | "SomewhatConfident" | "NotConfident";
+            exercise: boolean;
+            generated_at: string;
+            generated_for: components["schemas"]["Person"];
+            incident: components["schemas"]["IncidentSummary"];
+            incident_id: string;
+            issue_id: string | null;
+            issued_at: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            next_contact: string | null;
+            noforn: boolean;
+            number: number | null;
+            offers: components["schemas"]["OfferSummary"][];
+            originator: string;
+            period: components["schemas"]["Period"];
+            prepared_by: components["schemas"]["Person"];
+            rel_to: string[];
+            rfas: components["schemas"]["RfaSummary"][];
+            shelters: components["schemas"]["ShelterSummary"][];
+            stocks: components["schemas"]["StockSummary"][];
+            tasks: components["schemas"]["TaskSummary"][];
+            totals: components["schemas"]["Totals"];
+            /** @enum {string} */
+            version: "Initial" | "Update" | "Final";
+        };
         /** SourceOut */
         SourceOut: {
             connection: string;
             observed_at: string;
             source: string;
             source_id: string;
+        };
+        /**
+         * StockIn
+         * @description Give ``quantity`` in base units, or ``packs`` (of ``pack_size``, default the item's).
+         */
+        StockIn: {
+            /** @default null */
+            incident_id: string | null;
+            item: string;
+            label: components["schemas"]["Marking"];
+            /** @default null */
+            pack_size: number | null;
+            /** @default null */
+            packs: number | null;
+            position: components["schemas"]["Where"];
+            /** @default null */
+            quantity: number | null;
+            site_id: string;
+            site_name: components["schemas"]["Title"];
+        };
+        /** StockOut */
+        StockOut: {
+            classification: string;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            item: string;
+            item_name: components["schemas"]["Text"];
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            nation: string;
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            pack_size: number | null;
+            packs: number | null;
+            position: components["schemas"]["Position"];
+            quantity: number;
+            rel_to: string[];
+            site_id: string;
+            site_name: components["schemas"]["Text"];
+            unit: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        /** StockPatch */
+        StockPatch: {
+            /** @default null */
+            incident_id: string | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | "" | null;
+            /** @default null */
+            pack_size: number | null;
+            /** @default null */
+            packs: number | null;
+            /** @default null */
+            position: components["schemas"]["Where"] | null;
+            /** @default null */
+            quantity: number | null;
+            /** @default null */
+            site_name: components["schemas"]["Title"] | null;
+        };
+        /** StockSummary */
+        StockSummary: {
+            classification: string;
+            exercise: boolean;
+            id: string;
+            item: string;
+            item_name: components["schemas"]["Text"];
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            noforn: boolean;
+            originator: string;
+            quantity: number;
+            rel_to: string[];
+            site: components["schemas"]["Text"];
+            unit: string;
+        };
+        /**
+         * TaskIn
+         * @description A further task of an accepted offer (the first is made when it is accepted).
+         */
+        TaskIn: {
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            description: components["schemas"]["Text"];
+            /** @default null */
+            due: string | null;
+            /** @default  */
+            label: components["schemas"]["Marking"] | "";
+            offer_id: string;
+            /** @default null */
+            track_id: string | null;
+            /** @default  */
+            unit: string;
+        };
+        /** TaskOut */
+        TaskOut: {
+            allowed_transitions: string[];
+            classification: string;
+            closing: components["schemas"]["Closing"] | null;
+            created_at: string;
+            created_by: string;
+            description: components["schemas"]["Text"];
+            due: string | null;
+            exercise: boolean;
+            id: string;
+            incident_id: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            nation: string;
+            noforn: boolean;
+            offer_id: string;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            rfa_id: string | null;
+            status: string;
+            status_name: components["schemas"]["Text"];
+            track_id: string | null;
+            unit: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        /** TaskPatch */
+        TaskPatch: {
+            /** @default null */
+            description: components["schemas"]["Text"] | null;
+            /** @default null */
+            due: string | null;
+            /** @default null */
+            track_id: string | null;
+            /** @default null */
+            unit: string | null;
+        };
+        /** TaskSummary */
+        TaskSummary: {
+            activity: components["schemas"]["Text"];
+            classification: string;
+            due: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            noforn: boolean;
+            offer_id: string;
+            organisation: string;
+            originator: string;
+            rel_to: string[];
+            rfa_id: string;
+            status: string;
+            status_name: components["schemas"]["Text"];
+            unit: string;
+        };
+        /** TaskTransitionIn */
+        TaskTransitionIn: {
+            /** @default  */
+            note: string;
+            /** @default  */
+            reason: string;
+            to: string;
         };
         /**
          * Text
@@ -676,6 +2232,24 @@ export interface components {
             /** @default  */
             ja: string;
         };
+        /** TimelineEntryOut */
+        TimelineEntryOut: {
+            cancelled: boolean;
+            headline: string;
+            issued_at: string;
+            key: string;
+            /** @enum {string} */
+            kind: "issue" | "correction" | "cancel";
+            received_at: string;
+            serial: number | null;
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            source: "jma" | "cap";
+            /** @enum {string} */
+            status: "actual" | "exercise" | "test";
+            type: string;
+        };
         /**
          * Title
          * @description Bilingual text, at most 500 characters in each language; English or Japanese text is needed
@@ -685,6 +2259,21 @@ export interface components {
             en: string;
             /** @default  */
             ja: string;
+        };
+        /** Totals */
+        Totals: {
+            commitments: number;
+            lines: number;
+            lines_with_gap: number;
+            offers: number;
+            rfas: number;
+            rollups: {
+                [key: string]: number;
+            };
+            shelter_capacity: number;
+            shelter_population: number;
+            shelters: number;
+            tasks: number;
         };
         /**
          * TrackIn
@@ -768,6 +2357,13 @@ export interface components {
              */
             to: "DRAFT" | "SUBMITTED" | "ACKNOWLEDGED" | "ACCEPTED" | "DECLINED" | "IN_PROGRESS" | "COMPLETED" | "CANCELLED";
         };
+        /** TsunamiStepOut */
+        TsunamiStepOut: {
+            at: string;
+            category: string;
+            kind_code: string;
+            kind_name: string;
+        };
         /** UserOut */
         UserOut: {
             clearance: string;
@@ -776,6 +2372,81 @@ export interface components {
             nation: string;
             node_id: string;
             roles: string[];
+        };
+        /**
+         * Where
+         * @description A position as written (WGS 84 degrees); the service checks its range.
+         */
+        Where: {
+            lat: number;
+            lon: number;
+        };
+        /** LineOut */
+        assistance_models_LineOut: {
+            committed: number;
+            /** @enum {string} */
+            coverage: "NONE" | "PARTIAL" | "COMPLETE";
+            delivered: number;
+            description: components["schemas"]["Text"];
+            gap: number;
+            in_transit: number;
+            item: string;
+            /** @enum {string} */
+            kind: "item" | "people" | "capability";
+            offered: number;
+            pack_size: number | null;
+            packs: number | null;
+            requested: number;
+            unit: string;
+        };
+        /** Hypocentre */
+        incidents_models_Hypocentre: {
+            /** @default  */
+            code: string;
+            depth_km?: number | null;
+            /** @default  */
+            description: string;
+            lat?: number | null;
+            lon?: number | null;
+            /** @default  */
+            name: string;
+        };
+        /** TsunamiAreaOut */
+        incidents_models_TsunamiAreaOut: {
+            category: string;
+            code: string;
+            history: components["schemas"]["TsunamiStepOut"][];
+            kind_code: string;
+            kind_name: components["schemas"]["Text"];
+            name: string;
+        };
+        /** Hypocentre */
+        sitrep_models_Hypocentre: {
+            depth_km: number | null;
+            lat: number | null;
+            lon: number | null;
+            name: components["schemas"]["Text"];
+        };
+        /** LineOut */
+        sitrep_models_LineOut: {
+            committed: number;
+            delivered: number;
+            description: components["schemas"]["Text"];
+            gap: number;
+            in_transit: number;
+            item: string;
+            kind: string;
+            offered: number;
+            requested: number;
+            unit: string;
+        };
+        /** TsunamiAreaOut */
+        sitrep_models_TsunamiAreaOut: {
+            code: string;
+            kind: string;
+            kind_name: components["schemas"]["Text"];
+            name: components["schemas"]["Text"];
+            status: string;
         };
     };
     responses: never;
@@ -786,6 +2457,404 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiV1CapabilitiesListCapabilities: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                nation?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapabilityOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1CapabilitiesCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CapabilityIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapabilityOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1CapabilitiesMatchMatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatchIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineMatch"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1CapabilitiesCapabilityIdGetCapability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapabilityOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1CapabilitiesCapabilityIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                capability_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CapabilityPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CapabilityOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ApiV1FacilitiesListFacilities: {
         parameters: {
             query?: never;
@@ -842,6 +2911,444 @@ export interface operations {
             };
             /** @description Unprocessable: the body or a parameter fails validation */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsListIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsGeojsonIncidentsGeojson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["IncidentFeatures"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsIncidentIdGetIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsIncidentId3WCsvWhoDoesWhatWhere: {
+        parameters: {
+            query?: {
+                lang?: "en" | "ja";
+            };
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV: a header row, the HXL hashtag row, one row per commitment line and task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsIncidentIdSitrepGetSitrep: {
+        parameters: {
+            query?: {
+                lang?: "en" | "ja";
+                format?: "json" | "pdf";
+                number?: number | null;
+            };
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SITREP as the caller may see it: JSON (this schema) or, with format=pdf, an application/pdf document; the label fields are its classification banner */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitrepOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1IncidentsIncidentIdSitrepIssueSitrep: {
+        parameters: {
+            query?: {
+                lang?: "en" | "ja";
+                format?: "json" | "pdf";
+            };
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SitrepIn"];
+            };
+        };
+        responses: {
+            /** @description The SITREP as the caller may see it: JSON (this schema) or, with format=pdf, an application/pdf document; the label fields are its classification banner */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitrepOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1131,6 +3638,903 @@ export interface operations {
             };
             /** @description Unprocessable: the body or a parameter fails validation */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1NeedsNeeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NeedsIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NeedsOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OffersListOffers: {
+        parameters: {
+            query?: {
+                rfa?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OffersCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfferIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OffersOfferIdGetOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OffersOfferIdProgressProgress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProgressReport"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OffersOfferIdTransitionTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfferTransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfferOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReliefCatalogueCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogueOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReliefPlansListPlans: {
+        parameters: {
+            query?: {
+                incident_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReliefPlanOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReliefPlansCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReliefPlanIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReliefPlanOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReliefPlansIncidentIdGetPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReliefPlanOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReliefPlansIncidentIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReliefPlanPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReliefPlanOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2035,6 +5439,1481 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1RfasListRfas: {
+        parameters: {
+            query?: {
+                incident?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RfaOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1RfasCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RfaIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RfaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1RfasRfaIdGetRfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rfa_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RfaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1RfasRfaIdEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rfa_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RfaPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RfaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1RfasRfaIdTransitionTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rfa_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RfaTransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RfaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1SheltersListShelters: {
+        parameters: {
+            query?: {
+                incident_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShelterOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1SheltersCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelterIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShelterOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1SheltersShelterIdGetShelter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shelter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShelterOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1SheltersShelterIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shelter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelterPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShelterOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1StocksListStocks: {
+        parameters: {
+            query?: {
+                item?: string | null;
+                site_id?: string | null;
+                incident_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1StocksCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1StocksStockIdGetStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1StocksStockIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                stock_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TasksListTasks: {
+        parameters: {
+            query?: {
+                incident?: string | null;
+                offer?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TasksCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TasksTaskIdGetTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TasksTaskIdEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TasksTaskIdTransitionTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskTransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
                 };
             };
             /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
