@@ -23,7 +23,7 @@ import pytest
 from tests.cluster import Cluster
 from tests.nodes import kizuna
 
-BULLETIN = "20231204000011_03693006_VXSE53.xml"
+BULLETIN = "20210217190220_0_VXSE53_010000.xml"
 WATER = 900_000.0  # 20,000 people × 3 days × 15 L (Sphere)
 
 

@@ -26,6 +26,7 @@ from kizuna.core.label_view import label_fields
 from kizuna.core.labels import Label
 from kizuna.core.records import Event, RecordState
 from kizuna.core.time import iso
+from kizuna.incidents.gazetteer import prefecture_point
 from kizuna.incidents.models import (
     INCIDENT,
     TOPIC,
@@ -36,6 +37,7 @@ from kizuna.incidents.models import (
     IncidentFeatures,
     IncidentOut,
     IncidentsSettings,
+    IntensityArea,
     PointGeometry,
     PolygonGeometry,
 )
@@ -82,7 +84,11 @@ def incident_view(state: RecordState) -> IncidentOut:
             "forecast_intensity": d.forecast_intensity,
             "origin_time": iso(d.origin_time) if d.origin_time is not None else None,
             "intensity_areas": [
-                {**msgspec.to_builtins(a), "intensity_text": intensity_text(a.intensity)}
+                {
+                    **msgspec.to_builtins(a),
+                    "intensity_text": intensity_text(a.intensity),
+                    **_position(a),
+                }
                 for a in d.intensity_areas
             ],
             "tsunami_areas": [
@@ -128,6 +134,12 @@ def incident_view(state: RecordState) -> IncidentOut:
         },
         IncidentOut,
     )
+
+
+def _position(area: IntensityArea) -> dict[str, float]:
+    """A prefecture's point on the map (its office); finer areas carry none."""
+    point = prefecture_point(area.code) if area.level == "pref" else None
+    return {"lat": point[0], "lon": point[1]} if point else {}
 
 
 def _cap_areas(d: Derived) -> list[Any]:
