@@ -810,9 +810,9 @@ def report(
             wall = 1000 / v["per_s"]
             own = v["cpu_ms_per_request"]["workers"]
             print(
-                f"  {n}: the worker's event loop serves one request at a time (the store's"
-                f" calls block it): {wall:.2f} ms a request = {own:.2f} ms of its CPU +"
-                f" {max(0.0, wall - own):.2f} ms waiting (for the store, or for a core)"
+                f"  {n}: {wall:.2f} ms of wall time a request = {own:.2f} ms of the worker's"
+                f" CPU + {max(0.0, wall - own):.2f} ms waiting (for the log head, the store,"
+                " or a core)"
             )
     est = estimate(s)
     if est:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import anyio.to_thread
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, WebSocket, get, post, websocket
 from litestar.config.cors import CORSConfig
@@ -18,6 +22,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import JSONBody
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
+from litestar.utils.helpers import unwrap_partial
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from kizuna.api.auth import authenticate, provide_caller, provide_node
@@ -177,14 +182,59 @@ def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
         debug=False,
     )
     app.state.node = node
+    writes_off_the_loop(app)  # a write's store calls block: not the event loop
     declare_errors(app)  # problem+json answers in the OpenAPI document (api/problems.py)
     options_allow.learn(app)
     register_session_metrics(node)
     return app
 
 
+# -- writes in worker threads --------------------------------------------------------
+_thread_loops = threading.local()
+
+
+def _run_here(fn: Callable[..., Awaitable[Any]], kwargs: dict[str, Any]) -> Any:
+    """Run the handler ``fn`` to its end in this (worker) thread, on a loop of its own."""
+    loop = getattr(_thread_loops, "loop", None)
+    if loop is None:
+        loop = _thread_loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(fn(**kwargs))
+
+
+def _in_thread(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def threaded(**kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(_run_here, fn, kwargs)
+
+    # The OpenAPI document names operations and describes them after the function.
+    functools.update_wrapper(threaded, unwrap_partial(fn))
+    threaded.__kizuna_threaded__ = True  # type: ignore[attr-defined]
+    return threaded
+
+
+def writes_off_the_loop(app: Litestar) -> None:
+    """Run every write handler (POST, PUT, PATCH, DELETE) in a worker thread.
+
+    The handlers call the store synchronously, and a commit waits for the database (a
+    round trip, the WAL flush): on the event loop that wait stalls every other request of
+    the worker, so one worker served one write at a time. In a thread (anyio's pool) the
+    loop keeps reading, decoding and answering while commits wait, and the database sees
+    several commits of the worker at once. The body is decoded and the dependencies are
+    resolved on the loop first, as before; a handler runs on a loop of its thread's own,
+    so it must not await the request's own loop (none does: they take ``data``)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not BODY_METHODS & set(handler.http_methods) or handler.has_sync_callable:
+                continue  # a sync handler: Litestar's sync_to_thread says where it runs
+            fn = handler.fn
+            if not getattr(fn, "__kizuna_threaded__", False):
+                handler._fn = _in_thread(fn)
+
+
 # -- resource limits (issue 17) --------------------------------------------------------
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 _JSON_HANDLERS: dict[int, bool] = {}  # id of a route handler -> it decodes its body as JSON
 
 

@@ -205,6 +205,12 @@ class AuditLog:
         self.path = path
         self.head_file = head_file if head_file is not None else head_path(path)
         self._anchor_set = anchor_set
+        # The database copy of the head is written outside the trail's locks (a commit
+        # waits for the WAL flush: held there, it serialised every append of the node, on
+        # every worker), newest first: see :meth:`_anchor`.
+        self._anchor_lock = threading.Lock()
+        self._anchored = 0  # the count of the newest head this process wrote to the database
+        self._newest: tuple[int, str] = (0, "")  # the newest head this process rendered
         self._signer: Signer | None = NodeKey.beside(path) if signer == "auto" else signer
         self._lock = threading.Lock()
         self._size: int | None = None  # the trail's size after our last write (None: unknown)
@@ -314,7 +320,25 @@ class AuditLog:
             self._size = size + len(out)
             head = self._head().render()
             self._write_head(head)
+            n = self._count
+            if n > self._newest[0]:
+                self._newest = (n, head)
+        self._anchor(n)
+
+    def _anchor(self, n: int) -> None:
+        """Return once the database holds a head of this process covering entry ``n``.
+
+        Appends of several threads wait here together, and the first to get the lock
+        writes the newest head of them all: one commit covers every entry appended
+        meanwhile (the trail file and ``audit.head`` had each one at once). A head is
+        never written over a newer one of this process."""
+        with self._anchor_lock:
+            if self._anchored >= n:
+                return  # a newer head, covering ours, is in the database already
+            with self._lock:
+                count, head = self._newest
             self._anchor_set(head)
+            self._anchored = count
 
     def _write_head(self, head: str) -> None:
         # Overwritten in place, one block of fixed size (a rename per append costs a

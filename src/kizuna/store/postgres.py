@@ -28,6 +28,8 @@ from typing import Any
 import msgspec
 import structlog
 from psycopg import Connection
+from psycopg.errors import UniqueViolation
+from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
@@ -66,23 +68,41 @@ _RECORDS = (
     " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bytea[])"
     + _UPSERT_RECORDS
 )
-# ``append`` in one statement: the events (the columns of ``event_columns``, then whether
-# each event's record points at it, then the writer) and the records rows. A record
-# written once points at its event, so its row is derived from the event's columns on the
-# server; the merged states (type, id, hlc, state) follow as arrays. No key is in both.
+# ``append`` of a small batch in one statement: the events (the columns of
+# ``event_columns``, then whether each event's record points at it, then the writer) and
+# the records rows. A record written once points at its event, so its row is derived from
+# the event's columns on the server, by a plain INSERT (the key is new: read absent under
+# the head lock, or minted by the caller; a clash fails the commit, which ``append`` then
+# retries with the key loaded); the merged states (type, id, hlc, state) follow as arrays,
+# upserted. No key is in both.
 _APPEND = (
     "WITH u AS (SELECT * FROM unnest(%b::bigint[], %b::text[], %b::bigint[], %b::bigint[],"
     " %b::text[], %b::text[], %b::smallint[], %b::bytea[], %b::bool[])"
     " AS u (pos, origin, seq, hlc, record_type, record_id, precedence, body, direct)),"
     " e AS (INSERT INTO events"
     " (writer, pos, origin, seq, hlc, record_type, record_id, precedence, body)"
-    " SELECT %s::bigint, pos, origin, seq, hlc, record_type, record_id, precedence, body FROM u)"
-    " INSERT INTO records (record_type, record_id, updated_hlc, pos, state)"
-    " SELECT record_type, record_id, hlc, pos, NULL::bytea FROM u WHERE direct"
-    " UNION ALL SELECT m.record_type, m.record_id, m.hlc, NULL::bigint, m.state"
-    " FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bytea[])"
-    " AS m (record_type, record_id, hlc, state)" + _UPSERT_RECORDS
+    " SELECT %s::bigint, pos, origin, seq, hlc, record_type, record_id, precedence, body FROM u),"
+    " d AS (INSERT INTO records (record_type, record_id, updated_hlc, pos)"
+    " SELECT record_type, record_id, hlc, pos FROM u WHERE direct)"
+    " INSERT INTO records (record_type, record_id, updated_hlc, state)"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bytea[])" + _UPSERT_RECORDS
 )
+# A batch this large goes in by COPY (two round trips, but no arrays to dump in Python).
+COPY_FROM = 32
+_COPY_EVENTS = (
+    "COPY events (writer, pos, origin, seq, hlc, record_type, record_id, precedence, body)"
+    " FROM STDIN (FORMAT BINARY)"
+)
+_COPY_EVENTS_TYPES = ["int8", "int8", "text", "int8", "int8", "text", "text", "int2", "bytea"]
+_COPY_RECORDS = "COPY records (record_type, record_id, updated_hlc, pos) FROM STDIN (FORMAT BINARY)"
+_COPY_RECORDS_TYPES = ["text", "text", "int8", "int8"]
+_UPSERT_MERGED = (
+    "INSERT INTO records (record_type, record_id, updated_hlc, state)"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bytea[])" + _UPSERT_RECORDS
+)
+_LOCK_HEAD = "SELECT pos, hlc FROM log_head WHERE id = 1 FOR UPDATE"
+# After the lock (a statement of its own: its snapshot sees every earlier holder's commit).
+_OUR_SEQ = "SELECT coalesce(max(seq), 0) FROM events WHERE origin = %s"
 # Moves the head and wakes the other workers, in the committing transaction.
 _MOVE_HEAD = (
     "WITH h AS (UPDATE log_head SET pos = %s, hlc = greatest(hlc, %s) WHERE id = 1 RETURNING pos)"
@@ -148,20 +168,93 @@ class PgStore:
     def append(self, drafts: Sequence[Draft]) -> list[Event]:
         if not drafts:
             return []
-        with self._pool.connection() as conn, conn.transaction():
-            pos, hlc = self._lock_head(conn)
-            seq = self._our_seq(conn)
-            self.clock.observe(hlc)
-            stamps = self.clock.now_many(len(drafts))
-            events = drafted_events(drafts, self.node_id, seq + 1, stamps)
-            fresh = fresh_ids(drafts)
-            # Before the events go in: the projections read are the ones they fold into.
-            direct, merged = self._project(conn, events, fresh)
-            # Our own numbers under the head lock: a clash is a bug, so a plain INSERT.
-            conn.execute(_APPEND, (*event_columns(pos + 1, events), direct, self._writer, *merged))
-            self._move_head(conn, pos + len(events), stamps[-1])
+        fresh = fresh_ids(drafts)
+        try:
+            events = self._append(drafts, fresh)
+        except UniqueViolation:
+            if not fresh:
+                raise
+            # A "fresh" id already had a record (a caller-chosen id created twice): load
+            # its state and fold into it, as for any other record (nothing was committed).
+            events = self._append(drafts, frozenset())
         self._notify(events)
         return events
+
+    def _append(self, drafts: Sequence[Draft], fresh: set[str] | frozenset[str]) -> list[Event]:
+        """One commit in three round trips: BEGIN, the head lock and our last seq
+        (pipelined); the rows; the head update and COMMIT (pipelined). The head lock is
+        held from the first to the last, with only this batch's own work in between."""
+        with self._pool.connection() as conn:
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    head = conn.execute(_LOCK_HEAD)
+                    ours = conn.execute(_OUR_SEQ, (self.node_id,))
+                    row = head.fetchone()
+                    seq_row = ours.fetchone()
+                assert row is not None, "log_head has no row (schema not migrated)"
+                pos, hlc = int(row[0]), int(row[1])
+                seq = int(seq_row[0]) if seq_row else 0
+                self.clock.observe(hlc)
+                stamps = self.clock.now_many(len(drafts))
+                events = drafted_events(drafts, self.node_id, seq + 1, stamps)
+                # Before the events go in: the projections read are the ones they fold into.
+                direct, merged = self._project(conn, events, fresh)
+                # Our own numbers under the head lock: a clash is a bug, so a plain INSERT
+                # (or COPY); a record written by one event alone is new (its key was read
+                # absent under the lock, or minted by the caller): plain too.
+                if len(events) >= COPY_FROM:
+                    self._copy_rows(conn, pos + 1, events, direct)
+                    with conn.pipeline():
+                        if merged[0]:
+                            conn.execute(_UPSERT_MERGED, merged)
+                        self._move_head(conn, pos + len(events), stamps[-1])
+                        conn.execute("COMMIT")
+                else:
+                    with conn.pipeline():
+                        conn.execute(
+                            _APPEND,
+                            (*event_columns(pos + 1, events), direct, self._writer, *merged),
+                        )
+                        self._move_head(conn, pos + len(events), stamps[-1])
+                        conn.execute("COMMIT")
+            except BaseException:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()
+                raise
+        return events
+
+    def _copy_rows(
+        self, conn: Connection[TupleRow], first: int, events: list[Event], direct: list[bool]
+    ) -> None:
+        """The events and the records they alone write, by binary COPY (a large batch:
+        cheaper than array parameters, dumped in Python, and an INSERT … SELECT)."""
+        writer, encode = self._writer, _enc.encode
+        cur = conn.cursor()
+        with cur.copy(_COPY_EVENTS) as copy:
+            copy.set_types(_COPY_EVENTS_TYPES)
+            write = copy.write_row
+            for i, e in enumerate(events):
+                write(
+                    (
+                        writer,
+                        first + i,
+                        e.origin,
+                        e.seq,
+                        e.hlc,
+                        e.record_type,
+                        e.record_id,
+                        int(e.precedence),
+                        encode(e),
+                    )
+                )
+        if any(direct):
+            with cur.copy(_COPY_RECORDS) as copy:
+                copy.set_types(_COPY_RECORDS_TYPES)
+                write = copy.write_row
+                for i, (e, d) in enumerate(zip(events, direct, strict=True)):
+                    if d:
+                        write((e.record_type, e.record_id, e.hlc, first + i))
 
     def apply(self, events: Iterable[Event]) -> list[Event]:
         batch: list[Event] = []
