@@ -392,3 +392,19 @@ def test_events_round_trip_unchanged(backend: Backend) -> None:
     ((_, stored),) = backend.events.events_after(0, 10)
     assert stored == event
     assert msgspec.msgpack.encode(stored) == msgspec.msgpack.encode(event)
+
+
+@pytest.mark.parametrize("batch", [1, 40])  # one statement; binary COPY from 32 events
+def test_a_create_of_a_held_record_id_merges_into_it(backend: Backend, batch: int) -> None:
+    """A caller may name the id of a record the log already holds (a shelter, a plan per
+    incident): the create merges into the record as the merge says, it never fails the
+    commit nor replaces the record, on every backend and batch size."""
+    log = backend.events
+    log.append([Draft("report", "held", "create", U, {"title": "first", "body": "kept"})])
+    drafts = [Draft("report", f"other-{n}", "create", U, {"n": n}) for n in range(batch - 1)]
+    log.append([*drafts, Draft("report", "held", "create", U, {"title": "second"})])
+    state = log.get("report", "held")
+    assert state is not None
+    assert state.fields["title"] == "second" and state.fields["body"] == "kept"
+    assert len(log.record_events("report", "held")) == 2
+    assert all(log.get("report", f"other-{n}") is not None for n in range(batch - 1))
