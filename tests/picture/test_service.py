@@ -180,3 +180,14 @@ def test_a_failed_commit_keeps_the_picture_and_retries(
     monkeypatch.setattr(store, "write", real_write)
     assert picture.persist() and _committed(ctx, "f") == 1
     assert picture.sweep() == 1 and picture.entry("f") is None and _committed(ctx, "f") == 0
+
+
+def test_report_listeners_get_every_valid_report_of_a_batch_in_order() -> None:
+    """Analytics (MDA) see each position, not only the newest per vessel of a batch."""
+    svc = PictureService(memory_context(), clock=lambda: 1000.0)
+    seen: list[list[tuple[str, float]]] = []
+    svc.on_reports(lambda reports: seen.append([(t.id, t.observed_at) for t in reports]))
+    batch = [track(f"v{n % 2}", t=940.0 + n) for n in range(6)]
+    bad = track("v9", t=1000.0 + 10_000)  # in the future: refused, not passed on
+    svc.ingest([*batch, bad])
+    assert seen == [[(t.id, t.observed_at) for t in batch]]

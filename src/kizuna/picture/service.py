@@ -191,6 +191,7 @@ class PictureService:
         self._version = 0
         self._store: SpatialIndex[Track] | None = None
         self._listeners: list[TracksListener] = []
+        self._report_listeners: list[TracksListener] = []
         self._last_sweep = 0.0
         # changed since the last commit: entries (latest observations) and history reports
         self._dirty: dict[str, Observations] = {}
@@ -245,6 +246,12 @@ class PictureService:
     def on_tracks(self, callback: TracksListener) -> None:
         """Call ``callback(observations)`` after each committed change (see module doc)."""
         self._listeners.append(callback)
+
+    def on_reports(self, callback: TracksListener) -> None:
+        """Call ``callback(reports)`` with every valid report of each batch, in the order
+        they came, before coalescing: analytics that need each position (MDA) see the
+        same reports whether a file is replayed in large batches or arrives live."""
+        self._report_listeners.append(callback)
 
     def changes_since(self, cursor: int, limit: int = 1000) -> tuple[list[Track], int]:
         """Observations of entries changed after ``cursor`` and the cursor to resume from."""
@@ -326,6 +333,8 @@ class PictureService:
             self._gauge()
             self.feed.publish_entries(changed)
             self._notify(accepted)
+        if valid:
+            self._notify_reports(valid)
         self.maybe_sweep(now)
         return result
 
@@ -384,6 +393,13 @@ class PictureService:
             self._gauge()
             self.feed.publish_entries(changed)
             self._notify(accepted)
+
+    def _notify_reports(self, reports: list[Track]) -> None:
+        for listener in self._report_listeners:
+            try:
+                listener(reports)
+            except Exception:
+                log.exception("picture.report_listener_failed")
 
     def _notify(self, accepted: list[Track]) -> None:
         for listener in self._listeners:
