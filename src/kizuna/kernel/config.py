@@ -11,7 +11,8 @@ import msgspec
 from kizuna.core.labels import COUNTRIES, GroupRegistry
 
 # What a sharing agreement lets flow unless it says otherwise: the picture, reports,
-# coordination requests, the witnessed audit head (ADR 0008) and the HADR records (ADR 0012).
+# coordination requests, the witnessed audit head (ADR 0008), the HADR records (ADR 0012) and
+# the MDA events, zones and watchlists.
 # Labels still decide, record by record, what the peer receives.
 DEFAULT_TYPES = (
     "report",
@@ -26,6 +27,9 @@ DEFAULT_TYPES = (
     "capability",
     "stock",
     "relief_plan",
+    "mda_event",
+    "mda_zone",
+    "mda_watch",
 )
 
 
