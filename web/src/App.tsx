@@ -5,6 +5,9 @@ import { ClassificationBanner, ExerciseBanner } from './components/Banner';
 import { Board } from './components/Board';
 import { HadrView } from './components/hadr/HadrView';
 import { HadrStore } from './hadr/store';
+import { MdaSide } from './components/mda/MdaSide';
+import { MdaStore } from './mda/store';
+import type { Map as MLMap } from 'maplibre-gl';
 import { Login } from './components/Login';
 import { LanguageSwitch, TimeZoneSwitch } from './components/Switches';
 import { TrackPanel } from './components/TrackPanel';
@@ -87,6 +90,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   useEffect(() => {
     if (tab === 'hadr') setHadrOpened(true);
   }, [tab]);
+  // MDA: events, zones and the watchlist beside the main map (its layer draws on that map).
+  const mda = useMemo(() => new MdaStore(), [store]);
+  useEffect(() => mda.attach(store), [mda, store]);
+  const [mdaItems, setMdaItems] = useState<Labelled[]>([]);
+  const [trackMap, setTrackMap] = useState<MLMap | null>(null);
 
   useEffect(() => {
     const offConn = store.onConn(() => setConn(store.conn));
@@ -152,9 +160,9 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   }, [selectedId, store]);
 
   const banner = useMemo(() => {
-    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, selectedTrack] : tab === 'hadr' ? hadrItems : boardItems;
+    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, ...mdaItems, selectedTrack] : tab === 'hadr' ? hadrItems : boardItems;
     return computeBanner(items);
-  }, [tab, mapItems, boardItems, hadrItems, selectedTrack]);
+  }, [tab, mapItems, mdaItems, boardItems, hadrItems, selectedTrack]);
 
   return (
     <div className="app">
@@ -190,7 +198,8 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
         </button>
       </header>
       <main className="main">
-        <div className={`view map-view ${tab === 'map' ? '' : 'hidden'}`}>
+        <div className={`view map-view with-mda ${tab === 'map' ? '' : 'hidden'}`}>
+          <div className="map-area">
           <MapView
             store={store}
             facilities={facilities}
@@ -201,10 +210,13 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
             pmtilesUrl={meta?.pmtiles_url ?? null}
             onSelect={setSelectedId}
             onScreenItems={setMapItems}
+            onMapReady={setTrackMap}
           />
           {selectedTrack && (
             <TrackPanel track={selectedTrack} history={history} onClose={() => setSelectedId(null)} />
           )}
+          </div>
+          <MdaSide store={mda} map={trackMap} nodeId={meta?.node_id ?? me.node_id} onScreenItems={setMdaItems} />
         </div>
         {tab === 'board' && (
           <div className="view board-view">

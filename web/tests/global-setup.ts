@@ -6,6 +6,8 @@
  * For the HADR tests, a second node jjoc (JPN, the affected state) peered with usfj both ways,
  * a real JMA VXSE53 bulletin ingested on both (`kizuna ingest alerts`), an evacuation shelter
  * on jjoc and a capability on usfj (through the API, as a user would).
+ * For the MDA tests, usfj ingests a small AIS NMEA file (`kizuna ingest ais`) of one vessel
+ * that falls silent for 7 h (helpers.ts mdaGapFixes): the MDA domain makes a gap event of it.
  * The nodes serve the built app (web/dist) at "/". The returned function stops them.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -13,6 +15,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, openSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aisPositionLine, MDA_GAP_MMSI, mdaGapFixes } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -82,6 +85,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const jma = resolve(process.env.KIZUNA_JMA_DIR || resolve(here, '../../../shared/data/jma'), JMA_BULLETIN);
   if (!existsSync(jma)) throw new Error(`JMA test data not found: ${jma}`);
   for (const d of [nodeDir, jjocDir]) run(['ingest', 'alerts', jma, '--dir', d]);
+  const mda = seedMda(dir, nodeDir);
 
   const log = openSync(join(dir, 'serve.log'), 'a');
   // Reference facilities from the shared test data, read in place (never copied into the repo).
@@ -106,6 +110,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     tokens: users,
     log: join(dir, 'serve.log'),
     jjoc: { dir: jjocDir, base: jjocBase, port: jjocPort, token: jjocUser, user: 'kenji' },
+    mda,
   };
   const statePath = join(dir, 'state.json');
   writeFileSync(statePath, JSON.stringify(state, null, 2));
@@ -173,4 +178,20 @@ async function seedHadr(usfj: string, usfjToken: string, jjoc: string, jjocToken
     military: true,
     readiness_hours: 12,
   });
+}
+
+/** MDA: one vessel's AIS with a 7 h silence, ingested before the node serves (a gap event). */
+function seedMda(dir: string, nodeDir: string): { mmsi: string; silentFrom: number; resumed: number; file: string } {
+  const fixes = mdaGapFixes();
+  const file = join(dir, 'mda-gap.nmea');
+  writeFileSync(file, fixes.map(aisPositionLine).join('\n') + '\n');
+  run(['ingest', 'ais', file, '--dir', nodeDir]);
+  let silentFrom = fixes[0].t;
+  let resumed = fixes[0].t;
+  for (let i = 1; i < fixes.length; i++)
+    if (fixes[i].t - fixes[i - 1].t > 3600) {
+      silentFrom = fixes[i - 1].t;
+      resumed = fixes[i].t;
+    }
+  return { mmsi: String(MDA_GAP_MMSI), silentFrom, resumed, file };
 }

@@ -13,6 +13,8 @@ export interface NodeState {
   log: string;
   /** The affected state's node of the HADR tests (JPN), peered with usfj. */
   jjoc: { dir: string; base: string; port: number; token: string; user: string };
+  /** The MDA seed (global-setup.ts seedMda): the vessel and its silence, UNIX seconds. */
+  mda: { mmsi: string; silentFrom: number; resumed: number; file: string };
 }
 
 export function nodeState(): NodeState {
@@ -98,4 +100,92 @@ export async function loginWithToken(page: Page, token: string): Promise<void> {
   await page.locator('input[name="token"]').fill(token);
   await page.locator('button[type="submit"]').click();
   await expect(page.getByTestId('tab-map')).toBeVisible();
+}
+
+// ---------------------------------------------------------------------------------------------
+// MDA seed data: AIS NMEA sentences built here (type 1 position reports with NMEA 4.10 tag
+// blocks carrying the `c:` time), so the test knows exactly what the node was given.
+
+/** NMEA checksum: XOR of the bytes, two upper-case hex digits. */
+export function nmeaChecksum(body: string): string {
+  let x = 0;
+  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i);
+  return x.toString(16).toUpperCase().padStart(2, '0');
+}
+
+/** Six-bit armouring of a bit string (length a multiple of 6). */
+function armour(bits: string): string {
+  let out = '';
+  for (let i = 0; i < bits.length; i += 6) {
+    const v = parseInt(bits.slice(i, i + 6), 2);
+    out += String.fromCharCode(v < 40 ? v + 48 : v + 56);
+  }
+  return out;
+}
+
+function uint(value: number, width: number): string {
+  return (BigInt.asUintN(width, BigInt(Math.round(value)))).toString(2).padStart(width, '0');
+}
+
+export interface AisFix {
+  mmsi: number;
+  /** Observation time, UNIX seconds (written as the tag block's c:). */
+  t: number;
+  lat: number;
+  lon: number;
+  sog: number; // knots
+  cog: number; // degrees
+}
+
+/** One AIS message type 1 (class A position report) as a tagged !AIVDM line. */
+export function aisPositionLine(f: AisFix): string {
+  const bits =
+    uint(1, 6) + // message type
+    uint(0, 2) + // repeat
+    uint(f.mmsi, 30) +
+    uint(0, 4) + // under way using engine
+    uint(-128, 8) + // rate of turn: not available
+    uint(Math.round(f.sog * 10), 10) +
+    uint(1, 1) + // position accuracy
+    uint(Math.round(f.lon * 600000), 28) +
+    uint(Math.round(f.lat * 600000), 27) +
+    uint(Math.round(f.cog * 10), 12) +
+    uint(Math.round(f.cog), 9) + // true heading
+    uint(Math.floor(f.t) % 60, 6) + // UTC second
+    uint(0, 2) +
+    uint(0, 3) +
+    uint(0, 1) +
+    uint(0, 19);
+  const body = `AIVDM,1,1,,A,${armour(bits)},0`;
+  const tag = `c:${Math.floor(f.t)}`;
+  return `\\${tag}*${nmeaChecksum(tag)}\\!${body}*${nmeaChecksum(body)}`;
+}
+
+/** The MDA test's vessel: a Japanese-flagged MMSI (MID 431), not a placeholder. */
+export const MDA_GAP_MMSI = 431876543;
+export const MDA_GAP_SILENCE_S = 7 * 3600;
+
+/**
+ * One vessel in the East China Sea, reporting every minute for an hour, silent for 7 h, then
+ * reporting again up to a couple of minutes from now (so its track is live while the tests
+ * run and its history holds the positions before and after the silence). Steams 045° at
+ * 10 kn throughout, so the implied speed across the gap is 10 kn (no impossible jump).
+ */
+export function mdaGapFixes(now = Date.now() / 1000): AisFix[] {
+  const end = Math.floor(now) + 120;
+  const resume = end - 15 * 60;
+  const silentFrom = resume - MDA_GAP_SILENCE_S;
+  const begin = silentFrom - 3600;
+  const lat0 = 31.2;
+  const lon0 = 127.6;
+  const kn = 10;
+  const degPerS = (kn * 1852) / 3600 / 111_320;
+  const at = (t: number): AisFix => {
+    const d = (t - begin) * degPerS * Math.SQRT1_2;
+    return { mmsi: MDA_GAP_MMSI, t, lat: lat0 + d, lon: lon0 + d / Math.cos((lat0 * Math.PI) / 180), sog: kn, cog: 45 };
+  };
+  const fixes: AisFix[] = [];
+  for (let t = begin; t <= silentFrom; t += 60) fixes.push(at(t));
+  for (let t = resume; t <= end; t += 60) fixes.push(at(t));
+  return fixes;
 }

@@ -39,6 +39,8 @@ interface Props {
   onSelect: (id: string | null) => void;
   /** Everything labelled that is on screen now (tracks and facilities in view). */
   onScreenItems: (items: Labelled[]) => void;
+  /** The map once its style has loaded (null when it is removed): overlays such as MDA draw on it. */
+  onMapReady?: (map: MLMap | null) => void;
 }
 
 function trackFeatures(tracks: Iterable<Track>): FeatureCollection<Point> {
@@ -257,6 +259,7 @@ export function MapView(props: Props) {
       if (pm) void addPmtilesOverlay(map, pm);
       push();
       scheduleScreen(0);
+      propsRef.current.onMapReady?.(map);
     });
 
     const onViewChanged = () => {
@@ -306,6 +309,7 @@ export function MapView(props: Props) {
       clearInterval(pruneTimer);
       if (screenTimer) clearTimeout(screenTimer);
       offTracks();
+      propsRef.current.onMapReady?.(null);
       map.remove();
       mapRef.current = null;
       loaded.current = false;
