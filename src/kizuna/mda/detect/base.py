@@ -23,8 +23,13 @@ EventStatus = Literal["open", "closed", "retracted"]
 KNOT = 1852.0 / 3600.0  # metres per second
 
 
-class Fix(msgspec.Struct, frozen=True, kw_only=True):
-    """One cleaned AIS position (or static report: ``lat``/``lon`` None) of one vessel."""
+class Fix(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One cleaned AIS position (or static report: ``lat``/``lon`` None) of one vessel.
+
+    Not tracked by the garbage collector (``gc=False``): a Fix holds only numbers, strings
+    and a Label, so it can never be part of a reference cycle, and the detectors make one
+    per AIS report.
+    """
 
     mmsi: int
     t: float  # observation time, UTC epoch seconds
@@ -40,7 +45,7 @@ class Fix(msgspec.Struct, frozen=True, kw_only=True):
     segment: int = 0  # identity segment of this MMSI (clean.py splits impossible tracks)
 
 
-class Evidence(msgspec.Struct, frozen=True, kw_only=True):
+class Evidence(msgspec.Struct, frozen=True, kw_only=True, gc=False):  # no cycles: as Fix
     mmsi: str
     t: float
     lat: float

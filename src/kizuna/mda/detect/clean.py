@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from math import cos, radians, sqrt
+from typing import Any
 
 import msgspec
 from msgspec.structs import replace
@@ -26,7 +28,7 @@ from msgspec.structs import replace
 from kizuna.core.label_math import restrict
 from kizuna.core.labels import Label
 from kizuna.mda.detect.base import KNOT, Fix
-from kizuna.mda.detect.geo import flat_m
+from kizuna.mda.detect.geo import M_PER_DEG, flat_m
 
 # Transceivers left at factory defaults or typed in by hand (seen in the wild).
 PLACEHOLDERS: frozenset[int] = frozenset(
@@ -49,6 +51,7 @@ PLACEHOLDERS: frozenset[int] = frozenset(
     }
     | {int(str(d) * 9) for d in range(1, 10)}  # 111111111 … 999999999
 )
+INF = float("inf")
 # Kinds whose movement the behaviour detectors judge (ships and their craft).
 VESSEL_KINDS = frozenset({"ship", "craft"})
 
@@ -136,20 +139,25 @@ class _Ident:
 
     def __init__(self) -> None:
         self.next = 0
-        self.segs: list[list[float]] = []
+        self.segs: list[list[Any]] = []  # [segment (int), t, lat, lon]
 
 
 class Segmenter:
     """Assigns each positioned fix an identity segment of its MMSI (see the module docstring)."""
 
-    __slots__ = ("_ids", "_mps", "cfg", "late", "splits")
+    __slots__ = ("_ids", "_jitter", "_mps", "cfg", "late", "splits", "step_m", "step_s")
 
     def __init__(self, config: CleanConfig | None = None) -> None:
         self.cfg = config or CleanConfig()
         self._mps = self.cfg.max_speed_kn * KNOT
+        self._jitter = self.cfg.jitter_m
         self._ids: dict[int, _Ident] = {}
         self.late = False  # the last assigned fix was older than its segment's newest
         self.splits = 0  # new segments opened after the first (counter)
+        # The last assigned fix continued its MMSI's current segment: the distance (m) and
+        # time (s) from that segment's previous fix; inf when it switched or split.
+        self.step_m = float("inf")
+        self.step_s = 0.0
 
     def assign(self, mmsi: int, t: float, lat: float, lon: float) -> int:
         ids = self._ids
@@ -162,12 +170,19 @@ class Segmenter:
         if segs:
             cur = segs[-1]
             dt = t - cur[1]
-            d = flat_m(cur[2], cur[3], lat, lon)
-            if d <= self.cfg.jitter_m + self._mps * (dt if dt > 0 else -dt):
-                self.late = dt < 0
+            x = (lon - cur[3]) * cos(radians((cur[2] + lat) / 2))  # flat_m, inline
+            y = lat - cur[2]
+            d = M_PER_DEG * sqrt(x * x + y * y)
+            if d <= self._jitter + self._mps * (dt if dt > 0 else -dt):
+                self.step_m = d
+                self.step_s = dt
                 if dt >= 0:
+                    self.late = False
                     cur[1], cur[2], cur[3] = t, lat, lon
-                return int(cur[0])
+                else:
+                    self.late = True
+                return cur[0]  # type: ignore[no-any-return]
+            self.step_m = INF
             best = -1
             best_d = 0.0
             for i in range(len(segs) - 1):
@@ -182,15 +197,58 @@ class Segmenter:
                 self.late = t < s[1]
                 if not self.late:
                     s[1], s[2], s[3] = t, lat, lon
-                return int(s[0])
+                return s[0]  # type: ignore[no-any-return]
             self.splits += 1
+        self.step_m = INF
         seg = ident.next
         ident.next += 1
-        segs.append([float(seg), t, lat, lon])
+        segs.append([seg, t, lat, lon])
         if len(segs) > self.cfg.max_segments:
             del segs[0]
         self.late = False
         return seg
+
+    def clean(self, fix: Fix) -> Fix:
+        """:meth:`Cleaner.clean`: nulls, then the segment; the usual report (nothing to
+        null, continuing its MMSI's current segment) without a further call."""
+        lat, lon, sog, cog, hdg = fix.lat, fix.lon, fix.sog, fix.cog, fix.heading
+        if not (  # the same tests as null_values
+            lat is not None
+            and lon is not None
+            and -90.0 <= lat <= 90.0
+            and -180.0 <= lon <= 180.0
+            and (lat != 0.0 or lon != 0.0)
+            and (sog is None or 0.0 <= sog < 102.25)
+            and (cog is None or 0.0 <= cog < 360.0)
+            and (hdg is None or 0.0 <= hdg < 360.0)
+        ):
+            fix = null_values(fix)
+            if fix.lat is None or fix.lon is None:
+                self.late = False
+                s = self.current(fix.mmsi)
+            else:
+                s = self.assign(fix.mmsi, fix.t, fix.lat, fix.lon)
+            return fix if s == fix.segment else replace(fix, segment=s)
+        ident = self._ids.get(fix.mmsi)
+        if ident is not None and ident.segs:
+            cur = ident.segs[-1]  # assign's first case, inline
+            t = fix.t
+            dt = t - cur[1]
+            x = (lon - cur[3]) * cos(radians((cur[2] + lat) / 2))
+            y = lat - cur[2]
+            d = M_PER_DEG * sqrt(x * x + y * y)
+            if d <= self._jitter + self._mps * (dt if dt > 0 else -dt):
+                self.step_m = d
+                self.step_s = dt
+                if dt >= 0:
+                    self.late = False
+                    cur[1], cur[2], cur[3] = t, lat, lon
+                else:
+                    self.late = True
+                s = cur[0]
+                return fix if s == fix.segment else replace(fix, segment=s)
+        s = self.assign(fix.mmsi, fix.t, lat, lon)
+        return fix if s == fix.segment else replace(fix, segment=s)
 
     def current(self, mmsi: int) -> int:
         """The most recently used segment of an MMSI (for a fix without a position)."""
@@ -214,14 +272,7 @@ class Cleaner:
         return self.segmenter.late
 
     def clean(self, fix: Fix) -> Fix:
-        fix = null_values(fix)
-        seg = self.segmenter
-        if fix.lat is None or fix.lon is None:
-            seg.late = False
-            s = seg.current(fix.mmsi)
-        else:
-            s = seg.assign(fix.mmsi, fix.t, fix.lat, fix.lon)
-        return fix if s == fix.segment else replace(fix, segment=s)
+        return self.segmenter.clean(fix)
 
 
 _RESTRICTED: dict[tuple[Label, Label], Label] = {}

@@ -69,7 +69,9 @@ class GapDetector:
             v = self._v[fix.mmsi] = _Vessel(fix)
             self._queue(v, fix)
             return ()
-        self._source(v, fix)
+        src = v.src
+        if src.__class__ is not str or src != fix.source:  # usually one source: nothing to do
+            self._source(v, fix)
         if t >= v.last.t:
             out: Sequence[Emission] = ()
             if v.open is not None:

@@ -14,9 +14,17 @@ Routing, per cleaned fix:
   aircraft…): spoofing and zone only;
 - late (older than its identity segment's newest fix): the gap detector only (it may
   retract or shorten a gap); the others expect time order per segment;
-- otherwise: gap, loitering, encounter, spoofing, zone.
+- otherwise: gap and zone (every fix), loitering and encounter (at most one fix per
+  segment per ``thin_s``), spoofing (at most one per MMSI per ``spoof_thin_s`` while its
+  segment is unchanged; a fix that switches or splits the segment and the next
+  ``spoof_first_fixes`` - 1, a new name, a step its reported speed cannot explain, and
+  every fix of a vessel the detector is keen on, :attr:`SpoofDetector.keen`, always go
+  through: the detector decides in its tick, every ``check_s`` = 60 s of data time, so
+  between two decisions only these fixes and the latest position matter).
 
-The spoofing and zone detectors (:mod:`.spoof`, :mod:`.zone`) are imported when present.
+The zone detector is skipped while it has no zones, watch entries or state
+(:meth:`ZoneDetector.active`). The spoofing and zone detectors (:mod:`.spoof`,
+:mod:`.zone`) are imported when present.
 """
 
 from __future__ import annotations
@@ -46,8 +54,14 @@ class PipelineConfig(msgspec.Struct, frozen=True, kw_only=True):
     zone: Any = None  # zone.ZoneConfig, None for its defaults
     tick_s: float = 60.0  # data seconds between detector ticks
     # Fast path: loitering (5 min steps) and encounter (10 min grid) see at most one fix per
-    # vessel segment per this many seconds; gap, spoofing and zone see every fix.
+    # vessel segment per this many seconds; gap and zone see every fix.
     thin_s: float = 30.0
+    # Spoofing sees at most one fix per MMSI per this many seconds of an unchanged segment;
+    # a segment switch or split (and the next ``spoof_first_fixes`` - 1 fixes), a new name,
+    # a step the reported speed cannot explain, or a vessel it is keen on always goes
+    # through (see the module docstring). Its own check_s (60 s) is the natural bound.
+    spoof_thin_s: float = 60.0
+    spoof_first_fixes: int = 3
     detectors: frozenset[str] = frozenset({"gap", "loitering", "encounter", "spoofing", "zone"})
 
 
@@ -94,6 +108,34 @@ def behaves(mmsi: int) -> bool:
 def fix_from_track(track: Any, label: Label | None = None) -> Fix:
     """A picture Track (duck-typed: mmsi, observed_at, lat, lon, speed m/s, course, name,
     sources) as a Fix; the source is the first provenance's connection or source."""
+    try:  # the picture's Track: plain attribute reads (the hot path)
+        sources = track.sources
+        speed = track.speed
+        course = track.course
+        name = track.name
+        if sources:
+            src = sources[0]
+            source = src.connection or src.source
+        else:
+            source = ""
+    except AttributeError:
+        return _fix_from_any(track, label)
+    mmsi, t = track.mmsi, track.observed_at
+    return Fix(
+        mmsi=mmsi if mmsi.__class__ is int else int(mmsi),
+        t=t if t.__class__ is float else float(t),
+        lat=track.lat,
+        lon=track.lon,
+        sog=None if speed is None else speed / KNOT,
+        cog=course,
+        name=name or "",
+        source=source or track.source,
+        label=label or track.label,
+    )
+
+
+def _fix_from_any(track: Any, label: Label | None) -> Fix:
+    """:func:`fix_from_track` for anything with fewer attributes (defaults for the rest)."""
     sources = getattr(track, "sources", None) or ()
     src = sources[0] if sources else None
     source = (getattr(src, "connection", "") or getattr(src, "source", "")) if src else ""
@@ -177,7 +219,15 @@ class Pipeline:
                 self.zone = ZoneDetector(zs, ws, cfg.zone)
         self.clock = float("-inf")
         self._next_tick = float("-inf")
-        self._due: dict[int, float] = {}  # segment key -> when loiter/encounter want a fix
+        # MMSI -> [when spoofing wants a fix, current segment, fixes since it became
+        # current, name, when loitering/encounter want a fix of that segment]
+        self._hot: dict[int, list[Any]] = {}
+        # segment key (segment × 10⁹ + MMSI) -> when loitering/encounter want a fix of a
+        # segment that is not its MMSI's current one
+        self._due: dict[int, float] = {}
+        self._judged: dict[int, bool] = {}  # MMSI -> behaves(MMSI)
+        self._spoof_first = cfg.spoof_first_fixes
+        self._displaced_m = self.spoof.cfg.displaced_m if self.spoof is not None else 0.0
         self.fixes = 0  # fed (counter)
         self.late = 0  # older than their segment's newest (counter)
 
@@ -203,28 +253,43 @@ class Pipeline:
     def feed_many(self, fixes: Iterable[Fix]) -> list[Emission]:
         out: list[Emission] = []
         extend = out.extend
-        clean = self.cleaner.clean
         segmenter = self.cleaner.segmenter
+        clean = segmenter.clean
         gap, loiter, enc = self.gap, self.loiter, self.encounter
         gap_feed = gap.feed if gap is not None else None
         loiter_feed = loiter.feed if loiter is not None else None
         enc_feed = enc.feed if enc is not None else None
         spoof_feed = self.spoof.feed if self.spoof is not None else None
-        zone_feed = self.zone.feed if self.zone is not None else None
-        judged = behaves
+        zone = self.zone
+        zone_feed = zone.feed if zone is not None and zone.active() else None
+        judged = self._judged
+        judged_get = judged.get
         due = self._due
-        due_get = due.get
+        hot = self._hot
+        hot_get = hot.get
         thin = self.cfg.thin_s
+        sthin = self.cfg.spoof_thin_s
+        first_n = self._spoof_first
+        displaced = self._displaced_m
+        kn2 = 2.0 * KNOT
+        keen = self.spoof.keen if self.spoof is not None else set()
+        clock = self.clock
         n = late = 0
         for fix in fixes:
             n += 1
             t = fix.t
-            if t > self.clock:
-                self.clock = t
+            if t > clock:
+                self.clock = clock = t
                 if t >= self._next_tick:
                     extend(self._tick(t))
             f = clean(fix)
-            if f.lat is not None and judged(f.mmsi):
+            mmsi = f.mmsi
+            ok = judged_get(mmsi)
+            if ok is None:
+                if len(judged) >= 1 << 18:
+                    judged.clear()
+                ok = judged[mmsi] = behaves(mmsi)
+            if ok and f.lat is not None:
                 if segmenter.late:
                     late += 1
                     if gap_feed is not None:
@@ -234,16 +299,58 @@ class Pipeline:
                     r = gap_feed(f)
                     if r:
                         extend(r)
-                key = f.segment * 1_000_000_000 + f.mmsi
-                if t >= due_get(key, -1e300):
-                    due[key] = t + thin
+                # Thinning, per MMSI: h = [when spoofing wants a fix, segment, fixes since
+                # it became current, name, when loitering/encounter want a fix of it].
+                # Loitering and encounter see at most one fix per segment per thin_s;
+                # spoofing one per spoof_thin_s, except a fix that switches segment (and
+                # the next few), renames, makes a step its reported speed cannot explain,
+                # or is of a vessel the detector is keen on (spoof.keen).
+                seg = f.segment
+                h = hot_get(mmsi)
+                if h is None:
+                    hot[mmsi] = [t + sthin, seg, 1, f.name, t + thin]
+                    go_spoof = go_slow = True
+                elif seg != h[1]:
+                    due[h[1] * 1_000_000_000 + mmsi] = h[4]  # the old segment's, kept
+                    nxt = due.pop(seg * 1_000_000_000 + mmsi, -1e300)
+                    go_slow = t >= nxt
+                    h[0], h[1], h[2], h[3] = t + sthin, seg, 1, f.name
+                    h[4] = t + thin if go_slow else nxt
+                    go_spoof = True
+                else:
+                    go_slow = t >= h[4]
+                    if go_slow:
+                        h[4] = t + thin
+                    go_spoof = True
+                    if h[2] < first_n:
+                        h[2] += 1
+                    elif not (
+                        t >= h[0]
+                        or f.name != h[3]
+                        or segmenter.step_m > displaced + kn2 * segmenter.step_s * (f.sog or 0.0)
+                        or mmsi in keen
+                    ):
+                        go_spoof = False
+                    if go_spoof:
+                        h[0] = t + sthin
+                        h[3] = f.name
+                if go_slow:
                     if loiter_feed is not None:
                         r = loiter_feed(f)
                         if r:
                             extend(r)
                     if enc_feed is not None:
                         enc_feed(f)  # decides in tick
-            elif segmenter.late:
+                if go_spoof and spoof_feed is not None:
+                    r = spoof_feed(f)
+                    if r:
+                        extend(r)
+                if zone_feed is not None:
+                    r = zone_feed(f)
+                    if r:
+                        extend(r)
+                continue
+            if segmenter.late:
                 late += 1
                 continue
             if spoof_feed is not None:

@@ -14,6 +14,8 @@ from math import cos, floor, radians
 from kizuna.mda.detect.geo import M_PER_DEG, haversine_m
 
 CELL_DEG = 0.25  # about 28 km of latitude
+SURE_DEG = 0.01  # cells of the "near or not" cache: about 1.1 km of latitude
+_MISS: object = object()
 
 
 def parse_ports_csv(text: str) -> list[tuple[float, float]]:
@@ -32,11 +34,14 @@ def parse_ports_csv(text: str) -> list[tuple[float, float]]:
 class PortIndex:
     """Nearest-port distance up to a radius, over a grid of ``CELL_DEG`` cells."""
 
-    __slots__ = ("_cells", "ports")
+    __slots__ = ("_cells", "_sure", "ports")
 
     def __init__(self, ports: Iterable[tuple[float, float]] = ()) -> None:
         self.ports = [(float(a), float(o)) for a, o in ports]
         self._cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        # (radius, cell) of SURE_DEG -> True (every point of the cell is near a port),
+        # False (none is) or None (it depends on the point: computed each time)
+        self._sure: dict[tuple[float, int, int], bool | None] = {}
         for lat, lon in self.ports:
             self._cells.setdefault((floor(lat / CELL_DEG), floor(lon / CELL_DEG)), []).append(
                 (lat, lon)
@@ -60,5 +65,35 @@ class PortIndex:
         return best
 
     def near(self, lat: float, lon: float, within_m: float) -> bool:
-        """Whether a port lies within ``within_m`` metres."""
-        return self.nearest_m(lat, lon, within_m) is not None
+        """Whether a port lies within ``within_m`` metres (exact; cached per small cell
+        when the whole cell is on one side: the distance from its centre, ± the distance
+        from the centre to its farthest corner, decides the cell by the triangle
+        inequality)."""
+        i, j = floor(lat / SURE_DEG), floor(lon / SURE_DEG)
+        key = (within_m, i, j)
+        sure = self._sure
+        got = sure.get(key, _MISS)
+        if got is _MISS:
+            got = sure[key] = self._decide(i, j, within_m)
+        if got is None:
+            return self.nearest_m(lat, lon, within_m) is not None
+        return got  # type: ignore[return-value]
+
+    def _decide(self, i: int, j: int, within_m: float) -> bool | None:
+        if len(self._sure) >= 1 << 16:
+            self._sure.clear()
+        lat0, lon0 = i * SURE_DEG, j * SURE_DEG
+        clat, clon = lat0 + SURE_DEG / 2, lon0 + SURE_DEG / 2
+        if not (-89.0 < clat < 89.0):
+            return None
+        half = 1.001 * max(
+            haversine_m(clat, clon, lat0 + a * SURE_DEG, lon0 + b * SURE_DEG)
+            for a in (0, 1)
+            for b in (0, 1)
+        )
+        d = self.nearest_m(clat, clon, within_m + half)
+        if d is None or d - half > within_m:
+            return False
+        if d + half <= within_m:
+            return True
+        return None

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
+from math import cos, radians, sqrt
 from typing import Any
 
 import msgspec
@@ -166,6 +167,8 @@ class _Vessel:
         "pair",
         "pending",
         "problem",
+        "raw",
+        "raw_key",
         "switches",
         "tracks",
     )
@@ -182,6 +185,8 @@ class _Vessel:
         self.cleared = -math.inf  # end of the last closed conflict
         self.invalid: _Event | None = None
         self.name = ""
+        self.raw = ""  # the last reported name, as reported, and its _name_key
+        self.raw_key = ""
         self.names: dict[str, float] | None = None
         self.name_changes: deque[float] | None = None
         self.cell = -1
@@ -212,44 +217,44 @@ class _Ring:
 
 
 def _kasa(pts: Sequence[tuple[float, float]]) -> tuple[float, float, float] | None:
-    """Least-squares circle (Kåsa): centre x, y and radius, or None when degenerate."""
+    """Least-squares circle (Kåsa): centre x, y and radius, or None when degenerate.
+
+    Solved on coordinates centred on the points' mean: the 3 × 3 normal equations of
+    x² + y² + Dx + Ey + F = 0 reduce to a 2 × 2 system there (the same circle, fewer
+    operations, better conditioned); degenerate (collinear) points as before, when the
+    3 × 3 determinant, n × that of the 2 × 2, is below 1e-9 of its scale.
+    """
     n = len(pts)
-    sx = sy = sxx = syy = sxy = sxz = syz = sz = 0.0
+    mx = my = 0.0
     for x, y in pts:
-        z = x * x + y * y
-        sx += x
-        sy += y
-        sxx += x * x
-        syy += y * y
-        sxy += x * y
-        sxz += x * z
-        syz += y * z
-        sz += z
-    # Solve [sxx sxy sx; sxy syy sy; sx sy n] [D E F]' = -[sxz syz sz]'
-    a = ((sxx, sxy, sx), (sxy, syy, sy), (sx, sy, float(n)))
-    b = (-sxz, -syz, -sz)
-
-    def det(m: Sequence[Sequence[float]]) -> float:
-        return (
-            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-        )
-
-    d = det(a)
-    if abs(d) < 1e-9 * max(1.0, abs(sxx * syy * n)):
+        mx += x
+        my += y
+    mx /= n
+    my /= n
+    suu = svv = suv = suuu = svvv = suvv = svuu = 0.0
+    for x, y in pts:
+        u = x - mx
+        v = y - my
+        uu = u * u
+        vv = v * v
+        suu += uu
+        svv += vv
+        suv += u * v
+        suuu += uu * u
+        svvv += vv * v
+        suvv += u * vv
+        svuu += v * uu
+    det = suu * svv - suv * suv
+    if abs(n * det) < 1e-9 * max(1.0, abs(suu * svv * n)):
         return None
-    sol = []
-    for col in range(3):
-        m = [list(row) for row in a]
-        for r in range(3):
-            m[r][col] = b[r]
-        sol.append(det(m) / d)
-    cx, cy = -sol[0] / 2, -sol[1] / 2
-    r2 = cx * cx + cy * cy - sol[2]
+    bu = 0.5 * (suuu + suvv)
+    bv = 0.5 * (svvv + svuu)
+    uc = (bu * svv - bv * suv) / det
+    vc = (suu * bv - suv * bu) / det
+    r2 = uc * uc + vc * vc + (suu + svv) / n
     if r2 <= 0:
         return None
-    return cx, cy, math.sqrt(r2)
+    return uc + mx, vc + my, math.sqrt(r2)
 
 
 def fit_ring(
@@ -260,6 +265,7 @@ def fit_ring(
     if n < cfg.area_min_vessels:
         return None
     idx = list(range(n))
+    hypot = math.hypot
     for _ in range(4):
         fit = _kasa([pts[i] for i in idx])
         if fit is None:
@@ -268,7 +274,7 @@ def fit_ring(
         if not cfg.area_min_radius_m <= r <= cfg.area_max_radius_m:
             return None
         tol = cfg.area_radius_tol * r
-        keep = [i for i in range(n) if abs(math.hypot(pts[i][0] - cx, pts[i][1] - cy) - r) <= tol]
+        keep = [i for i, (x, y) in enumerate(pts) if abs(hypot(x - cx, y - cy) - r) <= tol]
         if len(keep) < cfg.area_min_vessels or len(keep) < min_fraction * n:
             return None
         if keep == idx:
@@ -305,48 +311,86 @@ class SpoofDetector:
         self._watch: set[int] = set()  # MMSIs with something to decide in tick
         self._invalid_open: set[int] = set()
         self._fresh: dict[int, float] = {}  # MMSI -> when it jumped, switched or appeared
+        # MMSIs under scrutiny (something to decide, recently displaced or new, on a
+        # circle): a caller that thins the fixes it feeds should feed all of theirs.
+        # Updated in place.
+        self.keen: set[int] = set()
         self._started: float | None = None
         self._next_check = -math.inf
 
     # -- feeding -----------------------------------------------------------------------
 
     def feed(self, fix: Fix) -> Sequence[Emission]:
-        v = self._vessels.get(fix.mmsi)
+        mmsi = fix.mmsi
+        v = self._vessels.get(mmsi)
         if v is None:
             if self._started is None:
                 self._started = fix.t
-            v = self._vessels[fix.mmsi] = _Vessel(
-                fix.mmsi, mmsi_problem(fix.mmsi, self.cfg.extra_placeholders), fix.t
+            v = self._vessels[mmsi] = _Vessel(
+                mmsi, mmsi_problem(mmsi, self.cfg.extra_placeholders), fix.t
             )
             if fix.t - self._started >= self.cfg.area_window_s:
-                self._fresh[fix.mmsi] = fix.t  # a newcomer (after warm-up)
-        out: list[Emission] = []
+                self._fresh[mmsi] = fix.t  # a newcomer (after warm-up)
+                self.keen.add(mmsi)
         if fix.name:
             self._name(v, fix)
-        if fix.lat is None or fix.lon is None:
-            return out
+        lat, lon = fix.lat, fix.lon
+        if lat is None or lon is None:
+            return ()
+        out: Sequence[Emission] = ()
         if v.problem is not None:
-            out.extend(self._invalid(v, fix))
+            out = self._invalid(v, fix)
         else:
-            self._move(v, fix)
+            tracks = v.tracks
+            cur = tracks[-1] if tracks else None
+            if cur is None:
+                self._move(v, fix)
+            else:  # the usual case, inline: it continues the current track
+                last = cur.last
+                plat, plon = last.lat, last.lon  # a track holds positioned fixes only
+                assert plat is not None and plon is not None
+                dt = fix.t - last.t
+                if dt < 0:
+                    dt = -dt
+                x = (lon - plon) * cos(radians((plat + lat) / 2))  # flat_m
+                y = lat - plat
+                d = M_PER_DEG * sqrt(x * x + y * y)
+                if d <= self._max_mps * dt + self.cfg.position_slack_m:
+                    cur.last = fix
+                    cur.n += 1
+                    sog = fix.sog
+                    if sog is not None and d > self.cfg.displaced_m + 2.0 * KNOT * dt * max(
+                        sog, last.sog or 0.0
+                    ):
+                        # Possible for a ship, but not at the speed it reports: displaced.
+                        if fix.t - v.moved_t > self.cfg.area_window_s:
+                            v.moved_t = fix.t
+                        self._fresh[mmsi] = fix.t
+                        self.keen.add(mmsi)
+                else:
+                    self._move(v, fix)
         v.last = fix
-        cell = int((fix.lat + 90.0) * self._inv_cell) * self._cols + int(
-            (fix.lon + 180.0) * self._inv_cell
-        )
+        inv = self._inv_cell
+        cell = int((lat + 90.0) * inv) * self._cols + int((lon + 180.0) * inv)
         if cell != v.cell:
             if v.cell >= 0:
                 old = self._cells.get(v.cell)
                 if old is not None:
-                    old.discard(v.mmsi)
+                    old.discard(mmsi)
                     if not old:
                         del self._cells[v.cell]
-            self._cells.setdefault(cell, set()).add(v.mmsi)
+            self._cells.setdefault(cell, set()).add(mmsi)
             v.cell = cell
         self._dirty.add(cell)
         return out
 
     def _name(self, v: _Vessel, fix: Fix) -> None:
-        key = _name_key(fix.name)
+        raw = fix.name
+        if raw == v.raw:
+            key = v.raw_key  # the same report as last time: no need to normalise it again
+        else:
+            key = v.raw_key = _name_key(raw)
+            v.raw = raw
         if not key or key == v.name:
             if key and v.names is not None:
                 v.names[key] = fix.t
@@ -358,6 +402,7 @@ class SpoofDetector:
                 v.name_changes = deque(maxlen=8)
             v.name_changes.append(fix.t)
             self._watch.add(v.mmsi)
+            self.keen.add(v.mmsi)
         v.name = key
         v.names[key] = fix.t
         if len(v.names) > 6:  # keep the most recent few
@@ -389,6 +434,7 @@ class SpoofDetector:
                     if fix.t - v.moved_t > self.cfg.area_window_s:
                         v.moved_t = fix.t
                     self._fresh[v.mmsi] = fix.t
+                    self.keen.add(v.mmsi)
                 return
         prev = tracks[-1] if tracks else None
         for i in range(len(tracks) - 2, -1, -1):
@@ -405,6 +451,7 @@ class SpoofDetector:
                     v.switches.append(fix.t)
                     v.pair = (prev.last, fix)
                     self._watch.add(v.mmsi)
+                    self.keen.add(v.mmsi)
                 self._moved(v, fix.t)
                 return
         new = _Track(fix)
@@ -414,11 +461,13 @@ class SpoofDetector:
         if prev is not None:
             v.pending = (prev.last, new)
             self._watch.add(v.mmsi)
+            self.keen.add(v.mmsi)
             self._moved(v, fix.t)
 
     def _moved(self, v: _Vessel, t: float) -> None:
         v.moved_t = t
         self._fresh[v.mmsi] = t
+        self.keen.add(v.mmsi)
 
     def _invalid(self, v: _Vessel, fix: Fix) -> list[Emission]:
         ev = v.invalid
@@ -454,6 +503,11 @@ class SpoofDetector:
         self._close_invalid(now, out)
         self._check_areas(now, out)
         self._decide_vessels(now, out)
+        keen = self.keen
+        keen.clear()
+        keen.update(self._watch, self._fresh)
+        for ring in self._rings:
+            keen.update(int(m) for m in (ring.event.vessels if ring.event else ring.vessels))
         return out
 
     def _close_invalid(self, now: float, out: list[Emission]) -> None:

@@ -270,6 +270,10 @@ class ZoneDetector:
 
     # -- feeding -------------------------------------------------------------------------
 
+    def active(self) -> bool:
+        """Whether a fix can matter: zones, watch entries or state to follow exist."""
+        return bool(self._shapes or self._entries or self._presence or self._sightings)
+
     def feed(self, fix: Fix) -> Sequence[Emission]:
         out: list[Emission] = []
         if self._entries:
