@@ -130,6 +130,8 @@ def create(root: Path, base: int) -> None:
             for g in groups:
                 args += ["--group", g]
             _cli(*args)
+    ais = demo_ais(root / "demo-ais.nmea", time.time())
+    _cli("ingest", "ais", str(ais), "--dir", str(root / "usfj"), "--label", "S//REL TO USA, JPN")
     for a, _, _ in NODES:
         for b, nation, offset in NODES:
             if a == b:
@@ -151,6 +153,31 @@ def create(root: Path, base: int) -> None:
                 str(cert),
             )
             cert.unlink()
+
+
+def _sentence(mmsi: int, t: float, lat: float, lon: float) -> str:
+    import pyais
+
+    from kizuna.sources.ais.nmea import checksum
+
+    data = {"type": 1, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": 10.0, "course": 0.0}
+    text = pyais.encode_dict(data, talker_id="AI", sentence_type="VDM")[0]
+    tag = f"s:demo,c:{int(t)}".encode()
+    return f"\\{tag.decode()}*{checksum(tag):02X}\\{text}"
+
+
+def demo_ais(path: Path, now: float) -> Path:
+    """Nine hours of two vessels off the Boso peninsula, reporting every 10 minutes at
+    10 kn, up to now; one falls silent for 7 h (an MDA gap on USFJ's own sensors)."""
+    start = now - 9 * 3600
+    lines = []
+    for step in range(55):
+        t = start + step * 600
+        lines.append(_sentence(431_000_101, t, 34.60 + step * 0.0278, 140.30))
+        if step <= 6 or step >= 49:
+            lines.append(_sentence(431_000_202, t, 34.70 + step * 0.0278, 140.50))
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def login(url: str, name: str) -> httpx.Client:
@@ -270,6 +297,28 @@ def seed(urls: dict[str, str]) -> None:
     r.raise_for_status()
     jp.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
     seed_hadr(jp, us, clients.setdefault(("aus", "au.watch"), login(urls["aus"], "au.watch")))
+    seed_mda(jp, us)
+
+
+def seed_mda(jp: httpx.Client, us: httpx.Client) -> None:
+    """A zone and a watchlist entry; JJOC's verdict on USFJ's gap once it has it."""
+    jp.post(
+        "/api/v1/mda/zones",
+        json={
+            "label": "S//REL TO USA, JPN",
+            "name": {"en": "Off Katsuura", "ja": "勝浦沖"},
+            "polygon": [[35.2, 140.2], [35.2, 140.6], [35.5, 140.6], [35.5, 140.2]],
+        },
+    ).raise_for_status()
+    us.post(
+        "/api/v1/mda/watchlist",
+        json={"label": "S//REL TO USA, JPN", "mmsi": 431_000_202, "reason": "AIS gaps"},
+    ).raise_for_status()
+    gaps = _until(lambda: jp.get("/api/v1/mda/events", params={"type": "gap"}).json())
+    jp.post(
+        f"/api/v1/mda/events/{gaps[0]['id']}/verdict",
+        json={"verdict": "confirmed", "note": "No JMSDF contact in the area either."},
+    ).raise_for_status()
 
 
 def _until(probe: Any, timeout: float = 30.0) -> Any:
