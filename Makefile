@@ -43,8 +43,9 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
+# Two test processes, a file at a time each (module fixtures stay in one process).
 test: install web lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 	@if [ -f web/package.json ]; then cd web && npm test; fi
 
 bench: install
