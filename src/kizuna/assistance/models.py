@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from kizuna.core.label_view import LabelView
+from kizuna.core.labels import COUNTRIES
 from kizuna.core.records import Text
 from kizuna.core.time import DateTime
 
@@ -23,6 +24,9 @@ Coverage = Literal["NONE", "PARTIAL", "COMPLETE"]
 LineKind = Literal["item", "people", "capability"]
 
 _RULE = "x-kizuna-rule"
+# A boolean as the document gives it: Litestar converts a body leniently, and a plain bool
+# would take 0, 1, "true" and "0" too; a Literal of the two is decoded strictly.
+StrictBool = Literal[True, False]
 Marking = Annotated[str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking"})]
 MarkingOrEmpty = Annotated[
     str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking-or-empty"})
@@ -30,10 +34,49 @@ MarkingOrEmpty = Annotated[
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 NodeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Nation = Annotated[str, msgspec.Meta(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
+# A nation the service knows (it answers 422 "unknown nation" for another).
+Nation = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Z]{3}$",
+        extra_json_schema={"enum": sorted(COUNTRIES)},
+    ),
+]
 Short = Annotated[str, msgspec.Meta(max_length=2_000)]
-# Units are checked by the rules (a problem+json naming the base units), not the decoder.
-UnitText = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+# Units are checked by the rules (a problem+json naming the base units of the line's kind),
+# not the decoder; the document lists every unit a line may be in: the base units of every
+# kind and those converted to one (rules.BASE_UNITS, rules.CONVERSIONS; views.py checks).
+UNITS: tuple[str, ...] = (
+    "L",
+    "kcal",
+    "meal",
+    "piece",
+    "m2",
+    "unit",
+    "person",
+    "sortie",
+    "bed",
+    "team",
+    "m3",
+    "kL",
+    "mL",
+    "Mcal",
+    "pcs",
+    "each",
+    "persons",
+    "people",
+)
+UnitText = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=16, extra_json_schema={"enum": list(UNITS)})
+]
+# The bounds of a line's numbers, checked by the rules (422 naming the line).
+MAX_QUANTITY = 1e12  # rules.MAX_QUANTITY
+Quantity = Annotated[float, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_QUANTITY})]
+Positive = Annotated[
+    float, msgspec.Meta(extra_json_schema={"exclusiveMinimum": 0, "maximum": MAX_QUANTITY})
+]
 
 
 class RfaStatus(enum.StrEnum):
@@ -74,10 +117,10 @@ class LineIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     item: Code
     kind: LineKind = "item"
     description: Text = Text()
-    quantity: float | None = None
+    quantity: Quantity | None = None
     unit: UnitText
-    pack_size: float | None = None
-    packs: float | None = None
+    pack_size: Positive | None = None
+    packs: Quantity | None = None
 
 
 class SiteIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -89,10 +132,10 @@ class Oslo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     """Oslo Guidelines for foreign military and civil defence assets: a last resort, with
     a unique advantage, handed over to civilians on a date, at no cost to the affected state."""
 
-    civilian_alternative_considered: bool
+    civilian_alternative_considered: StrictBool
     unique_advantage: Advantage
     handover_date: DateTime
-    no_cost_to_affected_state: bool
+    no_cost_to_affected_state: StrictBool
 
 
 class RfaIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -105,7 +148,7 @@ class RfaIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     needed_by: DateTime | None = None
     priority: PriorityName | None = None  # the affected state's node only
     lines: Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=MAX_LINES)]
-    military_assets: bool = False
+    military_assets: StrictBool = False
     oslo: Oslo | None = None  # required when military assets are requested
     label: Marking
     precedence: PrecedenceName = "ROUTINE"
@@ -139,7 +182,7 @@ class OfferIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     capability: Code | None = None  # e.g. "airlift_sortie", "water_purification"
     asset: Short = ""  # e.g. "C-130J, 36th Airlift Squadron"
     unit: Short = ""  # the executing unit of the tasks an acceptance produces
-    military: bool = False
+    military: StrictBool = False
     oslo: Oslo | None = None  # required for a military offer
     available_from: DateTime | None = None
     available_to: DateTime | None = None

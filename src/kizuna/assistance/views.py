@@ -8,7 +8,9 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from kizuna.assistance import rules
 from kizuna.assistance.models import (
+    UNITS,
     OfferIn,
     OfferOut,
     OfferTransitionIn,
@@ -24,6 +26,10 @@ from kizuna.assistance.models import (
 )
 from kizuna.assistance.service import AssistanceService
 from kizuna.kernel.context import CallerDep
+
+# The document lists the units the rules take.
+if set(UNITS) != {*rules.CONVERSIONS, *(u for units in rules.BASE_UNITS.values() for u in units)}:
+    raise RuntimeError("assistance.models.UNITS is not the rules' units")
 
 ServiceDep: TypeAlias = NamedDependency[AssistanceService]
 IdQuery = Annotated[str | None, QueryParameter(max_length=128)]

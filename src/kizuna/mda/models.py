@@ -45,8 +45,23 @@ _RULE = "x-kizuna-rule"
 Marking = Annotated[str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking"})]
 _NAME = msgspec.Meta(max_length=200)
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
-LatLon = Annotated[list[float], msgspec.Meta(min_length=2, max_length=2)]
-Polygon = Annotated[list[LatLon], msgspec.Meta(max_length=1000)]
+# The ranges of a point and the least number of points are the service's checks (a bad
+# polygon is a 422 naming what is wrong), stated in the document; that the points are
+# distinct and the edges do not cross it cannot state.
+LatLon = Annotated[
+    list[float],
+    msgspec.Meta(
+        min_length=2,
+        max_length=2,
+        extra_json_schema={
+            "prefixItems": [
+                {"type": "number", "minimum": -90.0, "maximum": 90.0},
+                {"type": "number", "minimum": -180.0, "maximum": 180.0},
+            ],
+        },
+    ),
+]
+Polygon = Annotated[list[LatLon], msgspec.Meta(max_length=1000, extra_json_schema={"minItems": 3})]
 
 
 class Name(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -173,9 +188,15 @@ class VerdictIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 # -- zones and watchlists ----------------------------------------------------------
 
 
+# A zone's name needs English or Japanese text (the service's check, stated in the document).
+_ZONE_NAME = msgspec.Meta(
+    extra_json_schema={_RULE: {"text": "ZoneName", "max_length": 200, "needs_text": True}}
+)
+
+
 class ZoneIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: Marking
-    name: Name
+    name: Annotated[Name, _ZONE_NAME]
     polygon: Polygon  # [[lat, lon], …], at least 3 points, not self-intersecting
     kind: ZoneKind = "area"
 

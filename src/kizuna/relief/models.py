@@ -10,6 +10,7 @@ from kizuna.core.label_view import LabelView
 from kizuna.core.records import Position, Text
 from kizuna.core.text import MAX_BODY, MAX_TITLE
 from kizuna.core.time import DATE_TIME, DateTime
+from kizuna.relief.items import CAPABILITIES, ITEMS
 
 CAPABILITY = "capability"
 STOCK = "stock"
@@ -22,6 +23,9 @@ Kind = Literal["item", "people", "capability"]
 
 # Checks made after decoding that the node's OpenAPI document spells out (kizuna.api.document).
 _RULE = "x-kizuna-rule"
+# A boolean as the document gives it: Litestar converts a body leniently, and a plain bool
+# would take 0, 1, "true" and "0" too; a Literal of the two is decoded strictly.
+StrictBool = Literal[True, False]
 Marking = Annotated[str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking"})]
 MarkingOrEmpty = Annotated[
     str, msgspec.Meta(max_length=512, extra_json_schema={_RULE: "marking-or-empty"})
@@ -33,9 +37,41 @@ _BODY = msgspec.Meta(
     extra_json_schema={_RULE: {"text": "Body", "max_length": MAX_BODY, "needs_text": False}}
 )
 # Positions are checked by the service (a bad one is a 422 naming the field).
+_WHERE = msgspec.Meta(extra_json_schema={_RULE: "position"})
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\s/?#]+$")]
+# No white space (what Python's \s matches, spelled out: JavaScript's \s is another set),
+# and no /, ? or #.
+_SPACE = r"\t\n\x0b\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=f"^[^{_SPACE}/?#]+$")]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
+# Unit or asset names: not blank (checked by the service).
+UnitName = Annotated[
+    str, msgspec.Meta(max_length=200, extra_json_schema={"allOf": [{_RULE: "not-blank"}]})
+]
+# The codes and numbers below are checked by the service (rules.py: a 422 naming the field
+# and the bound, or the known codes); the document states the same bounds.
+CapabilityCodeName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, extra_json_schema={"enum": list(CAPABILITIES)})
+]
+StockItem = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        extra_json_schema={"enum": [code for code, i in ITEMS.items() if i.stockable]},
+    ),
+]
+MAX_QUANTITY = 1e12  # rules.MAX_QUANTITY
+Quantity = Annotated[float, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_QUANTITY})]
+Positive = Annotated[
+    float, msgspec.Meta(extra_json_schema={"exclusiveMinimum": 0, "maximum": MAX_QUANTITY})
+]
+# rules.MAX_READINESS_HOURS: a year
+Readiness = Annotated[float, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": 24 * 365})]
+Count = Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": 10_000_000})]
+# rules.MAX_DAYS, rules.MAX_POPULATION
+Days = Annotated[float, msgspec.Meta(extra_json_schema={"exclusiveMinimum": 0, "maximum": 365})]
+Population = Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": 50_000_000})]
 TimeOrEmpty = Annotated[
     str,
     msgspec.Meta(
@@ -55,7 +91,7 @@ class Where(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 # -- lines (the shape of assistance's LineIn) ------------------------------------------
 
 
-class DraftLine(msgspec.Struct, kw_only=True):
+class DraftLine(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A draft RFA line: ``packs × pack_size`` gives ``quantity`` (base units)."""
 
     item: str
@@ -72,28 +108,28 @@ class DraftLine(msgspec.Struct, kw_only=True):
 
 class CapabilityIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: Marking
-    code: Code
-    quantity: float  # per day for a rate capability, on hand for a count
-    unit_name: Short  # the unit or asset ("1st Helicopter Brigade", "JS Osumi")
-    military: bool = True
+    code: CapabilityCodeName
+    quantity: Positive  # per day for a rate capability, on hand for a count
+    unit_name: UnitName  # the unit or asset ("1st Helicopter Brigade", "JS Osumi")
+    military: StrictBool = True
     available_from: DateTime | None = None
     available_to: DateTime | None = None
-    readiness_hours: float = 0.0  # notice needed before it can start
+    readiness_hours: Readiness = 0.0  # notice needed before it can start
     caveats: Annotated[Text, _BODY] = Text()
-    position: Where | None = None  # home base
+    position: Annotated[Where | None, _WHERE] = None  # home base
     incident_id: Ref | None = None
 
 
 class CapabilityPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: MarkingOrEmpty | None = None
-    quantity: float | None = None
-    unit_name: Short | None = None
-    military: bool | None = None
+    quantity: Positive | None = None
+    unit_name: UnitName | None = None
+    military: StrictBool | None = None
     available_from: TimeOrEmpty | None = None
     available_to: TimeOrEmpty | None = None
-    readiness_hours: float | None = None
+    readiness_hours: Readiness | None = None
     caveats: Annotated[Text | None, _BODY] = None
-    position: Where | None = None
+    position: Annotated[Where | None, _WHERE] = None
     incident_id: Ref | None = None
 
 
@@ -123,7 +159,7 @@ class CapabilityOut(LabelView, kw_only=True):
 class MatchIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     lines: Annotated[list[DraftLine], msgspec.Meta(min_length=1, max_length=1000)]
     start: DateTime | None = None  # when the need starts (default: now)
-    days: float = 1.0  # how long it lasts
+    days: Days = 1.0  # how long it lasts
 
 
 class CapabilityCandidate(msgspec.Struct, kw_only=True):
@@ -152,21 +188,21 @@ class StockIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: Marking
     site_id: Ref
     site_name: Annotated[Text, _NAME]
-    position: Where
-    item: Code
-    quantity: float | None = None
-    packs: float | None = None
-    pack_size: float | None = None
+    position: Annotated[Where, _WHERE]
+    item: StockItem
+    quantity: Quantity | None = None
+    packs: Quantity | None = None
+    pack_size: Positive | None = None
     incident_id: Ref | None = None
 
 
 class StockPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     label: MarkingOrEmpty | None = None
     site_name: Annotated[Text | None, _NAME] = None
-    position: Where | None = None
-    quantity: float | None = None
-    packs: float | None = None
-    pack_size: float | None = None
+    position: Annotated[Where | None, _WHERE] = None
+    quantity: Quantity | None = None
+    packs: Quantity | None = None
+    pack_size: Positive | None = None
     incident_id: Ref | None = None
 
 
@@ -198,11 +234,11 @@ class ShelterIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[Text, _NAME]
     municipality: Annotated[Text, _NAME]
     municipality_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{5,6}$")] | None = None
-    position: Where
-    capacity_day: int
-    capacity_night: int
-    population_day: int = 0
-    population_night: int = 0
+    position: Annotated[Where, _WHERE]
+    capacity_day: Count
+    capacity_night: Count
+    population_day: Count = 0
+    population_night: Count = 0
     availability: Availability = "open"
     incident_id: Ref | None = None
 
@@ -212,11 +248,11 @@ class ShelterPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[Text | None, _NAME] = None
     municipality: Annotated[Text | None, _NAME] = None
     municipality_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{5,6}$")] | None = None
-    position: Where | None = None
-    capacity_day: int | None = None
-    capacity_night: int | None = None
-    population_day: int | None = None
-    population_night: int | None = None
+    position: Annotated[Where | None, _WHERE] = None
+    capacity_day: Count | None = None
+    capacity_night: Count | None = None
+    population_day: Count | None = None
+    population_night: Count | None = None
     availability: Availability | None = None
     incident_id: Ref | None = None
 
@@ -293,8 +329,8 @@ class ReliefPlanOut(LabelView, kw_only=True):
 class NeedsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """``population`` (or the shelter's, the larger of day and night) for ``days``."""
 
-    days: float
-    population: int | None = None
+    days: Days
+    population: Population | None = None
     shelter_id: Ref | None = None
 
 

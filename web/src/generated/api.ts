@@ -1018,18 +1018,22 @@ export interface components {
              *     }
              */
             caveats: components["schemas"]["Body"];
-            code: string;
+            /** @enum {string} */
+            code: "airlift_sortie" | "helicopter" | "ship" | "ground_transport" | "water_production" | "field_kitchen" | "bath_facility" | "medical_bed" | "medical_team" | "engineer_team" | "search_rescue_team";
             /** @default null */
             incident_id: string | null;
             label: components["schemas"]["Marking"];
-            /** @default true */
-            military: boolean;
+            /**
+             * @default true
+             * @enum {unknown}
+             */
+            military: false | true;
             /** @default null */
-            position: components["schemas"]["Where"] | null;
+            position: components["schemas"]["PositionIn"] | null;
             quantity: number;
             /** @default 0 */
             readiness_hours: number;
-            unit_name: string;
+            unit_name: string & unknown;
         };
         /** CapabilityOut */
         CapabilityOut: {
@@ -1076,15 +1080,15 @@ export interface components {
             /** @default null */
             label: components["schemas"]["Marking"] | "" | null;
             /** @default null */
-            military: boolean | null;
+            military: (false | true) | null;
             /** @default null */
-            position: components["schemas"]["Where"] | null;
+            position: components["schemas"]["PositionIn"] | null;
             /** @default null */
             quantity: number | null;
             /** @default null */
             readiness_hours: number | null;
             /** @default null */
-            unit_name: string | null;
+            unit_name: (string & unknown) | null;
         };
         /** CatalogueOut */
         CatalogueOut: {
@@ -1444,7 +1448,8 @@ export interface components {
             packs: number | null;
             /** @default null */
             quantity: number | null;
-            unit: string;
+            /** @enum {string} */
+            unit: "L" | "kcal" | "meal" | "piece" | "m2" | "unit" | "person" | "sortie" | "bed" | "team" | "m3" | "kL" | "mL" | "Mcal" | "pcs" | "each" | "persons" | "people";
         };
         /** LineMatch */
         LineMatch: {
@@ -1549,7 +1554,7 @@ export interface components {
             /** @default null */
             affected_node: string | null;
             /** @default null */
-            affected_state: string | null;
+            affected_state: ("AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE") | null;
             /** @default  */
             asset: string;
             /** @default null */
@@ -1562,8 +1567,11 @@ export interface components {
             incident_id: string | null;
             label: components["schemas"]["Marking"];
             lines: components["schemas"]["LineIn"][];
-            /** @default false */
-            military: boolean;
+            /**
+             * @default false
+             * @enum {unknown}
+             */
+            military: false | true;
             /**
              * @default {
              *       "en": "",
@@ -1682,10 +1690,12 @@ export interface components {
          *         a unique advantage, handed over to civilians on a date, at no cost to the affected state.
          */
         Oslo: {
-            civilian_alternative_considered: boolean;
+            /** @enum {unknown} */
+            civilian_alternative_considered: false | true;
             /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
             handover_date: string;
-            no_cost_to_affected_state: boolean;
+            /** @enum {unknown} */
+            no_cost_to_affected_state: false | true;
             /** @enum {unknown} */
             unique_advantage: "availability" | "capability" | "timeliness";
         };
@@ -2000,13 +2010,16 @@ export interface components {
             /** @default null */
             affected_node: string | null;
             /** @default null */
-            affected_state: string | null;
+            affected_state: ("AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE") | null;
             /** @default null */
             incident_id: string | null;
             label: components["schemas"]["Marking"];
             lines: components["schemas"]["LineIn"][];
-            /** @default false */
-            military_assets: boolean;
+            /**
+             * @default false
+             * @enum {unknown}
+             */
+            military_assets: false | true;
             /** @default null */
             needed_by: string | null;
             /** @default null */
@@ -2146,7 +2159,7 @@ export interface components {
             population_day: number;
             /** @default 0 */
             population_night: number;
-            position: components["schemas"]["Where"];
+            position: components["schemas"]["PositionIn"];
         };
         /** ShelterOut */
         ShelterOut: {
@@ -2202,7 +2215,7 @@ export interface components {
             /** @default null */
             population_night: number | null;
             /** @default null */
-            position: components["schemas"]["Where"] | null;
+            position: components["schemas"]["PositionIn"] | null;
         };
         /** ShelterSummary */
         ShelterSummary: {
@@ -2306,13 +2319,14 @@ export interface components {
         StockIn: {
             /** @default null */
             incident_id: string | null;
-            item: string;
+            /** @enum {string} */
+            item: "food" | "infant_formula" | "infant_diaper" | "adult_diaper" | "toilet" | "toilet_paper" | "sanitary_product" | "blanket" | "water";
             label: components["schemas"]["Marking"];
             /** @default null */
             pack_size: number | null;
             /** @default null */
             packs: number | null;
-            position: components["schemas"]["Where"];
+            position: components["schemas"]["PositionIn"];
             /** @default null */
             quantity: number | null;
             site_id: string;
@@ -2357,7 +2371,7 @@ export interface components {
             /** @default null */
             packs: number | null;
             /** @default null */
-            position: components["schemas"]["Where"] | null;
+            position: components["schemas"]["PositionIn"] | null;
             /** @default null */
             quantity: number | null;
             /** @default null */
@@ -2710,8 +2724,21 @@ export interface components {
              */
             kind: "area" | "contiguous_zone" | "eez" | "exercise" | "port" | "territorial_sea";
             label: components["schemas"]["Marking"];
-            name: components["schemas"]["Name"];
-            polygon: number[][];
+            name: components["schemas"]["ZoneName"];
+            polygon: [
+                number,
+                number
+            ][];
+        };
+        /**
+         * ZoneName
+         * @description Bilingual text, at most 200 characters in each language; English or Japanese text is needed
+         */
+        ZoneName: {
+            /** @default  */
+            en: string;
+            /** @default  */
+            ja: string;
         };
         /** ZoneOut */
         ZoneOut: {
@@ -2741,7 +2768,10 @@ export interface components {
             /** @default null */
             name: components["schemas"]["Name"] | null;
             /** @default null */
-            polygon: number[][] | null;
+            polygon: [
+                number,
+                number
+            ][] | null;
         };
         /** LineOut */
         assistance_models_LineOut: {
@@ -3883,10 +3913,10 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description gap, loitering, encounter, spoofing or zone */
-                type?: string | null;
+                type?: "gap" | "loitering" | "encounter" | "spoofing" | "zone";
                 /** @description open, closed or retracted */
-                status?: string | null;
-                /** @description minlon,minlat,maxlon,maxlat (degrees); minlon greater than maxlon crosses the antimeridian */
+                status?: "open" | "closed" | "retracted";
+                /** @description minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon greater than maxlon crosses the antimeridian */
                 bbox?: string | null;
                 /** @description ISO 8601: events still going on at or after this time */
                 since?: string | null;

@@ -363,7 +363,7 @@ export function OfferForm({ rfa, store, onDone, onCancel }: { rfa: Rfa; store: H
   const lines: LineIn[] = useMemo(
     () =>
       rfa.lines
-        .map((l, i) => ({ item: l.item, kind: l.kind, description: l.description, unit: l.unit, quantity: qty[i] ?? 0 }))
+        .map((l, i) => ({ item: l.item, kind: l.kind, description: l.description, unit: l.unit as LineIn['unit'], quantity: qty[i] ?? 0 }))
         .filter((l) => (l.quantity ?? 0) > 0),
     [rfa.lines, qty],
   );

@@ -46,7 +46,7 @@ export function RfaCreate({
     setError(null);
     try {
       const out = await hadrApi.needs(population, days);
-      setLines(out.lines.map((l) => ({ ...l })));
+      setLines(out.lines.map((l) => ({ ...l, unit: l.unit as LineIn['unit'] })));
     } catch (e) {
       setError(e);
     }
@@ -182,7 +182,7 @@ export function RfaCreate({
                 />
               </td>
               <td>
-                <input value={l.unit} onChange={(e) => setLine(i, { unit: e.target.value })} aria-label={t('hadr.line.unit')} size={5} />
+                <input value={l.unit} onChange={(e) => setLine(i, { unit: e.target.value as LineIn['unit'] })} aria-label={t('hadr.line.unit')} size={5} />
                 <div className="muted small">{pick(store.unitName(l.unit), lang) || tOr(`hadr.unit.${l.unit}`, '')}</div>
               </td>
               <td>

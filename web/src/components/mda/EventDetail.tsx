@@ -33,7 +33,7 @@ export function EventDetail({
   const startMs = toMs(e.start);
   const endMs = e.end === null ? null : toMs(e.end);
   const dur = durationParts((endMs ?? Date.now()) - startMs);
-  const d = e.detail ?? {};
+  const d: Record<string, unknown> = { ...(e.detail ?? {}) };  // shown key by key
   const mine = (e.verdicts ?? []).find((v) => v.node === nodeId);
 
   const give = async (verdict: VerdictKind) => {
