@@ -6,7 +6,6 @@ Every read passes the release check (``kernel/access.py``); bad input answers pr
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, ClassVar, TypeAlias
 
 from litestar import Controller, delete, get, patch, post
@@ -16,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from kizuna.core.errors import KizunaError
 from kizuna.core.time import DATE_TIME, parse_iso
 from kizuna.kernel.context import CallerDep
+from kizuna.kernel.params import BBoxQuery, bbox_form_problem
 from kizuna.mda import rules
 from kizuna.mda.models import (
     EVENT_STATUSES,
@@ -31,7 +31,6 @@ from kizuna.mda.models import (
     ZonePatch,
 )
 from kizuna.mda.service import MdaService
-from kizuna.picture.views import BBOX_PATTERN, MAX_BBOX
 
 MdaServiceDep: TypeAlias = NamedDependency[MdaService]
 
@@ -47,17 +46,6 @@ StatusQuery = Annotated[
     str | None,
     QueryParameter(
         description="open, closed or retracted", schema_extra={"enum": list(EVENT_STATUSES)}
-    ),
-]
-# A bbox as the picture's routes take it (four decimal numbers within range); the document
-# cannot say that minlat is at most maxlat: parse_bbox refuses it.
-_BBOX = re.compile(BBOX_PATTERN[:-1] + r"\Z")
-BBoxQuery = Annotated[
-    str | None,
-    QueryParameter(
-        description="minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon "
-        "greater than maxlon crosses the antimeridian",
-        schema_extra={"pattern": BBOX_PATTERN, "max_length": MAX_BBOX},
     ),
 ]
 SinceQuery = Annotated[
@@ -96,8 +84,9 @@ class MdaController(Controller):
         box = None
         if bbox is not None:
             try:
-                if len(bbox) <= MAX_BBOX and _BBOX.match(bbox) is None:
-                    raise ValueError("bbox needs four decimal numbers: minlon,minlat,maxlon,maxlat")
+                problem = bbox_form_problem(bbox)
+                if problem:
+                    raise ValueError(problem)
                 box = rules.parse_bbox(bbox)
             except ValueError as exc:
                 raise KizunaError(f"bad bbox {bbox[:60]!r}: {exc}", parameter="bbox") from None

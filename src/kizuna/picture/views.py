@@ -6,7 +6,6 @@ The live picture rides the node's WebSocket (``/api/v1/ws``): see
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated, ClassVar, TypeAlias
 
@@ -21,6 +20,7 @@ from kizuna.core.labels import Label
 from kizuna.core.time import parse_iso
 from kizuna.kernel.access import label_for_write
 from kizuna.kernel.context import Caller, CallerDep
+from kizuna.kernel.params import BBoxQuery, bbox_form_problem
 from kizuna.picture.models import (
     TRACK,
     Feature,
@@ -42,32 +42,14 @@ DEFAULT_STALE = 300.0
 
 PictureServiceDep: TypeAlias = NamedDependency[PictureService]
 
-# A bbox as the document gives it and the routes check it: four decimal numbers within
-# range (a mantissa in range with a negative exponent, as JavaScript writes 1e-7, included).
-# The document cannot say that minlat is at most maxlat: parse_bbox refuses it.
-_EXP = "(?:[eE]-[0-9]+)?"
-_LON = rf"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?){_EXP}"
-_LAT = rf"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?){_EXP}"
-BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
-MAX_BBOX = 200  # parse_bbox: longer is refused
-_BBOX = re.compile(BBOX_PATTERN[:-1] + r"\Z")
-BBoxQuery = Annotated[
-    str | None,
-    QueryParameter(
-        description="minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon "
-        "greater than maxlon crosses the antimeridian",
-        # Checked by _bbox, to answer with what is wrong with it.
-        schema_extra={"pattern": BBOX_PATTERN, "max_length": MAX_BBOX},
-    ),
-]
-
 
 def _bbox(text: str | None) -> BBox | None:
     if text is None:
         return None
     try:
-        if len(text) <= MAX_BBOX and _BBOX.match(text) is None:
-            raise ValueError("bbox needs four decimal numbers: minlon,minlat,maxlon,maxlat")
+        problem = bbox_form_problem(text)
+        if problem:
+            raise ValueError(problem)
         return parse_bbox(text)
     except ValueError as exc:
         raise KizunaError(f"bad bbox {text[:60]!r}: {exc}", parameter="bbox") from None
