@@ -26,8 +26,8 @@ from kizuna.coordination import models as coordination_models
 from kizuna.coordination.rules import MAX_COMMENT
 from kizuna.core.labels import GroupRegistry, LabelError, parse_label
 from kizuna.core.time import DATE_TIME, iso, parse_iso
+from kizuna.kernel.params import BBOX_PATTERN
 from kizuna.picture.rules import parse_bbox
-from kizuna.picture.views import BBOX_PATTERN
 from tests.nodes import NodeProcess
 
 GROUPS = GroupRegistry({"ACM": ["USA", "JPN"]})
