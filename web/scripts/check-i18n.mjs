@@ -19,9 +19,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'src');
 // KIZUNA_I18N_SCAN: scan another directory (the checker's own test uses a fixture).
 const scanDir = process.env.KIZUNA_I18N_SCAN || srcDir;
-const en = JSON.parse(readFileSync(join(srcDir, 'i18n/en.json'), 'utf8'));
-const ja = JSON.parse(readFileSync(join(srcDir, 'i18n/ja.json'), 'utf8'));
 const errors = [];
+// The main catalogs plus each view's parts/<view>.<lang>.json; a key defined twice is an error.
+function catalog(lang) {
+  const out = JSON.parse(readFileSync(join(srcDir, `i18n/${lang}.json`), 'utf8'));
+  const partsDir = join(srcDir, 'i18n/parts');
+  let names = [];
+  try {
+    names = readdirSync(partsDir).filter((n) => n.endsWith(`.${lang}.json`)).sort();
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    for (const [k, v] of Object.entries(JSON.parse(readFileSync(join(partsDir, name), 'utf8')))) {
+      if (k in out) errors.push(`catalog: key "${k}" defined twice (parts/${name})`);
+      out[k] = v;
+    }
+  }
+  return out;
+}
+const en = catalog('en');
+const ja = catalog('ja');
 
 // 1. Catalog parity.
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');

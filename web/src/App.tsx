@@ -5,6 +5,10 @@ import { ClassificationBanner, ExerciseBanner } from './components/Banner';
 import { Board } from './components/Board';
 import { HadrView } from './components/hadr/HadrView';
 import { HadrStore } from './hadr/store';
+import { ExerciseView } from './components/exercise/ExerciseView';
+import { FacilitiesView } from './components/facilities/FacilitiesView';
+import { OrbatView } from './components/orbat/OrbatView';
+import { LiaisonView } from './components/liaison/LiaisonView';
 import { MdaSide } from './components/mda/MdaSide';
 import { MdaStore } from './mda/store';
 import type { Map as MLMap } from 'maplibre-gl';
@@ -67,7 +71,15 @@ export function App() {
   return <Workspace token={token} me={me} onLogout={logout} />;
 }
 
-type Tab = 'map' | 'board' | 'hadr';
+type Tab = 'map' | 'board' | 'hadr' | ExtraTab;
+// Views that mount on first use and stay mounted (their state survives a tab switch).
+type ExtraTab = 'exercise' | 'facilities' | 'orbat' | 'liaison';
+const EXTRA_TABS: { tab: ExtraTab; View: typeof ExerciseView }[] = [
+  { tab: 'exercise', View: ExerciseView },
+  { tab: 'facilities', View: FacilitiesView },
+  { tab: 'orbat', View: OrbatView },
+  { tab: 'liaison', View: LiaisonView },
+];
 
 function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: () => void }) {
   const { t, lang } = useI18n();
@@ -95,6 +107,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   useEffect(() => mda.attach(store), [mda, store]);
   const [mdaItems, setMdaItems] = useState<Labelled[]>([]);
   const [trackMap, setTrackMap] = useState<MLMap | null>(null);
+  const [opened, setOpened] = useState<Set<ExtraTab>>(() => new Set());
+  const [extraItems, setExtraItems] = useState<Labelled[]>([]);
+  useEffect(() => {
+    if (EXTRA_TABS.some((x) => x.tab === tab) && !opened.has(tab as ExtraTab)) setOpened(new Set([...opened, tab as ExtraTab]));
+  }, [tab, opened]);
 
   useEffect(() => {
     const offConn = store.onConn(() => setConn(store.conn));
@@ -160,9 +177,10 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   }, [selectedId, store]);
 
   const banner = useMemo(() => {
-    const items: (Labelled | null)[] = tab === 'map' ? [...mapItems, ...mdaItems, selectedTrack] : tab === 'hadr' ? hadrItems : boardItems;
+    const items: (Labelled | null)[] =
+      tab === 'map' ? [...mapItems, ...mdaItems, selectedTrack] : tab === 'hadr' ? hadrItems : tab === 'board' ? boardItems : extraItems;
     return computeBanner(items);
-  }, [tab, mapItems, mdaItems, boardItems, hadrItems, selectedTrack]);
+  }, [tab, mapItems, mdaItems, boardItems, hadrItems, extraItems, selectedTrack]);
 
   return (
     <div className="app">
@@ -180,6 +198,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
           <button role="tab" aria-selected={tab === 'hadr'} className={tab === 'hadr' ? 'on' : ''} onClick={() => setTab('hadr')} data-testid="tab-hadr">
             {t('nav.hadr')}
           </button>
+          {EXTRA_TABS.map(({ tab: x }) => (
+            <button key={x} role="tab" aria-selected={tab === x} className={tab === x ? 'on' : ''} onClick={() => setTab(x)} data-testid={`tab-${x}`}>
+              {t(`nav.${x}`)}
+            </button>
+          ))}
         </nav>
         <div className="spacer" />
         <span className={`conn conn-${conn}`} data-testid="conn">
@@ -228,6 +251,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
             <HadrView store={hadr} visible={tab === 'hadr'} onScreenItems={setHadrItems} />
           </div>
         )}
+        {EXTRA_TABS.filter(({ tab: x }) => opened.has(x)).map(({ tab: x, View }) => (
+          <div key={x} className={`view ${x}-view-wrap ${tab === x ? '' : 'hidden'}`}>
+            <View live={store} me={me} nodeId={meta?.node_id ?? me.node_id} visible={tab === x} onScreenItems={tab === x ? setExtraItems : () => undefined} />
+          </div>
+        ))}
       </main>
       <ClassificationBanner state={banner} position="bottom" />
     </div>

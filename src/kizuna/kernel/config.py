@@ -30,6 +30,18 @@ DEFAULT_TYPES = (
     "mda_event",
     "mda_zone",
     "mda_watch",
+    "access_arrangement",
+    "training_area",
+    "reservation",
+    "exercise",
+    "inject",
+    "exercise_override",
+    "unit",
+    "unit_relation",
+    "working_group",
+    "meeting",
+    "action_item",
+    "liaison_entry",
 )
 
 

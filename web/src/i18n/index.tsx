@@ -6,7 +6,15 @@ export type Lang = 'en' | 'ja';
 export type TimeZoneMode = 'UTC' | 'JST';
 type Catalog = Record<string, string>;
 
-export const CATALOGS: Record<Lang, Catalog> = { en, ja };
+// Each view may keep its keys in parts/<view>.en.json and parts/<view>.ja.json beside the main catalogs.
+const parts = import.meta.glob<Catalog>('./parts/*.json', { eager: true, import: 'default' });
+function withParts(base: Catalog, lang: Lang): Catalog {
+  const out: Catalog = { ...base };
+  for (const [path, cat] of Object.entries(parts)) if (path.endsWith(`.${lang}.json`)) Object.assign(out, cat);
+  return out;
+}
+
+export const CATALOGS: Record<Lang, Catalog> = { en: withParts(en, 'en'), ja: withParts(ja, 'ja') };
 
 export function translate(lang: Lang, key: string, params?: Record<string, string | number>): string {
   const raw = CATALOGS[lang][key] ?? CATALOGS.en[key] ?? key;

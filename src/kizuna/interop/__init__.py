@@ -1,0 +1,1 @@
+"""Interoperability: labelled exports and imports in the field's formats (being built)."""
