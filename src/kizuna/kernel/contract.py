@@ -109,6 +109,27 @@ def expand_groups(label: Label, groups: GroupRegistry) -> Label:
     )
 
 
+class Feature(msgspec.Struct, frozen=True, kw_only=True):
+    """One map feature a domain offers for export (KML, NVG, GeoJSON, CSV, TAK), already
+    released to the reader it was built for; the exporter checks ``label`` again.
+
+    ``geometry`` is a GeoJSON geometry (Point, LineString, Polygon, Multi*); ``name`` and
+    ``description`` are bilingual (``{"en": …, "ja": …}``); ``properties`` are flat values
+    (str, int, float, bool, None) the CSV and KML ExtendedData carry; ``sidc`` a
+    MIL-STD-2525D symbol code where the domain has one."""
+
+    id: str
+    record_type: str
+    name: dict[str, str]
+    geometry: dict[str, Any]
+    label: str
+    description: dict[str, str] = {}
+    properties: dict[str, Any] = {}
+    time: str | None = None  # ISO 8601 UTC: when the feature was observed or starts
+    end: str | None = None  # ISO 8601 UTC: when it ends, for spans (reservations, events)
+    sidc: str | None = None
+
+
 class InitOption(msgspec.Struct, frozen=True, kw_only=True):
     """An option a plugin adds to ``kizuna init``; its value lands in the plugin's table.
 
@@ -171,6 +192,11 @@ class Domain:
         return {}
 
     def init_options(self) -> Sequence[InitOption]:
+        return ()
+
+    def features(self, service: Any, caller: Any) -> Sequence[Feature]:
+        """The map features this domain exports for ``caller`` (a release Principal): only
+        what the caller may see, read through the service's released reads."""
         return ()
 
     def init_settings(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
