@@ -19,8 +19,15 @@ UNCLASSIFIED = Label(classification=Classification.UNCLASSIFIED)
 @pytest.fixture
 def data_dir() -> Path:
     if not DATA.is_dir():
-        pytest.skip(f"shared AIS data not found at {DATA}")
+        need_data(f"shared AIS data not found at {DATA}")
     return DATA
+
+
+def need_data(message: str) -> None:
+    """Skip a test whose shared data is missing, or, with ``CI`` set, fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set; set KIZUNA_SHARED_DATA)", pytrace=False)
+    pytest.skip(message)
 
 
 class Collect:

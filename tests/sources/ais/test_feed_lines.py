@@ -239,11 +239,11 @@ def solent(rows: int) -> list[bytes]:
 
 
 def open_csv() -> Iterable[str]:
-    from .conftest import DATA
+    from .conftest import DATA, need_data
 
     path = DATA / "solent_ais_20160112.csv"
     if not path.is_file():
-        pytest.skip(f"Solent AIS data not found at {path}")
+        need_data(f"Solent AIS data not found at {path}")
     return path.read_text().splitlines()
 
 

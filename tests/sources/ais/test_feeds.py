@@ -44,6 +44,35 @@ async def test_udp_listener(collect: Collect) -> None:
     assert collect.tracks[0].sources[0].connection == "udp-test:127.0.0.1"
 
 
+async def test_udp_listener_drains_a_burst_into_few_batches(collect: Collect) -> None:
+    """2,000 one-sentence datagrams sent back to back, as forwarders send them: every one
+    arrives (the listener asks for a receive buffer far above the kernel's 208 KiB
+    default), read many per wake-up and handed on in a few batches, not one per datagram."""
+    import pyais
+
+    sentences = [
+        pyais.encode_dict(
+            {"type": 1, "mmsi": 235_000_000 + i, "lat": 50.7 + i * 1e-4, "lon": -1.2},
+            talker_id="AI",
+            sentence_type="VDM",
+        )[0].encode()
+        + b"\r\n"
+        for i in range(2000)
+    ]
+    ing = AisIngestor(collect, UNCLASSIFIED)
+    server = await serve_udp("127.0.0.1", 0, ing, name="burst")
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for line in sentences:
+                sock.sendto(line, ("127.0.0.1", server.port))
+        await until(lambda: len(collect.tracks) >= 2000)
+    finally:
+        server.close()
+    assert {t.id for t in collect.tracks} == {f"ais-{235_000_000 + i}" for i in range(2000)}
+    assert ing.stats.rejected_total == 0
+    assert len(collect.batches) <= 20
+
+
 async def test_tcp_listener_splits_lines_across_chunks(collect: Collect) -> None:
     ing = AisIngestor(collect, UNCLASSIFIED)
     async with await serve_tcp("127.0.0.1", 0, ing, name="push") as server:

@@ -80,6 +80,8 @@ class AisSettings(PluginSettings):
 
     udp_port: int = 0
     tcp_port: int = 0
+    # bytes of socket receive buffer for the UDP listener (0: the kernel's default)
+    udp_rcvbuf: int = 4 << 20
 
 
 class Ais(Domain):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from prometheus_client import Counter
+
 from kizuna.core.labels import Label
 from kizuna.kernel.ingress import rule
 from kizuna.sources.ais.feeds import FeedServer, serve_tcp, serve_udp
@@ -12,6 +14,7 @@ from kizuna.sources.ais.ingest import AisIngestor
 
 if TYPE_CHECKING:
     from kizuna.kernel.context import NodeContext
+    from kizuna.picture.models import Track
     from kizuna.picture.service import PictureService
     from kizuna.sources.ais import AisSettings
 
@@ -30,6 +33,15 @@ class AisService:
         self.ctx = ctx
         self.settings: AisSettings = ctx.settings  # type: ignore[assignment]
         self.picture = picture
+        self._reports = Counter(
+            "kizuna_ais_reports_total",
+            "AIS position reports handed to the picture",
+            registry=ctx.metrics.registry,
+        )
+
+    def _ingest(self, batch: list[Track]) -> None:
+        self._reports.inc(len(batch))
+        self.picture.ingest(batch)
 
     def _count(self, reason: str, lines: int) -> None:
         """Every AIS reject: ``kizuna_bad_input_total{source="ais",reason}``, per line."""
@@ -39,11 +51,15 @@ class AisService:
         """AIS feeds: UDP datagrams and/or TCP pushers; batches flushed at least twice a second."""
         host, settings = self.ctx.identity.host, self.settings
         ingestor = AisIngestor(
-            self.picture.ingest, default_label(self.ctx), connection="ais", on_reject=self._count
+            self._ingest, default_label(self.ctx), connection="ais", on_reject=self._count
         )
         servers: list[FeedServer] = []
         if settings.udp_port:
-            servers.append(await serve_udp(host, settings.udp_port, ingestor, name="ais-udp"))
+            servers.append(
+                await serve_udp(
+                    host, settings.udp_port, ingestor, name="ais-udp", rcvbuf=settings.udp_rcvbuf
+                )
+            )
         if settings.tcp_port:
             servers.append(await serve_tcp(host, settings.tcp_port, ingestor, name="ais-tcp"))
         try:
