@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -119,6 +120,30 @@ def test_numbers_increase_and_the_version_follows() -> None:
     assert (seen.number, seen.version) == (3, "Final")
     assert [r.id for r in seen.rfas] == ["rfa-water"]
     assert s.sitrep.current(s.aus, s.incident_id, number=1).version == "Initial"
+
+
+def test_sitreps_issued_at_the_same_instant_get_distinct_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eight watch officers press "issue" together: eight numbers, none twice (a slow
+    store between reading the last number and appending the next is simulated)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kizuna.sitrep import rules
+
+    next_issue = rules.next_issue
+
+    def slow_next_issue(*args: Any) -> Any:
+        time.sleep(0.01)
+        return next_issue(*args)
+
+    monkeypatch.setattr(rules, "next_issue", slow_next_issue)
+    s = Scenario()
+    with ThreadPoolExecutor(8) as pool:
+        issued = list(pool.map(lambda _: s.sitrep.issue(s.usa, s.incident_id, issue()), range(8)))
+    assert sorted(x.number for x in issued) == list(range(1, 9))
+    assert [x.fields["number"] for x in s.sitrep.issues(None, s.incident_id)] == list(range(1, 9))
 
 
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:

@@ -3,8 +3,10 @@ release-checked reads, numbered through the event log, exported as JSON, PDF and
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -31,7 +33,7 @@ from kizuna.sitrep.models import (
     SitrepOut,
     organisation_of,
 )
-from kizuna.store.base import Draft
+from kizuna.store.base import Draft, leases_of
 
 CATALOG = Catalog("kizuna.sitrep")
 
@@ -39,6 +41,25 @@ CATALOG = Catalog("kizuna.sitrep")
 class SitrepService:
     def __init__(self, node: NodeContext) -> None:
         self.node = node
+        self._issuing = threading.Lock()  # this process's threads, one at a time
+        self._leases = leases_of(node.backend)  # this node's workers, one at a time
+
+    @contextmanager
+    def _numbering(self, incident_id: str, wait: float = 10.0) -> Iterator[None]:
+        """Hold the incident's SITREP numbering: read the last number and append the next
+        with no other thread or worker of this node doing the same (two SITREPs of one
+        number would otherwise be possible on several PostgreSQL workers)."""
+        name = f"sitrep:{incident_id}"
+        with self._issuing:
+            deadline = time.monotonic() + wait
+            while not self._leases.acquire(name):
+                if time.monotonic() > deadline:
+                    raise Conflict("another worker is issuing a SITREP of this incident")
+                time.sleep(0.02)
+            try:
+                yield
+            finally:
+                self._leases.release(name)
 
     # The services this domain reads, through the ports it declares (models.py).
     @property
@@ -218,6 +239,17 @@ class SitrepService:
         confidence, next contact, prepared and authorised by), labelled as the incident
         is (re-originated at this node): the content is built per reader when read."""
         inc, inc_label = self._incident(caller, incident_id)
+        with self._numbering(incident_id):
+            return self._issue(caller, incident_id, data, inc, inc_label)
+
+    def _issue(
+        self,
+        caller: Caller,
+        incident_id: str,
+        data: SitrepIn,
+        inc: dict[str, Any],
+        inc_label: Label,
+    ) -> SitrepOut:
         issues = self.issues(None, incident_id)
         number, version = rules.next_issue(_series(issues), data.version)
         now = time.time()
