@@ -405,6 +405,20 @@ class AssistanceService:
         self.ctx.events.append(drafts)
         self.ctx.audit.append(action, caller.name, "ok", **details)
 
+    def _set(
+        self,
+        caller: Caller,
+        record_type: str,
+        state: RecordState,
+        sets: dict[str, Any],
+        action: str,
+    ) -> None:
+        """Commit an edit of ``sets`` (field → new value) to a held record, audited."""
+        if not sets:
+            raise Invalid("nothing to change")
+        draft = self._draft(record_type, state, {"action": "set", "set": sets}, caller)
+        self._commit([draft], action, caller, id=state.record_id, fields=sorted(sets))
+
     def _draft(
         self, record_type: str, state: RecordState, payload: dict[str, Any], caller: Caller
     ) -> Draft:
@@ -535,16 +549,7 @@ class AssistanceService:
             if status in RFA_LIFECYCLE.terminal:
                 raise Conflict(f"a {status} RFA cannot change")
             sets["priority"] = patch.priority
-        if not sets:
-            raise Invalid("nothing to change")
-        payload = {"action": "set", "set": sets}
-        self._commit(
-            [self._draft(RFA, state, payload, caller)],
-            "rfa.edit",
-            caller,
-            id=rid,
-            fields=sorted(sets),
-        )
+        self._set(caller, RFA, state, sets, "rfa.edit")
         return self.rfa(caller, rid)
 
     def transition_rfa(self, caller: Caller, rid: str, data: RfaTransitionIn) -> RfaOut:
@@ -795,16 +800,7 @@ class AssistanceService:
             sets["track_id"] = patch.track_id or None
         if patch.description is not None:
             sets["description"] = _text(patch.description)
-        if not sets:
-            raise Invalid("nothing to change")
-        payload = {"action": "set", "set": sets}
-        self._commit(
-            [self._draft(TASK, state, payload, caller)],
-            "task.edit",
-            caller,
-            id=tid,
-            fields=sorted(sets),
-        )
+        self._set(caller, TASK, state, sets, "task.edit")
         return self.task(caller, tid)
 
     def transition_task(self, caller: Caller, tid: str, data: TaskTransitionIn) -> TaskOut:
