@@ -18,7 +18,11 @@ from kizuna.core.labels import LabelError, normalize
 from kizuna.kernel.config import NodeConfig, NodeDir
 from kizuna.kernel.contract import Domain, InitOption
 
-app = typer.Typer(help="Kizuna (絆): federated C2 coordination node.", no_args_is_help=True)
+app = typer.Typer(
+    help="Kizuna (絆): federated C2 coordination node.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # cli/errors.py turns what escapes into one line
+)
 user_app = typer.Typer(help="Users of this node.", no_args_is_help=True)
 label_app = typer.Typer(help="Security labels.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
@@ -28,7 +32,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, however long
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
@@ -213,7 +217,21 @@ def serve(
         node = Node(dir, port=port, federation_port=federation_port, settings=settings)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
+    _refuse_ports_in_use(node)
     asyncio.run(run(node))
+
+
+def _refuse_ports_in_use(node: Any) -> None:
+    """Stop before serving, in one line, when a port the node listens on is taken."""
+    from kizuna.cli.errors import listening_ports, port_in_use
+
+    config = node.config
+    started = {d.name for d in node.started}
+    plugins = {k: v for k, v in config.plugins.items() if k in started}
+    for what, kind, number in listening_ports(config.host, config.port, config.fed_port, plugins):
+        if port_in_use(config.host, kind, number):
+            node.close()
+            _fail(f"{what} {number}/{kind} on {config.host} is already in use")
 
 
 def _setting_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -522,8 +540,10 @@ def doctor(dir: DirOpt) -> None:
         raise typer.Exit(1)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    build()()
+def main() -> int:  # pragma: no cover - console entry
+    from kizuna.cli.errors import run
+
+    return run(build())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,5 +1,7 @@
 """`python -m kizuna.cli`."""
 
+import sys
+
 from kizuna.cli import main
 
-main()
+sys.exit(main())
