@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kizuna.cli.backup import register as register_backup
 from kizuna.cli.peers import node_app, peer_app
 from kizuna.core.labels import LabelError, normalize
 from kizuna.kernel.config import NodeConfig, NodeDir
@@ -31,6 +32,7 @@ app.add_typer(label_app, name="label")
 app.add_typer(audit_app, name="audit")
 app.add_typer(node_app, name="node")
 app.add_typer(peer_app, name="peer")
+register_backup(app)
 
 err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, however long
 

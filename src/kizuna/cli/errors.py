@@ -18,6 +18,7 @@ import msgspec
 
 from kizuna.core.errors import KizunaError
 from kizuna.core.labels import LabelError
+from kizuna.node.backup import BackupError
 
 # Exit codes: 2 a mistake in what was asked (as click uses for usage errors), 1 anything else.
 USER_MISTAKE = 2
@@ -26,6 +27,7 @@ FAILED = 1
 _USER_ERRORS: tuple[type[BaseException], ...] = (
     KizunaError,
     LabelError,
+    BackupError,
     FileNotFoundError,
     NotADirectoryError,
     IsADirectoryError,

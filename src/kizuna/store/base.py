@@ -171,6 +171,10 @@ class Users(Protocol):
 
     def user_by_name(self, name: str) -> User | None: ...
 
+    def all_users(self) -> list[User]:
+        """Every user, by name (backups, audits)."""
+        ...
+
     def add_session(self, session: Session) -> None:
         """Raises if a session with that token hash exists."""
         ...

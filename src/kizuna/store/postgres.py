@@ -474,6 +474,11 @@ class PgStore:
             row = conn.execute("SELECT body FROM users WHERE name = %s", (name,)).fetchone()
         return _user_dec.decode(row[0]) if row else None
 
+    def all_users(self) -> list[User]:
+        with self._pool.connection() as conn:
+            rows = conn.execute("SELECT body FROM users ORDER BY name").fetchall()
+        return [_user_dec.decode(row[0]) for row in rows]
+
     # -- sessions -------------------------------------------------------------
     def add_session(self, session: Session) -> None:
         with self._pool.connection() as conn:

@@ -307,6 +307,10 @@ class SqliteStore:
         row = self._conn.execute("SELECT body FROM users WHERE name = ?", (name,)).fetchone()
         return _user_dec.decode(row[0]) if row else None
 
+    def all_users(self) -> list[User]:
+        rows = self._conn.execute("SELECT body FROM users ORDER BY name").fetchall()
+        return [_user_dec.decode(row[0]) for row in rows]
+
     # -- sessions -------------------------------------------------------------
     def add_session(self, session: Session) -> None:
         with self._lock:
