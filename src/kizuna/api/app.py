@@ -21,10 +21,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import JSONBody
 from litestar.routes import HTTPRoute
-from litestar.static_files import create_static_files_router
 from litestar.utils.helpers import unwrap_partial
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from kizuna.api.assets import asset_routes
 from kizuna.api.auth import authenticate, provide_caller, provide_node
 from kizuna.api.auth import logout as auth_logout  # ends a login session (issue 17)
 from kizuna.api.document import DocumentJson  # the document says what the API accepts
@@ -156,11 +156,7 @@ def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
     handlers.append(auth_logout)  # POST /api/v1/logout (api/auth.py)
     handlers += [*node.routes(), *(route_handlers or [])]
     if WEB_DIST.is_dir():
-        handlers.append(
-            create_static_files_router(
-                path="/", directories=[WEB_DIST], html_mode=True, include_in_schema=False
-            )
-        )
+        handlers += asset_routes(WEB_DIST)  # cached a year by hash, gzip (api/assets.py)
     options_allow = OptionsAllow()
     app = Litestar(
         route_handlers=handlers,
