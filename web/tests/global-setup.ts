@@ -92,6 +92,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const facilities = process.env.KIZUNA_FACILITIES || resolve(here, '../../../shared/data/reference/facilities.csv');
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   if (existsSync(facilities)) env.KIZUNA_FACILITIES = facilities;
+  // The glossary behind the liaison workspace's term hints, read in place too.
+  const glossary = process.env.KIZUNA_GLOSSARY || resolve(here, '../../../shared/data/reference/glossary.csv');
+  if (existsSync(glossary)) env.KIZUNA_GLOSSARY = glossary;
   const child = spawn(kizunaBin(), ['serve', '--dir', nodeDir], { stdio: ['ignore', log, log], env });
   const jjocLog = openSync(join(dir, 'serve-jjoc.log'), 'a');
   const jjoc = spawn(kizunaBin(), ['serve', '--dir', jjocDir], { stdio: ['ignore', jjocLog, jjocLog], env });

@@ -22,7 +22,20 @@ from kizuna.core.labels import Classification, GroupRegistry
 from kizuna.core.release import Principal, make_principal
 from kizuna.store.base import User, Users
 
-ROLES = frozenset({"admin", "classifier", "watch", "liaison", "requester", "responder", "viewer"})
+ROLES = frozenset(
+    {
+        "admin",
+        "classifier",
+        "watch",
+        "liaison",
+        "requester",
+        "responder",
+        "viewer",
+        "exercise_control",  # moves injects, runs and ends exercises (exercises)
+        "chair",  # chairs working groups: escalations reach them (workgroups)
+        "action_officer",  # works action items (workgroups)
+    }
+)
 
 
 def new_token() -> str:
