@@ -122,7 +122,7 @@ class Feature(msgspec.Struct, frozen=True, kw_only=True):
     record_type: str
     name: dict[str, str]
     geometry: dict[str, Any]
-    label: str
+    label: str  # Label.render() of the record's label, originator prefix included
     description: dict[str, str] = {}
     properties: dict[str, Any] = {}
     time: str | None = None  # ISO 8601 UTC: when the feature was observed or starts
@@ -195,9 +195,24 @@ class Domain:
         return ()
 
     def features(self, service: Any, caller: Any) -> Sequence[Feature]:
-        """The map features this domain exports for ``caller`` (a release Principal): only
-        what the caller may see, read through the service's released reads."""
+        """The map features this domain exports for ``caller`` (a kernel ``Caller``, with
+        its release ``principal``): only what the caller may see, read through the
+        service's released reads."""
         return ()
+
+    def imports(self) -> Sequence[str]:
+        """Kinds of imported overlay this domain turns into its records (``zone``,
+        ``training_area``, …): the importer hands each parsed file's features to the
+        domain naming the kind the user asked for."""
+        return ()
+
+    def import_features(
+        self, service: Any, caller: Any, kind: str, features: Sequence[Feature], marking: str
+    ) -> Sequence[Any]:
+        """Write ``features`` (parsed and checked by the importer) as records of ``kind``
+        labelled ``marking``, authored by ``caller`` (its ingress rule applies); all or
+        nothing. Returns the new records (or their ids)."""
+        raise NotImplementedError(f"{self.name} imports nothing")
 
     def init_settings(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """The settings table ``kizuna init`` writes from this plugin's option values
