@@ -408,6 +408,12 @@ class IncidentService:
                     out[keys[k]] = base64.b64decode(v)
         return out
 
+    def export_features(self, caller: Caller) -> list[tuple[IncidentFeature, Label]]:
+        """The map features of the incidents the caller may see, each with its incident's
+        label (for exports: ``Domain.features``)."""
+        states = filter_visible(self.ctx, caller, self.ctx.events.scan(INCIDENT))
+        return [(f, s.label) for s in states if _complete(s) for f in incident_features(s)]
+
     # -- change feed -------------------------------------------------------------
 
     def _committed(self, events: Sequence[Event]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 import structlog
@@ -21,6 +21,9 @@ from kizuna.kernel.bus import PushBus
 from kizuna.kernel.metrics import Metrics
 from kizuna.store.audit import AuditLog
 from kizuna.store.base import Backend, EventLog, User
+
+if TYPE_CHECKING:
+    from kizuna.kernel.contract import Domain
 
 log = structlog.get_logger("kizuna.node")
 
@@ -49,6 +52,21 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True):
     root: Path = Path(".")  # the node directory: certificates, keys, files of plugins
 
 
+class Exports:
+    """Every started plugin with its service, in start order (the node fills it), so an
+    adapter (interop) can collect each one's ``Domain.features`` and reach the plugin that
+    imports a kind, through the kernel contract alone."""
+
+    def __init__(self) -> None:
+        self._started: list[tuple[Domain, Any]] = []
+
+    def add(self, domain: Domain, service: Any) -> None:
+        self._started.append((domain, service))
+
+    def started(self) -> list[tuple[Domain, Any]]:
+        return list(self._started)
+
+
 class NodeContext:
     """The node as one plugin sees it."""
 
@@ -64,6 +82,7 @@ class NodeContext:
         settings: msgspec.Struct | None = None,
         services: Mapping[str, Any] | None = None,
         name: str = "",
+        exports: Exports | None = None,
     ) -> None:
         self.identity = identity
         self.groups = groups
@@ -75,6 +94,7 @@ class NodeContext:
         self.settings = settings
         self.name = name
         self._services = services if services is not None else {}
+        self.exports = exports if exports is not None else Exports()
 
     @property
     def node_id(self) -> str:

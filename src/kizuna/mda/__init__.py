@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kizuna.kernel.context import NodeContext
-from kizuna.kernel.contract import Domain, Job, RecordType, origin_owns
+from kizuna.kernel.contract import Domain, Feature, Job, RecordType, origin_owns
 from kizuna.mda.settings import MdaSettings
 
 
@@ -52,6 +52,54 @@ class Mda(Domain):
 
     def stop(self, service: Any) -> None:
         service.close()
+
+    def features(self, service: Any, caller: Any) -> Sequence[Feature]:
+        """Events (points at their position) and zones (areas) the caller may see."""
+        from kizuna.mda.models import MDA_EVENT, MDA_ZONE
+
+        out = []
+        for e in service.events(caller):
+            out.append(
+                Feature(
+                    id=e.id,
+                    record_type=MDA_EVENT,
+                    name={"en": e.title.en, "ja": e.title.ja},
+                    geometry={"type": "Point", "coordinates": [e.position.lon, e.position.lat]},
+                    label=e.label_fgi,
+                    properties={
+                        "type": e.type,
+                        "status": e.status,
+                        "vessels": " ".join(e.vessels),
+                        "origin": e.origin,
+                    },
+                    time=e.start,
+                    end=e.end,
+                )
+            )
+        for z in service.zones(caller):
+            ring = [[lon, lat] for lat, lon in z.polygon]
+            if ring:
+                ring.append(ring[0])
+            out.append(
+                Feature(
+                    id=z.id,
+                    record_type=MDA_ZONE,
+                    name={"en": z.name.en, "ja": z.name.ja},
+                    geometry={"type": "Polygon", "coordinates": [ring]},
+                    label=z.label_fgi,
+                    properties={"kind": z.kind, "origin": z.origin},
+                )
+            )
+        return out
+
+    def imports(self) -> Sequence[str]:
+        return ("zone",)
+
+    def import_features(
+        self, service: Any, caller: Any, kind: str, features: Sequence[Feature], marking: str
+    ) -> Sequence[Any]:
+        """Imported areas as MDA zones (kind ``area``), all in one commit or none."""
+        return list(service.import_zones(caller, features, marking))
 
 
 plugin = Mda()

@@ -929,3 +929,47 @@ class MdaService:
 
     def watch(self, caller: Caller, rid: str) -> WatchOut:
         return watch_view(get_visible(self.ctx, caller, MDA_WATCH, rid))
+
+    def import_zones(self, caller: Caller, features: Sequence[Any], marking: str) -> list[ZoneOut]:
+        """Areas imported from an overlay (``kizuna.kernel.contract.Feature`` polygons) as
+        zones under ``marking``: every one is checked first, then all are written in one
+        commit; one bad area refuses the whole file."""
+        if not may_act(caller):
+            raise Forbidden(f"a viewer may not add a {MDA_ZONE}")
+        label = label_for_write(self.ctx, caller, marking)
+        drafts, problems = [], []
+        for n, f in enumerate(features):
+            g = f.geometry
+            if g.get("type") != "Polygon" or not g.get("coordinates"):
+                problems.append(f"feature {n} ({f.name}): a zone is an area, not a {g.get('type')}")
+                continue
+            points = [[p[1], p[0]] for p in g["coordinates"][0]]
+            if len(points) > 1001:
+                problems.append(f"feature {n}: a zone has at most 1000 points")
+                continue
+            bad = rules.polygon_problems(points)
+            if bad:
+                problems.append(f"feature {n}: " + "; ".join(bad))
+                continue
+            name = {"en": f.name.get("en", "")[:200], "ja": f.name.get("ja", "")[:200]}
+            if not (name["en"].strip() or name["ja"].strip()):
+                name["en"] = f"imported zone {n + 1}"
+            payload = {"name": name, "polygon": rules.closed_ring(points), "kind": "area"}
+            drafts.append(
+                Draft(
+                    MDA_ZONE,
+                    new_id(),
+                    "create",
+                    label,
+                    payload,
+                    author=caller.name,
+                    new_record=True,
+                )
+            )
+        if problems:
+            raise Invalid("bad zones: " + "; ".join(problems[:20]), errors=problems[:100])
+        self.ctx.events.append(drafts)
+        self.ctx.audit.append(
+            f"{MDA_ZONE}.import", caller.name, "ok", count=len(drafts), label=label.render()
+        )
+        return [zone_view(s) for d in drafts if (s := self.ctx.events.get(MDA_ZONE, d.record_id))]

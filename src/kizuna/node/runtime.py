@@ -21,7 +21,7 @@ from litestar.di import Provide
 from kizuna.core.labels import GroupRegistry, Label, LabelError, parse_label
 from kizuna.kernel.bus import PushBus
 from kizuna.kernel.config import Limits, NodeConfig, NodeDir
-from kizuna.kernel.context import Caller, Identity, NodeContext
+from kizuna.kernel.context import Caller, Exports, Identity, NodeContext
 from kizuna.kernel.contract import Domain, Job, RecordType
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.plugins import PluginError, backend_factory, load_domains
@@ -131,6 +131,7 @@ class Node:
         self.record_types: dict[str, RecordType] = {}
         self.services: dict[str, Any] = {}
         self.started: list[Domain] = []
+        self.exports = Exports()  # every started plugin, for the interop adapter
         self.context = self._context(None, "node")
         try:
             self._start(list(domains) if domains is not None else load_domains())
@@ -150,6 +151,7 @@ class Node:
             settings=settings,
             services=self.services,
             name=name,
+            exports=self.exports,
         )
 
     def _start(self, domains: list[Domain]) -> None:
@@ -169,6 +171,7 @@ class Node:
                 continue
             self.services[domain.name] = domain.start(self._context(settings, domain.name))
             self.started.append(domain)
+            self.exports.add(domain, self.services[domain.name])
 
     def service(self, name: str) -> Any:
         return self.services[name]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kizuna.kernel.context import NodeContext
-from kizuna.kernel.contract import Domain, Job, PluginSettings
+from kizuna.kernel.contract import Domain, Feature, Job, PluginSettings
 from kizuna.picture.models import TRACK
 
 
@@ -69,6 +69,35 @@ class Picture(Domain):
 
     def stop(self, service: Any) -> None:
         service.close()
+
+    def features(self, service: Any, caller: Any) -> Sequence[Feature]:
+        """Tracks the caller may see (each the fused view of what it may see), as points."""
+        from kizuna.core.time import iso
+
+        out = []
+        for t in service.query(caller.principal):
+            out.append(
+                Feature(
+                    id=t.id,
+                    record_type=TRACK,
+                    name={"en": t.callsign or t.name or t.id},
+                    geometry={"type": "Point", "coordinates": [t.lon, t.lat]},
+                    label=t.label.render(),
+                    description={"en": t.remarks} if t.remarks else {},
+                    properties={
+                        "source": t.source,
+                        "cot_type": t.cot_type,
+                        "affiliation": t.affiliation,
+                        "course": t.course,
+                        "speed": t.speed,
+                        "mmsi": t.mmsi,
+                        "stale_at": iso(t.stale_at),
+                    },
+                    time=iso(t.observed_at),
+                    sidc=t.sidc,
+                )
+            )
+        return out
 
 
 plugin = Picture()

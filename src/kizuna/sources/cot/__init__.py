@@ -42,6 +42,10 @@ class CotSettings(PluginSettings):
 
     tcp_port: int = 8087
     tls_port: int = 8089
+    # Markers and shapes of these record types are sent to TAK clients (per client, what
+    # it may see) every ``shapes_interval`` seconds and when a client connects; 0 = off.
+    shapes: tuple[str, ...] = ("incident", "mda_event", "reservation")
+    shapes_interval: float = 60.0
 
 
 class Cot(Domain):

@@ -315,6 +315,25 @@ class CotServer:
         self.counters["published"] += 1
         return self._fan_out(ev, sender=None)
 
+    def principals(self) -> set[Principal]:
+        """The principals of the connected clients."""
+        return {c.principal for c in self._clients if not c.closing}
+
+    def send_to(self, principal: Principal, events: list[CotEvent]) -> int:
+        """Offer labelled events to every client of ``principal`` (markers and shapes built
+        for it), each re-checked with ``may_release``. Call from the server's loop."""
+        n = 0
+        for client in list(self._clients):
+            if client.closing or client.principal != principal:
+                continue
+            for ev in events:
+                if ev.label is None or not may_release(ev.label, client.principal):
+                    self.counters["withheld"] += 1
+                    continue
+                n += client.offer(ev.uid, _Out(ev))
+        self.counters["shapes"] = self.counters.get("shapes", 0) + n
+        return n
+
     # ------------------------------------------------------------------ connections
 
     async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -12,6 +12,7 @@ from kizuna.kernel.config import NodeDir
 from kizuna.kernel.ingress import Refusal, rule
 from kizuna.sources.cot.certs import server_ssl_context
 from kizuna.sources.cot.server import CotServer
+from kizuna.sources.cot.shapes import ShapeFeed
 
 if TYPE_CHECKING:
     from kizuna.kernel.context import NodeContext
@@ -33,6 +34,12 @@ class CotService:
             ssl_context = server_ssl_context(nd.node_cert, nd.node_key, nd.ca_cert)
         self.picture = picture
         self.ctx = ctx
+        self.shapes_interval = float(getattr(settings, "shapes_interval", 0.0))
+        self.shape_feed = ShapeFeed(
+            ctx,
+            list(getattr(settings, "shapes", ())),
+            stale_s=max(3 * self.shapes_interval, 60.0),
+        )
         ingress = rule(ctx.nation, ctx.groups)
         self.server = CotServer(
             on_tracks=picture.ingest,
@@ -82,7 +89,34 @@ class CotService:
 
         self.picture.on_tracks(to_tak)
         log.info("cot listening", tcp=server.tcp_address, tls=server.tls_address)
+        shapes = asyncio.create_task(self.send_shapes()) if self.shapes_interval > 0 else None
         try:
             await asyncio.Event().wait()
         finally:
+            if shapes is not None:
+                shapes.cancel()
             await server.stop()
+
+    async def send_shapes(self) -> None:
+        """Send each client the markers and shapes (incidents, MDA events, reservations) its
+        principal may see: every ``shapes_interval`` seconds, and soon after a client
+        connects. Built per principal in a worker thread (store reads)."""
+        server = self.server
+        seen, last = -1, 0.0
+        while True:
+            await asyncio.sleep(min(0.5, self.shapes_interval))
+            now = asyncio.get_running_loop().time()
+            connections = server.counters["connections"]
+            if connections == seen and now - last < self.shapes_interval:
+                continue
+            seen, last = connections, now
+            principals = server.principals()
+            if not principals:
+                continue
+            try:
+                built = await asyncio.to_thread(self.shape_feed.by_principal, principals)
+            except Exception:
+                log.exception("cot.shapes_failed")
+                continue
+            for principal, events in built.items():
+                server.send_to(principal, events)

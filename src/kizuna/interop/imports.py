@@ -1,0 +1,367 @@
+"""Overlays read from KML, KMZ, GeoJSON and NVG, refusing hostile files with a reason.
+
+Every limit is checked before the work it bounds: the file's size; for a KMZ the number
+of entries, each entry's and the total decompressed size (read in bounded chunks: the
+sizes a zip declares are not trusted) and the compression ratio (a zip bomb); XML through
+``defusedxml`` with DTDs, entity declarations and external references refused (entity
+expansion, external entities); JSON nesting depth; the number of features, of positions
+in one geometry and in the whole file (enormous coordinate lists), the length of a
+coordinates text before it is split. A file is read whole or not at all.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import xml.etree.ElementTree as ET
+import zipfile
+from typing import Any
+
+import defusedxml  # type: ignore[import-untyped, unused-ignore]
+import defusedxml.ElementTree as DET  # type: ignore[import-untyped, unused-ignore]
+import msgspec
+
+from kizuna.interop import geometry as geo
+from kizuna.interop.binding import KML_NS, NVG_NS
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_KMZ_ENTRIES = 64
+MAX_KMZ_BYTES = 32 * 1024 * 1024  # decompressed, all entries
+MAX_RATIO = 100  # decompressed / compressed, per entry
+MAX_FEATURES = 5_000
+MAX_POSITIONS = 10_000  # in one geometry
+MAX_TOTAL_POSITIONS = 200_000
+MAX_COORD_TEXT = MAX_POSITIONS * 64  # characters of one coordinates text
+MAX_DEPTH = 64  # JSON and XML nesting
+MAX_TEXT = 2_000  # characters of a name or description kept
+
+FORMATS = ("kml", "kmz", "geojson", "nvg")
+
+
+class ImportRefused(ValueError):
+    """A file refused; ``reason`` is a short code (counted), the message says why."""
+
+    def __init__(self, reason: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status
+
+
+class Overlay(msgspec.Struct, frozen=True, kw_only=True):
+    """One feature read from a file: a name, a GeoJSON geometry, a description."""
+
+    name: str
+    geometry: dict[str, Any]
+    description: str = ""
+
+
+def sniff(data: bytes, filename: str = "") -> str:
+    """The format of a file, from its name or its first bytes."""
+    lower = filename.lower()
+    for fmt, suffixes in (
+        ("kmz", (".kmz",)),
+        ("kml", (".kml",)),
+        ("geojson", (".geojson", ".json")),
+        ("nvg", (".nvg",)),
+    ):
+        if lower.endswith(suffixes):
+            return fmt
+    head = data[:512].lstrip()
+    if data[:4] == b"PK\x03\x04":
+        return "kmz"
+    if head[:1] in (b"{", b"["):
+        return "geojson"
+    if b"<kml" in head or KML_NS.encode() in data[:2048]:
+        return "kml"
+    if NVG_NS.encode() in data[:2048] or b"<nvg" in head:
+        return "nvg"
+    raise ImportRefused("unknown_format", "the file is not KML, KMZ, GeoJSON or NVG")
+
+
+def read_overlay(data: bytes, fmt: str) -> list[Overlay]:
+    """The features of a file (raises :class:`ImportRefused`)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportRefused(
+            "too_large", f"the file is {len(data)} bytes, more than {MAX_FILE_BYTES}", 413
+        )
+    if fmt == "kmz":
+        data = kmz_document(data)
+        fmt = "kml"
+    if fmt == "geojson":
+        features = _geojson(data)
+    elif fmt == "kml":
+        features = _kml(_xml(data))
+    elif fmt == "nvg":
+        features = _nvg(_xml(data))
+    else:
+        raise ImportRefused("unknown_format", f"unknown format {fmt!r}")
+    if not features:
+        raise ImportRefused("empty", "the file holds no features with a geometry")
+    total = sum(geo.count(f.geometry) for f in features)
+    if total > MAX_TOTAL_POSITIONS:
+        raise ImportRefused(
+            "too_many_positions", f"the file has {total} positions, more than {MAX_TOTAL_POSITIONS}"
+        )
+    return features
+
+
+# -- KMZ -------------------------------------------------------------------------------
+
+
+def kmz_document(data: bytes) -> bytes:
+    """The KML document of a KMZ (``doc.kml``, else the first ``.kml`` entry)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ImportRefused("bad_kmz", f"not a readable KMZ (zip): {exc}") from None
+    if len(infos) > MAX_KMZ_ENTRIES:
+        raise ImportRefused(
+            "kmz_entries", f"the KMZ has {len(infos)} entries, more than {MAX_KMZ_ENTRIES}"
+        )
+    kml = [i for i in infos if i.filename.lower().endswith(".kml")]
+    if not kml:
+        raise ImportRefused("bad_kmz", "the KMZ holds no .kml document")
+    chosen = next((i for i in kml if i.filename.lower() == "doc.kml"), kml[0])
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_KMZ_BYTES:
+        raise ImportRefused(
+            "zip_bomb",
+            f"the KMZ would decompress to {declared} bytes, more than {MAX_KMZ_BYTES} "
+            "(a zip bomb?)",
+        )
+    for info in infos:
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+            raise ImportRefused(
+                "zip_bomb",
+                f"entry {info.filename!r} is compressed more than {MAX_RATIO}:1 (a zip bomb?)",
+            )
+    limit = min(MAX_FILE_BYTES, MAX_KMZ_BYTES)
+    out = bytearray()
+    try:
+        with zf.open(chosen) as stream:
+            while chunk := stream.read(64 * 1024):
+                out += chunk
+                if len(out) > limit:
+                    raise ImportRefused(
+                        "zip_bomb",
+                        f"the KML in the KMZ decompresses past {limit} bytes (a zip bomb?)",
+                    )
+                if len(out) > MAX_RATIO * max(chosen.compress_size, 1):
+                    raise ImportRefused(
+                        "zip_bomb",
+                        f"the KML in the KMZ decompresses more than {MAX_RATIO}:1 (a zip bomb?)",
+                    )
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ImportRefused("bad_kmz", f"the KMZ entry cannot be read: {exc}") from None
+    return bytes(out)
+
+
+# -- XML -------------------------------------------------------------------------------
+
+
+def _xml(data: bytes) -> ET.Element:
+    try:
+        root: ET.Element = DET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except defusedxml.DTDForbidden:
+        raise ImportRefused(
+            "dtd", "a DTD is not allowed (entity expansion and external entities are refused)"
+        ) from None
+    except defusedxml.EntitiesForbidden:
+        raise ImportRefused(
+            "entities", "entity declarations are not allowed (entity expansion)"
+        ) from None
+    except defusedxml.ExternalReferenceForbidden:
+        raise ImportRefused("external_reference", "external references are not allowed") from None
+    except defusedxml.DefusedXmlException as exc:
+        raise ImportRefused("unsafe_xml", f"unsafe XML refused ({exc})") from None
+    except ET.ParseError as exc:
+        raise ImportRefused("malformed", f"malformed XML ({exc})") from None
+    except (ValueError, LookupError, UnicodeError) as exc:
+        raise ImportRefused("malformed", f"unreadable XML ({exc})") from None
+    depth, todo = 0, [(root, 1)]
+    while todo:
+        el, d = todo.pop()
+        depth = max(depth, d)
+        if depth > MAX_DEPTH:
+            raise ImportRefused("too_deep", f"the XML nests more than {MAX_DEPTH} levels")
+        todo.extend((child, d + 1) for child in el)
+    return root
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _children(el: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _first_text(el: ET.Element, name: str) -> str:
+    for c in el:
+        if _local(c.tag) == name:
+            return " ".join((c.text or "").split())[:MAX_TEXT]
+    return ""
+
+
+def _tuples(textval: str | None, sep: str = " ", *, lonlat: bool = True) -> list[list[float]]:
+    """Positions of a coordinates text (KML ``lon,lat[,alt] …``; NVG ``x,y …``)."""
+    raw = textval or ""
+    if len(raw) > MAX_COORD_TEXT:
+        raise ImportRefused(
+            "too_many_positions",
+            f"a coordinate list is longer than {MAX_COORD_TEXT} characters "
+            f"(at most {MAX_POSITIONS} positions in one geometry)",
+        )
+    items = raw.split()
+    if len(items) > MAX_POSITIONS:
+        raise ImportRefused(
+            "too_many_positions",
+            f"a geometry has {len(items)} positions, more than {MAX_POSITIONS}",
+        )
+    out = []
+    for item in items:
+        parts = item.split(",")
+        if len(parts) < 2:
+            raise ImportRefused("bad_geometry", f"coordinate {item[:40]!r} is not lon,lat")
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise ImportRefused(
+                "bad_geometry", f"coordinate {item[:40]!r} is not a number"
+            ) from None
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise ImportRefused("bad_geometry", f"coordinate {item[:40]!r} is not finite")
+        out.append([lon, lat])
+    return out
+
+
+def _kml_geometries(el: ET.Element) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for child in el:
+        name = _local(child.tag)
+        if name == "Point":
+            pts = _tuples(_first_text(child, "coordinates") or None)
+            if len(pts) != 1:
+                raise ImportRefused("bad_geometry", "a KML Point has one position")
+            out.append({"type": "Point", "coordinates": pts[0]})
+        elif name == "LineString":
+            coords = next((c.text for c in child if _local(c.tag) == "coordinates"), "")
+            out.append({"type": "LineString", "coordinates": _tuples(coords)})
+        elif name == "Polygon":
+            rings = []
+            for bound in ("outerBoundaryIs", "innerBoundaryIs"):
+                for b in _children(child, bound):
+                    for ring in _children(b, "LinearRing"):
+                        coords = next((c.text for c in ring if _local(c.tag) == "coordinates"), "")
+                        rings.append(_tuples(coords))
+            out.append({"type": "Polygon", "coordinates": rings})
+        elif name == "MultiGeometry":
+            out += _kml_geometries(child)
+    return out
+
+
+def _kml(root: ET.Element) -> list[Overlay]:
+    if _local(root.tag) != "kml":
+        raise ImportRefused("not_kml", f"the root element is <{_local(root.tag)}>, not <kml>")
+    features: list[Overlay] = []
+    for mark in root.iter():
+        if _local(mark.tag) != "Placemark":
+            continue
+        if len(features) >= MAX_FEATURES:
+            raise ImportRefused("too_many_features", f"more than {MAX_FEATURES} features")
+        for g in _kml_geometries(mark):
+            features.append(
+                _overlay(_first_text(mark, "name"), g, _first_text(mark, "description"))
+            )
+    return features
+
+
+def _nvg(root: ET.Element) -> list[Overlay]:
+    if _local(root.tag) != "nvg":
+        raise ImportRefused("not_nvg", f"the root element is <{_local(root.tag)}>, not <nvg>")
+    features: list[Overlay] = []
+    for el in root.iter():
+        kind = _local(el.tag)
+        if kind not in ("point", "polygon", "polyline", "multipoint"):
+            continue
+        if len(features) >= MAX_FEATURES:
+            raise ImportRefused("too_many_features", f"more than {MAX_FEATURES} features")
+        name = " ".join((el.get("label") or "").split())[:MAX_TEXT]
+        info = _first_text(el, "textInfo")
+        if kind == "point":
+            pts = _tuples(f"{el.get('x', '')},{el.get('y', '')}")
+            g: dict[str, Any] = {"type": "Point", "coordinates": pts[0]}
+        elif kind == "multipoint":
+            g = {"type": "MultiPoint", "coordinates": _tuples(el.get("points"))}
+        elif kind == "polyline":
+            g = {"type": "LineString", "coordinates": _tuples(el.get("points"))}
+        else:
+            ring = _tuples(el.get("points"))
+            if ring and ring[0] != ring[-1]:
+                ring.append(ring[0])
+            g = {"type": "Polygon", "coordinates": [ring]}
+        features.append(_overlay(name, g, info))
+    return features
+
+
+# -- GeoJSON ---------------------------------------------------------------------------
+
+
+def _geojson(data: bytes) -> list[Overlay]:
+    try:
+        doc = json.loads(data)
+    except RecursionError:
+        raise ImportRefused("too_deep", "the JSON nests too deep") from None
+    except ValueError as exc:
+        raise ImportRefused("malformed", f"malformed JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ImportRefused("not_geojson", "GeoJSON is an object")
+    kind = doc.get("type")
+    if kind == "FeatureCollection":
+        items = doc.get("features")
+        if not isinstance(items, list):
+            raise ImportRefused("not_geojson", "a FeatureCollection has a features list")
+    elif kind == "Feature":
+        items = [doc]
+    elif kind in geo.TYPES:
+        items = [{"type": "Feature", "geometry": doc, "properties": {}}]
+    else:
+        raise ImportRefused("not_geojson", f"unsupported GeoJSON type {kind!r}")
+    if len(items) > MAX_FEATURES:
+        raise ImportRefused("too_many_features", f"{len(items)} features, more than {MAX_FEATURES}")
+    features = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("type") != "Feature":
+            raise ImportRefused("not_geojson", f"feature {n} is not a Feature")
+        g = item.get("geometry")
+        if g is None:
+            continue
+        props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+        assert isinstance(props, dict)
+        name = props.get("name") or props.get("title") or ""
+        desc = props.get("description") or ""
+        gs = (
+            g.get("geometries")
+            if isinstance(g, dict) and g.get("type") == "GeometryCollection"
+            else [g]
+        )
+        for one in gs if isinstance(gs, list) else []:
+            features.append(_overlay(str(name), one, str(desc)))
+    return features
+
+
+def _overlay(name: str, geometry: Any, description: str) -> Overlay:
+    try:
+        n = geo.count(geometry)
+    except geo.GeometryError as exc:
+        raise ImportRefused("bad_geometry", f"feature {name[:60]!r}: {exc}") from None
+    if n > MAX_POSITIONS:
+        raise ImportRefused(
+            "too_many_positions",
+            f"feature {name[:60]!r} has {n} positions, more than {MAX_POSITIONS}",
+        )
+    return Overlay(name=name[:MAX_TEXT], geometry=geometry, description=description[:MAX_TEXT])
