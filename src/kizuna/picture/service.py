@@ -75,6 +75,7 @@ from kizuna.picture import rules
 from kizuna.picture.live import PictureFeed
 from kizuna.picture.models import HistoryOut, SourceOut, Track, TrackOut
 from kizuna.picture.rules import BBox, Observations
+from kizuna.picture.sidc import exercise_context
 from kizuna.store.base import EntryRow, HistoryPoint, RemoteEntries, SpatialIndex
 
 log = structlog.get_logger("kizuna.picture")
@@ -112,7 +113,7 @@ def track_view(track: Track, now: float) -> TrackOut:
         course=track.course,
         speed=track.speed,
         hae=track.hae,
-        sidc=track.sidc,
+        sidc=exercise_context(track.sidc) if track.exercise or track.label.exercise else track.sidc,
         cot_type=track.cot_type,
         affiliation=track.affiliation,
         observed_at=iso(track.observed_at),
@@ -192,6 +193,7 @@ class PictureService:
         self._store: SpatialIndex[Track] | None = None
         self._listeners: list[TracksListener] = []
         self._report_listeners: list[TracksListener] = []
+        self._quarantine: list[Callable[[Track], bool]] = []
         self._last_sweep = 0.0
         # changed since the last commit: entries (latest observations) and history reports
         self._dirty: dict[str, Observations] = {}
@@ -252,6 +254,18 @@ class PictureService:
         they came, before coalescing: analytics that need each position (MDA) see the
         same reports whether a file is replayed in large batches or arrives live."""
         self._report_listeners.append(callback)
+
+    def quarantine(self, predicate: Callable[[Track], bool]) -> None:
+        """Leave out of every view (queries, the live feed, exports) the fused tracks
+        ``predicate`` holds quarantined (an exercise's after ENDEX): the entries are kept,
+        not deleted, and :meth:`view_of` with ``quarantined=True`` still shows them."""
+        self._quarantine.append(predicate)
+
+    def requarantine(self) -> None:
+        """Announce every entry again, so live sessions drop what is quarantined now."""
+        with self._lock:
+            entries: dict[str, Observations | None] = dict(self._entries)
+        self.feed.publish_entries(entries)
 
     def changes_since(self, cursor: int, limit: int = 1000) -> tuple[list[Track], int]:
         """Observations of entries changed after ``cursor`` and the cursor to resume from."""
@@ -462,10 +476,20 @@ class PictureService:
         return len(removed)
 
     # -- reads ----------------------------------------------------------------
-    def view_of(self, observations: Observations, principal: Principal, now: float) -> Track | None:
-        """What ``principal`` sees of an entry (``None``: nothing releasable or expired)."""
+    def view_of(
+        self,
+        observations: Observations,
+        principal: Principal,
+        now: float,
+        *,
+        quarantined: bool = False,
+    ) -> Track | None:
+        """What ``principal`` sees of an entry (``None``: nothing releasable, expired, or
+        quarantined unless ``quarantined``)."""
         view = rules.fuse(observations, lambda label: may_release(label, principal))
         if view is None or view.stale_at + self.grace < now:
+            return None
+        if not quarantined and any(q(view) for q in self._quarantine):
             return None
         return view
 

@@ -100,3 +100,11 @@ def sidc_from_cot_type(cot_type: str, exercise: bool = False) -> str:
             break
     context = "1" if exercise or forced_exercise else "0"
     return f"10{context}{identity}{symbol_set}0000{entity}0000"
+
+
+def exercise_context(sidc: str) -> str:
+    """``sidc`` with the 2525D context digit (the third) set to exercise (``1``) where it
+    says reality (``0``): an exercise-marked track never shows as real."""
+    if len(sidc) == 20 and sidc[2] == "0":
+        return f"{sidc[:2]}1{sidc[3:]}"
+    return sidc
