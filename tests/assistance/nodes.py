@@ -9,10 +9,9 @@ from kizuna.assistance import plugin
 from kizuna.assistance.models import LineIn, OfferIn, RfaIn, SiteIn
 from kizuna.assistance.service import AssistanceService
 from kizuna.core.records import Text
-from kizuna.core.release import may_release
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.kernel.testing import memory_context
-from kizuna.node.users import make_user, principal_of
+from tests.support import inproc
 
 OWNERS = {rt.name: rt.owner for rt in plugin.record_types()}
 
@@ -24,8 +23,7 @@ class Node:
     refused: list[tuple[str, str, str]] = field(default_factory=list)
 
     def user(self, name: str = "op", clearance: str = "SECRET", *roles: str) -> Caller:
-        user, _ = make_user(name, self.ctx.nation, clearance, [], list(roles), self.ctx.groups)
-        return Caller(user, principal_of(user, self.ctx.groups))
+        return inproc.caller(self.ctx, name, clearance, *roles)
 
 
 def start(node_id: str, nation: str) -> Node:
@@ -36,29 +34,12 @@ def start(node_id: str, nation: str) -> Node:
 
 
 def ship(src: Node, dst: Node) -> int:
-    """Deliver every event of ``src``'s log that ``dst``'s nation may see, each judged by
-    its record type's owner rule against ``dst``'s state (as federation does)."""
-    applied = 0
-    for _, event in src.ctx.events.events_after(0, 100_000):
-        if event.origin == dst.ctx.node_id:
-            continue
-        if not may_release(event.label, dst.ctx.node_principal()):
-            continue
-        state = dst.ctx.events.get(event.record_type, event.record_id)
-        reason = OWNERS[event.record_type](state, event)
-        if reason is not None:
-            dst.refused.append((event.record_type, event.origin, reason))
-            continue
-        applied += len(dst.ctx.events.apply([event]))
-    return applied
+    """Deliver what ``dst``'s nation may see of ``src``'s log, judged by the owner rules."""
+    return inproc.ship(src, dst, OWNERS)
 
 
 def sync(*nodes: Node, rounds: int = 3) -> None:
-    for _ in range(rounds):
-        for a in nodes:
-            for b in nodes:
-                if a is not b:
-                    ship(a, b)
+    inproc.sync(nodes, OWNERS, rounds)
 
 
 def water_rfa(label: str = "U", **kw: object) -> RfaIn:

@@ -12,7 +12,6 @@ import msgspec
 
 from kizuna.coordination import plugin as coordination
 from kizuna.core.records import Text
-from kizuna.core.release import may_release
 from kizuna.exercises import plugin as exercises
 from kizuna.exercises.models import ExerciseIn, InjectIn, MilestoneIn, ParticipantIn, StageIn
 from kizuna.exercises.service import ExerciseService
@@ -22,6 +21,7 @@ from kizuna.node.users import principal_of
 from kizuna.picture.service import PictureService
 from kizuna.reports import plugin as reports
 from kizuna.store.base import User
+from tests.support import inproc
 
 TYPES = [*exercises.record_types(), *coordination.record_types(), *reports.record_types()]
 OWNERS = {rt.name: rt.owner for rt in TYPES}
@@ -96,27 +96,12 @@ def start(node_id: str, nation: str, clock: Any = None) -> Node:
 
 
 def ship(src: Node, dst: Node) -> int:
-    applied = 0
-    for _, event in src.ctx.events.events_after(0, 100_000):
-        if event.origin == dst.ctx.node_id or event.record_type not in OWNERS:
-            continue
-        if not may_release(event.label, dst.ctx.node_principal()):
-            continue
-        state = dst.ctx.events.get(event.record_type, event.record_id)
-        reason = OWNERS[event.record_type](state, event)
-        if reason is not None:
-            dst.refused.append((event.record_type, event.origin, reason))
-            continue
-        applied += len(dst.ctx.events.apply([event]))
-    return applied
+    """Deliver what ``dst``'s nation may see of ``src``'s log, judged by the owner rules."""
+    return inproc.ship(src, dst, OWNERS)
 
 
 def sync(*nodes: Node, rounds: int = 2) -> None:
-    for _ in range(rounds):
-        for a in nodes:
-            for b in nodes:
-                if a is not b:
-                    ship(a, b)
+    inproc.sync(nodes, OWNERS, rounds)
 
 
 def exercise_in(

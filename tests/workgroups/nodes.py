@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kizuna.core.records import Text
-from kizuna.core.release import may_release
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.kernel.testing import memory_context
-from kizuna.node.users import make_user, principal_of
 from kizuna.workgroups import WorkgroupsSettings, plugin
 from kizuna.workgroups.models import ActionItemIn, GroupMember, MeetingIn, Office, WorkingGroupIn
 from kizuna.workgroups.service import WorkgroupsService
+from tests.support import inproc
 
 OWNERS = {rt.name: rt.owner for rt in plugin.record_types()}
 DUE = 2_000_000_000.0  # 2033-05-18T03:33:20Z
@@ -35,8 +34,7 @@ class Node:
     refused: list[tuple[str, str, str]] = field(default_factory=list)
 
     def user(self, name: str = "op", *roles: str, clearance: str = "SECRET") -> Caller:
-        user, _ = make_user(name, self.ctx.nation, clearance, [], list(roles), self.ctx.groups)
-        return Caller(user, principal_of(user, self.ctx.groups))
+        return inproc.caller(self.ctx, name, clearance, *roles)
 
 
 def start(node_id: str, nation: str, clock: Clock | None = None) -> Node:
@@ -52,27 +50,12 @@ def start(node_id: str, nation: str, clock: Clock | None = None) -> Node:
 
 
 def ship(src: Node, dst: Node) -> int:
-    applied = 0
-    for _, event in src.ctx.events.events_after(0, 100_000):
-        if event.origin == dst.ctx.node_id:
-            continue
-        if not may_release(event.label, dst.ctx.node_principal()):
-            continue
-        state = dst.ctx.events.get(event.record_type, event.record_id)
-        reason = OWNERS[event.record_type](state, event)
-        if reason is not None:
-            dst.refused.append((event.record_type, event.origin, reason))
-            continue
-        applied += len(dst.ctx.events.apply([event]))
-    return applied
+    """Deliver what ``dst``'s nation may see of ``src``'s log, judged by the owner rules."""
+    return inproc.ship(src, dst, OWNERS)
 
 
 def sync(*nodes: Node, rounds: int = 2) -> None:
-    for _ in range(rounds):
-        for a in nodes:
-            for b in nodes:
-                if a is not b:
-                    ship(a, b)
+    inproc.sync(nodes, OWNERS, rounds)
 
 
 CHAIR_US = GroupMember(user="us.chair", node="usfj", nation="USA")
