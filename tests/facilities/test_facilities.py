@@ -124,6 +124,12 @@ def test_route_answers_todays_json(tmp_path: Path) -> None:
         "kind": "air_base",
         "lat": 35.7486,
         "lon": 139.3486,
+        # added by issue 14 (the old fields unchanged): its basis and managing authority
+        "basis": "sofa_ii_4a",
+        "authority": {
+            "en": "U.S. Forces Japan (joint use with the JASDF Air Defense Command)",
+            "ja": "在日米軍（航空総隊と共同使用）",
+        },
         "label": "UNCLASSIFIED",
         "label_fgi": "UNCLASSIFIED",  # our own nation: no FGI marking
         "label_ja": yokota["label_ja"],

@@ -1,13 +1,26 @@
-"""Pure rules of facilities: one CSV row to a :class:`Facility`."""
+"""Pure rules of facilities and areas: CSV rows, polygons, altitude bands, overlap.
+
+Polygons are ``[[lat, lon], …]`` (as MDA zones); geometry is planar in degrees (areas are
+small and nowhere near the antimeridian), decided by shapely. Two places overlap when
+their shapes share area (an edge or a corner touching is not overlap); a facility (a
+point) overlaps an area that contains it, and another reservation of the same facility.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from kizuna.facilities.models import Facility
+from shapely.geometry import Point  # type: ignore[import-untyped]
+from shapely.geometry import Polygon as ShapelyPolygon
+
+from kizuna.facilities.models import AltitudeBandIn, Facility, Place
 
 ROW_ERRORS = (KeyError, ValueError, TypeError, AttributeError)
+FT = 0.3048  # metres in a foot
+MAX_VERTICES = 1000
 
 
 def facility_from_row(row: Mapping[str, Any]) -> Facility:
@@ -26,3 +39,133 @@ def facility_from_row(row: Mapping[str, Any]) -> Facility:
     if not fac.id or not (-90 <= fac.lat <= 90 and -180 <= fac.lon <= 180):
         raise ValueError("missing id or position out of range")
     return fac
+
+
+# -- altitude bands --------------------------------------------------------------------
+
+
+def metres(value: float, unit: str) -> float:
+    if unit == "ft":
+        return value * FT
+    if unit == "FL":
+        return value * 100 * FT
+    return value
+
+
+def band(alt: AltitudeBandIn | None) -> tuple[float, float | None]:
+    """A band in metres (floor, ceiling; ceiling None: unlimited); ValueError if the
+    ceiling is not above the floor."""
+    if alt is None:
+        return 0.0, None
+    floor = round(metres(alt.floor, alt.unit), 2)
+    ceiling = None if alt.ceiling is None else round(metres(alt.ceiling, alt.unit), 2)
+    if ceiling is not None and ceiling <= floor:
+        raise ValueError("altitude: the ceiling must be above the floor")
+    return floor, ceiling
+
+
+def bands_overlap(a: tuple[float, float | None], b: tuple[float, float | None]) -> bool:
+    """Half-open bands [floor, ceiling): 0–3000 m and 3000–6000 m do not overlap."""
+    (af, ac), (bf, bc) = a, b
+    return (bc is None or af < bc) and (ac is None or bf < ac)
+
+
+def windows_overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Half-open windows [start, end): one ending as the other starts does not overlap."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+# -- polygons -------------------------------------------------------------------------
+
+
+def ring(points: Sequence[Sequence[float]]) -> list[list[float]]:
+    """The polygon as stored: ``[[lat, lon], …]`` without a repeated closing point."""
+    pts = [[float(p[0]), float(p[1])] for p in points]
+    if len(pts) > 1 and pts[0] == pts[-1]:
+        pts = pts[:-1]
+    return pts
+
+
+def polygon_problems(points: Sequence[Sequence[float]]) -> list[str]:
+    """Why ``[[lat, lon], …]`` is not a usable area (empty: it is)."""
+    pts = ring(points)
+    problems = []
+    for i, (lat, lon) in enumerate(pts):
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            problems.append(f"polygon point {i}: not a number")
+        elif not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            problems.append(f"polygon point {i}: ({lat}, {lon}) out of range")
+    if problems:
+        return problems
+    if len({(a, b) for a, b in pts}) < 3:
+        return ["polygon: an area needs at least 3 distinct points"]
+    shape = ShapelyPolygon([(lon, lat) for lat, lon in pts])
+    if not shape.is_valid:
+        return ["polygon: its edges cross or touch (not a simple polygon)"]
+    if shape.area <= 0:
+        return ["polygon: the points are collinear, it has no area"]
+    return []
+
+
+@lru_cache(maxsize=4096)
+def _shape(polygon: tuple[tuple[float, float], ...]) -> ShapelyPolygon:
+    return ShapelyPolygon([(lon, lat) for lat, lon in polygon])
+
+
+# Shared area below this (square degrees, about 1 m² around Japan) is rounding noise of two
+# areas drawn edge to edge, not overlap.
+MIN_OVERLAP = 1e-10
+
+
+def polygons_overlap(
+    a: tuple[tuple[float, float], ...], b: tuple[tuple[float, float], ...]
+) -> bool:
+    """Whether two areas share area (touching edges or corners do not)."""
+    sa, sb = _shape(a), _shape(b)
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = sa.bounds, sb.bounds
+    if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:
+        return False
+    return bool(sa.intersection(sb).area > MIN_OVERLAP)
+
+
+def places_overlap(a: Place, b: Place) -> bool:
+    """Whether two places share ground (or water, or sky): the same place; a facility in
+    an area; an area within a facility's (by ``facility_id``); two areas sharing area."""
+    if a.id == b.id:
+        return True
+    if a.polygon and b.polygon:
+        return polygons_overlap(a.polygon, b.polygon)
+    if a.polygon or b.polygon:
+        area, point = (a, b) if a.polygon else (b, a)
+        if area.facility_id is not None and area.facility_id == point.id:
+            return True
+        return bool(_shape(area.polygon).contains(Point(point.lon, point.lat)))
+    return False
+
+
+def centroid(polygon: Sequence[Sequence[float]]) -> tuple[float, float]:
+    c = _shape(tuple((float(p[0]), float(p[1])) for p in polygon)).centroid
+    return float(c.y), float(c.x)
+
+
+def geojson_polygon(polygon: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """A GeoJSON Polygon ([lon, lat], closed) of ``[[lat, lon], …]``."""
+    coords = [[p[1], p[0]] for p in polygon]
+    if coords and coords[0] != coords[-1]:
+        coords.append(coords[0])
+    return {"type": "Polygon", "coordinates": [coords]}
+
+
+def polygon_from_geojson(geometry: Mapping[str, Any]) -> list[list[float]]:
+    """``[[lat, lon], …]`` of a GeoJSON Polygon's outer ring (ValueError otherwise)."""
+    if geometry.get("type") != "Polygon":
+        raise ValueError(f"a training area is a Polygon, not {geometry.get('type')!r}")
+    rings = geometry.get("coordinates")
+    if not isinstance(rings, list | tuple) or not rings or not isinstance(rings[0], list | tuple):
+        raise ValueError("a Polygon needs an outer ring")
+    out = []
+    for p in rings[0][: MAX_VERTICES + 1]:
+        if not isinstance(p, list | tuple) or len(p) < 2:
+            raise ValueError("a ring's positions are [lon, lat]")
+        out.append([float(p[1]), float(p[0])])
+    return ring(out)

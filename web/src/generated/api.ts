@@ -4,6 +4,163 @@
  */
 
 export interface paths {
+    "/api/v1/access/arrangements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Access arrangements (SOFA, RAAs) the caller may see */
+        get: operations["ApiV1AccessArrangementsListArrangements"];
+        put?: never;
+        /** Add an access arrangement (admin) */
+        post: operations["ApiV1AccessArrangementsCreateArrangement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access/arrangements/{rid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One access arrangement */
+        get: operations["ApiV1AccessArrangementsRidGetArrangement"];
+        put?: never;
+        post?: never;
+        /** Remove an arrangement (admin) */
+        delete: operations["ApiV1AccessArrangementsRidDeleteArrangement"];
+        options?: never;
+        head?: never;
+        /** Change an arrangement this node keeps (admin) */
+        patch: operations["ApiV1AccessArrangementsRidUpdateArrangement"];
+        trace?: never;
+    };
+    "/api/v1/access/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** May a nation's forces do an activity at a facility on dates? (the access check) */
+        post: operations["ApiV1AccessCheckCheckAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Action items the caller may see (of one working group or meeting) */
+        get: operations["ApiV1ActionItemsListItems"];
+        put?: never;
+        /** Record an action item (from a meeting or on its own) */
+        post: operations["ApiV1ActionItemsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items/reassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bulk reassignment of OPR and/or OCR (the items' node): all or none */
+        post: operations["ApiV1ActionItemsReassignReassign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One action item (404 if absent or not releasable) */
+        get: operations["ApiV1ActionItemsItemIdGetItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items/{item_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comment (any party's node) */
+        post: operations["ApiV1ActionItemsItemIdCommentsComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items/{item_id}/concurrence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Concur or not (the OCR's node) */
+        post: operations["ApiV1ActionItemsItemIdConcurrenceConcur"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/action-items/{item_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move along open, in progress, done, skipped (the OPR's node) */
+        post: operations["ApiV1ActionItemsItemIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/capabilities": {
         parameters: {
             query?: never;
@@ -57,6 +214,196 @@ export interface paths {
         patch: operations["ApiV1CapabilitiesCapabilityIdUpdate"];
         trace?: never;
     };
+    "/api/v1/exercises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exercises the caller may see (after ENDEX: exercise control only) */
+        get: operations["ApiV1ExercisesListExercises"];
+        put?: never;
+        /** Plan an exercise (lead node; participation checked) */
+        post: operations["ApiV1ExercisesCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One exercise */
+        get: operations["ApiV1ExercisesExerciseIdGetExercise"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This node's signed archive (after ENDEX) */
+        get: operations["ApiV1ExercisesExerciseIdArchiveArchive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/archive/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verify this node's archive */
+        get: operations["ApiV1ExercisesExerciseIdArchiveVerifyVerify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/injects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The MSEL as the caller may see it */
+        get: operations["ApiV1ExercisesExerciseIdInjectsInjects"];
+        put?: never;
+        /** Add an inject (exercise control) */
+        post: operations["ApiV1ExercisesExerciseIdInjectsCreateInject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/msel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import an MSEL from CSV: all rows or none, bad rows named */
+        post: operations["ApiV1ExercisesExerciseIdMselImportMsel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Declare a real-world emergency: the exercise pauses on every node */
+        post: operations["ApiV1ExercisesExerciseIdOverridesDeclare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** STARTEX, pause, resume, ENDEX or cancel (the lead's exercise control) */
+        post: operations["ApiV1ExercisesExerciseIdStateAct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exercises/{exercise_id}/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exercise's tracks held out of the live picture (exercise control) */
+        get: operations["ApiV1ExercisesExerciseIdTracksTracks"];
+        put?: never;
+        /** Name the exercise's tracks */
+        post: operations["ApiV1ExercisesExerciseIdTracksAddTracks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's labelled export: KML, NVG 2.0, GeoJSON or CSV, marked and bound to its STANAG 4774 label (STANAG 4778 manner) */
+        get: operations["ApiV1ExportExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/export/takpkg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's export as a TAK data package (zip with MANIFEST/manifest.xml) */
+        get: operations["ApiV1ExportTakpkgTakpkg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/facilities": {
         parameters: {
             query?: never;
@@ -68,6 +415,23 @@ export interface paths {
         get: operations["ApiV1FacilitiesListFacilities"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a KML, KMZ, GeoJSON or NVG overlay (multipart field 'file') as zones, training areas or drawings under the importer's label; all or nothing */
+        post: operations["ApiV1ImportImportOverlay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -154,6 +518,143 @@ export interface paths {
         put?: never;
         /** Issue the incident's next numbered SITREP (Initial, then Update; Final closes) */
         post: operations["ApiV1IncidentsIncidentIdSitrepIssueSitrep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/injects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Injects in play the caller may see (approved or delivered) */
+        get: operations["ApiV1InjectsActive"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/injects/{inject_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One inject */
+        get: operations["ApiV1InjectsInjectIdGetInject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/injects/{inject_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve, deliver, complete, fail or expire (exercise control) */
+        post: operations["ApiV1InjectsInjectIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/interop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export formats, import formats and kinds this node offers */
+        get: operations["ApiV1InteropInteropStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/liaison/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shared liaison log the caller may see, newest first */
+        get: operations["ApiV1LiaisonEntriesEntries"];
+        put?: never;
+        /** Write a liaison log entry */
+        post: operations["ApiV1LiaisonEntriesCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/liaison/entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entry (404 if absent or not releasable) */
+        get: operations["ApiV1LiaisonEntriesEntryIdEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/liaison/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Glossary terms in (or matching) q, with the other language's term */
+        get: operations["ApiV1LiaisonTermsTerms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/liaison/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's open items involving both chains, as the caller may see them */
+        get: operations["ApiV1LiaisonTodayToday"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -353,6 +854,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meetings the caller may see (of one working group), latest first */
+        get: operations["ApiV1MeetingsListMeetings"];
+        put?: never;
+        /** Hold a meeting of a working group */
+        post: operations["ApiV1MeetingsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/{meeting_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One meeting (404 if absent or not releasable) */
+        get: operations["ApiV1MeetingsMeetingIdGetMeeting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Record the agenda or minutes (the meeting's node) */
+        patch: operations["ApiV1MeetingsMeetingIdEdit"];
+        trace?: never;
+    };
     "/api/v1/meta": {
         parameters: {
             query?: never;
@@ -450,6 +987,165 @@ export interface paths {
         put?: never;
         /** Accept or decline (affected state); in transit, delivered, withdrawn (offerer) */
         post: operations["ApiV1OffersOfferIdTransitionTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ORBAT the caller may see, in the kizuna-orbat JSON form */
+        get: operations["ApiV1OrbatExportExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a kizuna-orbat document as this node's units and relationships */
+        post: operations["ApiV1OrbatImportImportDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Relationships the caller may see (all of time, or at an instant) */
+        get: operations["ApiV1OrbatRelationsListRelations"];
+        put?: never;
+        /** Add a relationship (command edges only within one nation's chain) */
+        post: operations["ApiV1OrbatRelationsCreateRelation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/relations/{relation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One relationship */
+        get: operations["ApiV1OrbatRelationsRelationIdGetRelation"];
+        put?: never;
+        post?: never;
+        /** Remove a relationship recorded in error (ending one keeps its history) */
+        delete: operations["ApiV1OrbatRelationsRelationIdDeleteRelation"];
+        options?: never;
+        head?: never;
+        /** End a relationship or relabel it */
+        patch: operations["ApiV1OrbatRelationsRelationIdUpdateRelation"];
+        trace?: never;
+    };
+    "/api/v1/orbat/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task organisation as of an instant, as the caller may see it */
+        get: operations["ApiV1OrbatTreeGetTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Units the caller may see */
+        get: operations["ApiV1OrbatUnitsListUnits"];
+        put?: never;
+        /** Add a unit this node owns */
+        post: operations["ApiV1OrbatUnitsCreateUnit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orbat/units/{unit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One unit (404 if absent or not releasable) */
+        get: operations["ApiV1OrbatUnitsUnitIdGetUnit"];
+        put?: never;
+        post?: never;
+        /** Remove a unit this node owns */
+        delete: operations["ApiV1OrbatUnitsUnitIdDeleteUnit"];
+        options?: never;
+        head?: never;
+        /** Change a unit this node owns */
+        patch: operations["ApiV1OrbatUnitsUnitIdUpdateUnit"];
+        trace?: never;
+    };
+    "/api/v1/orbat/units/{unit_id}/resubordinate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the unit's command edges at a time and start one to a new superior */
+        post: operations["ApiV1OrbatUnitsUnitIdResubordinateResubordinate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/overrides/{override_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a real-world override */
+        post: operations["ApiV1OverridesOverrideIdLiftLift"];
         delete?: never;
         options?: never;
         head?: never;
@@ -643,6 +1339,92 @@ export interface paths {
         put?: never;
         /** Move along the lifecycle (409 for a move the current status does not allow) */
         post: operations["ApiV1RequestsRequestIdTransitionsTransition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reservations the caller may see, by start (each with its conflicts) */
+        get: operations["ApiV1ReservationsListReservations"];
+        put?: never;
+        /** Reserve a facility or area (checked against access arrangements and conflicts) */
+        post: operations["ApiV1ReservationsCreateReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly schedule notice: the week's active reservations */
+        get: operations["ApiV1ReservationsScheduleWeeklySchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations/schedule.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The weekly schedule notice as CSV (a label on every row) */
+        get: operations["ApiV1ReservationsScheduleCsvWeeklyScheduleCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations/{reservation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reservation */
+        get: operations["ApiV1ReservationsReservationIdGetReservation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations/{reservation_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a reservation this node made */
+        post: operations["ApiV1ReservationsReservationIdCancelCancelReservation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -896,6 +1678,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/training-areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Training areas, ranges, airspace and sea areas the caller may see */
+        get: operations["ApiV1TrainingAreasListAreas"];
+        put?: never;
+        /** Add a training area (a polygon of [lat, lon] points) */
+        post: operations["ApiV1TrainingAreasCreateArea"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-areas/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import training areas from GeoJSON polygons */
+        post: operations["ApiV1TrainingAreasImportImportAreas"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/training-areas/{area_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One training area */
+        get: operations["ApiV1TrainingAreasAreaIdGetArea"];
+        put?: never;
+        post?: never;
+        /** Remove a training area this node originated */
+        delete: operations["ApiV1TrainingAreasAreaIdDeleteArea"];
+        options?: never;
+        head?: never;
+        /** Change a training area this node originated */
+        patch: operations["ApiV1TrainingAreasAreaIdUpdateArea"];
+        trace?: never;
+    };
+    "/api/v1/working-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Working groups the caller may see */
+        get: operations["ApiV1WorkingGroupsListGroups"];
+        put?: never;
+        /** Convene a working group */
+        post: operations["ApiV1WorkingGroupsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/working-groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One working group (404 if absent or not releasable) */
+        get: operations["ApiV1WorkingGroupsGroupIdGetGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change name, cadence, co-chairs or members (its node) */
+        patch: operations["ApiV1WorkingGroupsGroupIdEdit"];
+        trace?: never;
+    };
     "/federation/v1/digest": {
         parameters: {
             query?: never;
@@ -917,6 +1789,162 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccessVerdict */
+        AccessVerdict: {
+            allowed: boolean;
+            detail: {
+                [key: string]: string;
+            };
+            instrument: string | null;
+            needed: string | null;
+            reason: string;
+        };
+        /** ActionItemIn */
+        ActionItemIn: {
+            /** @default null */
+            chair: components["schemas"]["GroupMember"] | null;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            description: components["schemas"]["Text"];
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            due: string;
+            label: components["schemas"]["Marking"];
+            /** @default null */
+            meeting_id: string | null;
+            /** @default null */
+            ocr: components["schemas"]["Office"] | null;
+            opr: components["schemas"]["Office"];
+            /**
+             * @default ROUTINE
+             * @enum {unknown}
+             */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+            /**
+             * @default medium
+             * @enum {unknown}
+             */
+            priority: "high" | "low" | "medium";
+            title: components["schemas"]["Text"];
+            /** @default null */
+            working_group_id: string | null;
+        };
+        /** ActionItemOut */
+        ActionItemOut: {
+            alerts: components["schemas"]["AlertOut"][];
+            allowed_transitions: ("OPEN" | "IN_PROGRESS" | "DONE" | "SKIPPED")[];
+            chair: components["schemas"]["GroupMember"] | null;
+            classification: string;
+            closing: components["schemas"]["ClosingOut"] | null;
+            comments: components["schemas"]["ItemCommentOut"][];
+            concurrence: components["schemas"]["ConcurrenceOut"] | null;
+            created_at: string;
+            created_by: string;
+            description: components["schemas"]["Text"];
+            due: string;
+            escalated: boolean;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            may_concur: boolean;
+            may_edit: boolean;
+            meeting_id: string | null;
+            nations: string[];
+            noforn: boolean;
+            ocr: components["schemas"]["Office"] | null;
+            opr: components["schemas"]["Office"];
+            origin: string;
+            originator: string;
+            overdue: boolean;
+            /** @enum {string} */
+            priority: "high" | "medium" | "low";
+            priority_name: components["schemas"]["Text"];
+            rel_to: string[];
+            reminded: boolean;
+            /** @enum {string} */
+            status: "OPEN" | "IN_PROGRESS" | "DONE" | "SKIPPED";
+            status_name: components["schemas"]["Text"];
+            title: components["schemas"]["Text"];
+            updated_at: string;
+            updated_by: string;
+            working_group_id: string | null;
+        };
+        /** AlertOut */
+        AlertOut: {
+            at: string;
+            due: string;
+            /** @enum {string} */
+            kind: "reminder" | "escalation";
+            node: string;
+            to: string;
+        };
+        /**
+         * AltitudeBandIn
+         * @description An altitude band: ``floor`` to ``ceiling`` (None: unlimited) in metres, feet or
+         *         flight levels (FL 100 = 10,000 ft).
+         */
+        AltitudeBandIn: {
+            /** @default null */
+            ceiling: number | null;
+            /** @default 0 */
+            floor: number;
+            /**
+             * @default m
+             * @enum {unknown}
+             */
+            unit: "FL" | "ft" | "m";
+        };
+        /** AltitudeBandOut */
+        AltitudeBandOut: {
+            ceiling_m: number | null;
+            floor_m: number;
+        };
+        /** Archive */
+        Archive: {
+            cert: string;
+            created_at: string;
+            entries: components["schemas"]["ArchiveEntry"][];
+            exercise_id: string;
+            /**
+             * @default kizuna-exercise-archive/1
+             * @constant
+             */
+            format: "kizuna-exercise-archive/1";
+            head: string;
+            nation: string;
+            node: string;
+            purge_after: string;
+            sig: string;
+        };
+        /** ArchiveEntry */
+        ArchiveEntry: {
+            hash: string;
+            item: components["schemas"]["ArchiveItem"];
+            n: number;
+            prev: string;
+        };
+        /** ArchiveItem */
+        ArchiveItem: {
+            id: string;
+            label: string;
+            label_parts: components["schemas"]["ArchiveLabel"];
+            origin: string;
+            record: string;
+            record_type: string;
+        };
+        /** ArchiveLabel */
+        ArchiveLabel: {
+            classification: number;
+            exercise: boolean;
+            noforn: boolean;
+            originator: string;
+            rel_to: string[];
+        };
         /** AreaOut */
         AreaOut: {
             code: string;
@@ -924,6 +1952,109 @@ export interface components {
             intensity_text: components["schemas"]["Text"];
             level: string;
             name: components["schemas"]["Text"];
+        };
+        /** ArrangementIn */
+        ArrangementIn: {
+            activities?: ("flight" | "ground_manoeuvre" | "live_fire" | "maritime" | "port_call" | "training")[];
+            /** @default [] */
+            bases: ("jsdf" | "other" | "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b")[];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            conditions: components["schemas"]["Text"];
+            /** @default [] */
+            excluded: string[];
+            /** @default null */
+            expires: string | null;
+            /** @default [] */
+            facilities: string[];
+            /** @description a calendar date, YYYY-MM-DD (the day in Japan, JST) */
+            in_force: string;
+            key: string;
+            /**
+             * @default raa
+             * @enum {unknown}
+             */
+            kind: "other" | "raa" | "sofa";
+            /** @default UNCLASSIFIED */
+            label: components["schemas"]["Marking"];
+            name: components["schemas"]["Text"];
+            nations: ("AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE")[];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            short: components["schemas"]["Text"];
+            /** @default null */
+            signed: string | null;
+            /** @default  */
+            source: string;
+        };
+        /** ArrangementOut */
+        ArrangementOut: {
+            activities: string[];
+            bases: string[];
+            classification: string;
+            conditions: components["schemas"]["Text"];
+            excluded: string[];
+            exercise: boolean;
+            expires: string | null;
+            facilities: string[];
+            id: string;
+            in_force: string;
+            key: string;
+            kind: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            name: components["schemas"]["Text"];
+            nations: string[];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            short: components["schemas"]["Text"];
+            signed: string | null;
+            source: string;
+            updated_at: string;
+        };
+        /** ArrangementPatch */
+        ArrangementPatch: {
+            /** @default null */
+            activities: ("flight" | "ground_manoeuvre" | "live_fire" | "maritime" | "port_call" | "training")[] | null;
+            /** @default null */
+            bases: ("jsdf" | "other" | "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b")[] | null;
+            /** @default false */
+            clear_expires: boolean;
+            /** @default null */
+            conditions: components["schemas"]["Text"] | null;
+            /** @default null */
+            excluded: string[] | null;
+            /** @default null */
+            expires: string | null;
+            /** @default null */
+            facilities: string[] | null;
+            /** @default null */
+            in_force: string | null;
+            /** @default null */
+            kind: ("other" | "raa" | "sofa") | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | null;
+            /** @default null */
+            name: components["schemas"]["Text"] | null;
+            /** @default null */
+            nations: ("AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE")[] | null;
+            /** @default null */
+            short: components["schemas"]["Text"] | null;
+            /** @default null */
+            signed: string | null;
+            /** @default null */
+            source: string | null;
         };
         /** AttachmentIn */
         AttachmentIn: {
@@ -960,6 +2091,11 @@ export interface components {
             en: string;
             /** @default  */
             ja: string;
+        };
+        /** CancelIn */
+        CancelIn: {
+            /** @default  */
+            reason: string;
         };
         /** CapArea */
         CapArea: {
@@ -1106,6 +2242,19 @@ export interface components {
             reason: string;
             to: string | null;
         };
+        /** CheckIn */
+        CheckIn: {
+            /** @enum {unknown} */
+            activity: "flight" | "ground_manoeuvre" | "live_fire" | "maritime" | "port_call" | "training";
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            end: string;
+            /** @default null */
+            facility_id: string | null;
+            /** @enum {string} */
+            nation: "AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE";
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            start: string;
+        };
         /** Circle */
         Circle: {
             lat: number;
@@ -1121,6 +2270,32 @@ export interface components {
             reason: string;
             reason_name: components["schemas"]["Text"] | null;
             status: string;
+        };
+        /** ClosingOut */
+        ClosingOut: {
+            at: string;
+            by: string;
+            node: string;
+            note: string;
+            reason: string;
+            /** @enum {string} */
+            status: "OPEN" | "IN_PROGRESS" | "DONE" | "SKIPPED";
+        };
+        /**
+         * Commander
+         * @description A person holding a post in a unit; the same ``person_id`` on several units is a
+         *         dual-hatted commander.
+         */
+        Commander: {
+            name: components["schemas"]["kizuna.orbat.models.Name"];
+            person_id: string;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            post: components["schemas"]["kizuna.orbat.models.Name"];
         };
         /** CommentIn */
         CommentIn: {
@@ -1152,6 +2327,31 @@ export interface components {
             en: string;
             /** @default  */
             ja: string;
+        };
+        /** ConcurIn */
+        ConcurIn: {
+            concur: boolean;
+            /** @default  */
+            note: string;
+        };
+        /** ConcurrenceOut */
+        ConcurrenceOut: {
+            at: string;
+            by: string;
+            concur: boolean;
+            node: string;
+            note: string;
+        };
+        /** ConflictOut */
+        ConflictOut: {
+            activity: string;
+            end: string;
+            id: string;
+            nation: string;
+            origin: string;
+            place_id: string;
+            start: string;
+            unit: string;
         };
         /** CoverOut */
         CoverOut: {
@@ -1252,8 +2452,124 @@ export interface components {
             source: string;
             t: string;
         };
+        /** ExerciseIn */
+        ExerciseIn: {
+            /** @default [] */
+            area: components["schemas"]["Position"][];
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            endex: string;
+            /** @default [] */
+            facilities: string[];
+            label: components["schemas"]["Marking"];
+            /** @default [] */
+            milestones: components["schemas"]["MilestoneIn"][];
+            name: components["schemas"]["Text"];
+            participants: components["schemas"]["ParticipantIn"][];
+            /** @default 365 */
+            retention_days: number;
+            /** @default [] */
+            stages: components["schemas"]["StageIn"][];
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            startex: string;
+            /** @default [] */
+            track_prefixes: string[];
+        };
+        /** ExerciseOut */
+        ExerciseOut: {
+            allowed_actions: string[];
+            area: components["schemas"]["Position"][];
+            classification: string;
+            control: boolean;
+            created_at: string;
+            endex: string;
+            exercise: boolean;
+            facilities: string[];
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lead_nation: string;
+            lead_node: string;
+            milestones: components["schemas"]["Milestone"][];
+            name: components["schemas"]["Text"];
+            noforn: boolean;
+            originator: string;
+            overrides: components["schemas"]["OverrideOut"][];
+            participants: components["schemas"]["Participant"][];
+            paused_reason: string;
+            quarantined: boolean;
+            rel_to: string[];
+            retention_days: number;
+            stages: components["schemas"]["Stage"][];
+            startex: string;
+            /** @enum {string} */
+            state: "planned" | "running" | "paused" | "finished" | "cancelled";
+            state_name: components["schemas"]["Text"];
+            /** @enum {string} */
+            status: "PLANNED" | "RUNNING" | "CANCELLED" | "FINISHED";
+            track_ids: string[];
+            track_prefixes: string[];
+            updated_at: string;
+        };
+        /**
+         * ExerciseStateIn
+         * @description A lead node's move: start (STARTEX), pause, resume, ENDEX or cancel.
+         */
+        ExerciseStateIn: {
+            /** @enum {unknown} */
+            action: "cancel" | "endex" | "pause" | "resume" | "start";
+            /** @default  */
+            reason: string;
+        };
+        /** ExportRelation */
+        ExportRelation: {
+            from_unit: string;
+            id: string;
+            /** @enum {unknown} */
+            kind: "ADCON" | "ATTACHED" | "COORDINATION" | "OPCON" | "ORGANIC" | "TACON";
+            label: components["schemas"]["Marking"];
+            /** @default  */
+            origin: string;
+            to_unit: string;
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            valid_from: string;
+            /** @default null */
+            valid_to: string | null;
+        };
+        /** ExportUnit */
+        ExportUnit: {
+            /** @default [] */
+            commanders: components["schemas"]["Commander"][];
+            /** @enum {unknown} */
+            echelon: "army" | "army_group" | "battalion" | "brigade" | "command" | "company" | "corps" | "division" | "platoon" | "regiment" | "region" | "section" | "squad" | "team";
+            /** @default [] */
+            holdings: components["schemas"]["Holding"][];
+            /** @default null */
+            home_facility: string | null;
+            /** @default false */
+            hq: boolean;
+            id: string;
+            label: components["schemas"]["Marking"];
+            /** @default null */
+            location: components["schemas"]["Location"] | null;
+            name: components["schemas"]["kizuna.orbat.models.Name"];
+            /** @description ISO 3166 alpha-3 */
+            nation: string;
+            /** @default  */
+            origin: string;
+            /** @description MIL-STD-2525D symbol identification code (20 digits) */
+            sidc: string;
+            /** @default false */
+            task_force: boolean;
+        };
         /** FacilityOut */
         FacilityOut: {
+            authority?: components["schemas"]["Text"];
+            /**
+             * @default other
+             * @enum {string}
+             */
+            basis: "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b" | "jsdf" | "other";
             classification: string;
             exercise: boolean;
             id: string;
@@ -1316,6 +2632,16 @@ export interface components {
             name: string;
             value: string;
         };
+        /**
+         * GroupMember
+         * @description A user of some node: a member or co-chair of a working group, an item's chair.
+         */
+        GroupMember: {
+            /** @enum {string} */
+            nation: "AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE";
+            node: string;
+            user: string;
+        };
         /** HistoryOut */
         HistoryOut: {
             course: number | null;
@@ -1323,6 +2649,17 @@ export interface components {
             lon: number;
             observed_at: string;
             speed: number | null;
+        };
+        /**
+         * Holding
+         * @description Equipment or personnel a unit holds: its authorised ``count`` and what is on hand.
+         */
+        Holding: {
+            count: number;
+            item: string;
+            /** @enum {unknown} */
+            kind: "equipment" | "personnel";
+            on_hand: number;
         };
         /** IncidentFeature */
         IncidentFeature: {
@@ -1400,6 +2737,82 @@ export interface components {
             tsunami_areas: components["schemas"]["sitrep_models_TsunamiAreaOut"][];
             updated_at: string;
         };
+        /** InjectIn */
+        InjectIn: {
+            /**
+             * @default request
+             * @enum {unknown}
+             */
+            delivery: "email" | "in_person" | "phone" | "radio" | "report" | "request";
+            description: components["schemas"]["Text"];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            expected_action: components["schemas"]["Text"];
+            from_org: string;
+            /**
+             * @default false
+             * @enum {unknown}
+             */
+            hidden: false | true;
+            /** @default  */
+            label: string;
+            /** @default  */
+            move: string;
+            offset_minutes: number;
+            /** @default null */
+            position: components["schemas"]["Position"] | null;
+            seq: number;
+            /** @default null */
+            to_node: string | null;
+            to_org: string;
+        };
+        /** InjectOut */
+        InjectOut: {
+            allowed_transitions: string[];
+            classification: string;
+            delivered_as: {
+                [key: string]: string;
+            } | null;
+            /** @enum {string} */
+            delivery: "request" | "report" | "phone" | "email" | "radio" | "in_person";
+            description: components["schemas"]["Text"];
+            due_at: string;
+            exercise: boolean;
+            exercise_id: string;
+            expected_action: components["schemas"]["Text"];
+            from_org: string;
+            held: boolean;
+            hidden: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            move: string;
+            noforn: boolean;
+            offset_minutes: number;
+            origin: string;
+            originator: string;
+            position: components["schemas"]["Position"] | null;
+            rel_to: string[];
+            seq: number;
+            /** @enum {string} */
+            state: "DRAFT" | "APPROVED" | "DELIVERED" | "EXPIRED" | "FAILED" | "COMPLETED";
+            state_name: components["schemas"]["Text"];
+            to_node: string | null;
+            to_org: string;
+            updated_at: string;
+        };
+        /** InjectTransitionIn */
+        InjectTransitionIn: {
+            /** @default  */
+            note: string;
+            /** @enum {string} */
+            to: "DRAFT" | "APPROVED" | "DELIVERED" | "EXPIRED" | "FAILED" | "COMPLETED";
+        };
         /** IntensityAreaOut */
         IntensityAreaOut: {
             code: string;
@@ -1412,6 +2825,33 @@ export interface components {
             name: string;
             parent: string;
         };
+        /** InteropStatus */
+        InteropStatus: {
+            export_formats: string[];
+            exporting_plugins: string[];
+            import_formats: string[];
+            import_kinds: string[];
+        };
+        /** ItemCommentIn */
+        ItemCommentIn: {
+            text: components["schemas"]["Text"];
+        };
+        /** ItemCommentOut */
+        ItemCommentOut: {
+            at: string;
+            author: string;
+            classification: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            node: string;
+            noforn: boolean;
+            originator: string;
+            rel_to: string[];
+            text: components["schemas"]["Text"];
+        };
         /** ItemOut */
         ItemOut: {
             code: string;
@@ -1422,6 +2862,49 @@ export interface components {
             stockable: boolean;
             unit: string;
             unit_name: components["schemas"]["Text"];
+        };
+        /** ItemTransitionIn */
+        ItemTransitionIn: {
+            /** @default  */
+            note: string;
+            /** @default  */
+            reason: string;
+            to: string;
+        };
+        /** LiaisonEntryIn */
+        LiaisonEntryIn: {
+            /**
+             * @default note
+             * @enum {unknown}
+             */
+            kind: "call" | "decision" | "meeting" | "note";
+            label: components["schemas"]["Marking"];
+            /**
+             * @default en
+             * @enum {unknown}
+             */
+            original_language: "en" | "ja";
+            text: components["schemas"]["Text"];
+        };
+        /** LiaisonEntryOut */
+        LiaisonEntryOut: {
+            at: string;
+            author: string;
+            classification: string;
+            exercise: boolean;
+            id: string;
+            /** @enum {string} */
+            kind: "note" | "call" | "meeting" | "decision";
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            noforn: boolean;
+            origin: string;
+            /** @enum {string} */
+            original_language: "en" | "ja";
+            originator: string;
+            rel_to: string[];
+            text: components["schemas"]["Text"];
         };
         /**
          * LineIn
@@ -1467,6 +2950,11 @@ export interface components {
             /** @enum {unknown} */
             type: "report" | "track";
         };
+        /** Location */
+        Location: {
+            lat: number;
+            lon: number;
+        };
         /** LoginIn */
         LoginIn: {
             name: string;
@@ -1511,11 +2999,85 @@ export interface components {
             written: number;
             zones: number;
         };
+        /** MeetingIn */
+        MeetingIn: {
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            agenda: components["schemas"]["Text"];
+            label: components["schemas"]["Marking"];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            minutes: components["schemas"]["Text"];
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            start: string;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            title: components["schemas"]["Text"];
+            working_group_id: string;
+        };
+        /** MeetingOut */
+        MeetingOut: {
+            agenda: components["schemas"]["Text"];
+            classification: string;
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            minutes: components["schemas"]["Text"];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            start: string;
+            title: components["schemas"]["Text"];
+            updated_at: string;
+            updated_by: string;
+            working_group_id: string;
+        };
+        /** MeetingPatch */
+        MeetingPatch: {
+            /** @default null */
+            agenda: components["schemas"]["Text"] | null;
+            /** @default null */
+            minutes: components["schemas"]["Text"] | null;
+            /** @default null */
+            title: components["schemas"]["Text"] | null;
+        };
         /** MetaOut */
         MetaOut: {
             nation: string;
             node_id: string;
             pmtiles_url?: string | null;
+        };
+        /** Milestone */
+        Milestone: {
+            at: string;
+            name: components["schemas"]["Text"];
+            /** @enum {string} */
+            stage: "concept" | "ipc" | "mpc" | "fpc" | "execution" | "assessment";
+        };
+        /** MilestoneIn */
+        MilestoneIn: {
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            at: string;
+            name: components["schemas"]["Text"];
+            /** @enum {unknown} */
+            stage: "assessment" | "concept" | "execution" | "fpc" | "ipc" | "mpc";
         };
         /** ModeOut */
         ModeOut: {
@@ -1523,12 +3085,12 @@ export interface components {
             code: "push" | "pull";
             name: components["schemas"]["Text"];
         };
-        /** Name */
-        Name: {
-            /** @default  */
-            en: string;
-            /** @default  */
-            ja: string;
+        /**
+         * MselIn
+         * @description An MSEL as CSV text (columns: kizuna.exercises.msel).
+         */
+        MselIn: {
+            csv: string;
         };
         /**
          * NeedsIn
@@ -1685,6 +3247,35 @@ export interface components {
             to: string;
         };
         /**
+         * Office
+         * @description An office of primary or coordinating responsibility (主担当部署 / 調整担当部署):
+         *         an office (J3, 運用部) on a node, optionally a named action officer.
+         */
+        Office: {
+            /** @enum {string} */
+            nation: "AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE";
+            node: string;
+            office: string;
+            /** @default  */
+            user: string;
+        };
+        /**
+         * OrbatDocument
+         * @description The documented JSON exchange form (schema: ``orbat.schema.json`` in the package).
+         */
+        OrbatDocument: {
+            /** @default null */
+            exported_at: string | null;
+            /** @enum {unknown} */
+            format: "kizuna-orbat";
+            /** @default  */
+            node: string;
+            relations: components["schemas"]["ExportRelation"][];
+            units: components["schemas"]["ExportUnit"][];
+            /** @enum {unknown} */
+            version: 1;
+        };
+        /**
          * Oslo
          * @description Oslo Guidelines for foreign military and civil defence assets: a last resort, with
          *         a unique advantage, handed over to civilians on a date, at no cost to the affected state.
@@ -1698,6 +3289,51 @@ export interface components {
             no_cost_to_affected_state: false | true;
             /** @enum {unknown} */
             unique_advantage: "availability" | "capability" | "timeliness";
+        };
+        /**
+         * OverrideIn
+         * @description A real-world emergency: the exercise pauses on every participating node.
+         */
+        OverrideIn: {
+            /** @default  */
+            label: string;
+            reason: components["schemas"]["Text"];
+        };
+        /** OverrideOut */
+        OverrideOut: {
+            classification: string;
+            declared_at: string;
+            declared_by: string;
+            exercise: boolean;
+            exercise_id: string;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lifted_at: string | null;
+            nation: string;
+            node: string;
+            noforn: boolean;
+            originator: string;
+            reason: components["schemas"]["Text"];
+            rel_to: string[];
+            /** @enum {string} */
+            status: "ACTIVE" | "LIFTED";
+        };
+        /** Participant */
+        Participant: {
+            instrument: string | null;
+            nation: string;
+            node: string;
+            units: string[];
+        };
+        /** ParticipantIn */
+        ParticipantIn: {
+            /** @enum {string} */
+            nation: "AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE";
+            node: string;
+            /** @default [] */
+            units: string[];
         };
         /** Period */
         Period: {
@@ -1721,6 +3357,16 @@ export interface components {
             /** @default  */
             organisation: string;
             user: string;
+        };
+        /** PlaceOut */
+        PlaceOut: {
+            basis: string;
+            id: string;
+            kind: string;
+            lat: number;
+            lon: number;
+            name: components["schemas"]["Text"];
+            polygon: number[][];
         };
         /** PlanChange */
         PlanChange: {
@@ -1803,6 +3449,89 @@ export interface components {
         /** ProgressReport */
         ProgressReport: {
             progress: components["schemas"]["ProgressIn"][];
+        };
+        /** QuarantinedTrackOut */
+        QuarantinedTrackOut: {
+            callsign: string;
+            classification: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            lat: number;
+            lon: number;
+            noforn: boolean;
+            observed_at: string;
+            originator: string;
+            rel_to: string[];
+            sidc: string;
+        };
+        /**
+         * ReassignIn
+         * @description Bulk reassignment: every listed item gets the new OPR and/or OCR, or none does.
+         */
+        ReassignIn: {
+            ids: string[];
+            /** @default null */
+            ocr: components["schemas"]["Office"] | null;
+            /** @default null */
+            opr: components["schemas"]["Office"] | null;
+        };
+        /** ReassignOut */
+        ReassignOut: {
+            items: components["schemas"]["ActionItemOut"][];
+        };
+        /**
+         * RelationIn
+         * @description An edge from a subordinate (``from_unit``) to its superior (``to_unit``); for
+         *         COORDINATION the two are peers. Valid from ``valid_from`` (default now) until
+         *         ``valid_to`` (open when absent).
+         */
+        RelationIn: {
+            from_unit: string;
+            /** @default null */
+            id: string | null;
+            /** @enum {unknown} */
+            kind: "ADCON" | "ATTACHED" | "COORDINATION" | "OPCON" | "ORGANIC" | "TACON";
+            label: components["schemas"]["Marking"];
+            to_unit: string;
+            /** @default null */
+            valid_from: string | null;
+            /** @default null */
+            valid_to: string | null;
+        };
+        /** RelationOut */
+        RelationOut: {
+            classification: string;
+            command: boolean;
+            created_at: string;
+            exercise: boolean;
+            from_unit: string;
+            id: string;
+            /** @enum {string} */
+            kind: "ORGANIC" | "ATTACHED" | "OPCON" | "TACON" | "ADCON" | "COORDINATION";
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            to_unit: string;
+            updated_at: string;
+            valid_from: string;
+            valid_to: string | null;
+        };
+        /**
+         * RelationPatch
+         * @description End an edge (``valid_to``) or relabel it; its ends and kind never change.
+         */
+        RelationPatch: {
+            /** @default null */
+            label: components["schemas"]["Marking"] | null;
+            /** @default null */
+            valid_to: string | null;
         };
         /** ReliefPlanIn */
         ReliefPlanIn: {
@@ -2005,6 +3734,102 @@ export interface components {
             /** @default null */
             title: components["schemas"]["Title"] | null;
         };
+        /**
+         * ReservationAltitudeIn
+         * @description ``floor`` to ``ceiling`` (None: unlimited) in metres, feet or flight levels.
+         */
+        ReservationAltitudeIn: {
+            /** @default null */
+            ceiling: number | null;
+            /** @default 0 */
+            floor: number;
+            /**
+             * @default m
+             * @enum {unknown}
+             */
+            unit: "FL" | "ft" | "m";
+        };
+        /** ReservationAltitudeOut */
+        ReservationAltitudeOut: {
+            ceiling_m: number | null;
+            floor_m: number;
+        };
+        /** ReservationIn */
+        ReservationIn: {
+            /** @enum {unknown} */
+            activity: "flight" | "ground_manoeuvre" | "live_fire" | "maritime" | "port_call" | "training";
+            /** @default null */
+            altitude: components["schemas"]["ReservationAltitudeIn"] | null;
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            end: string;
+            /** @default null */
+            exercise_id: string | null;
+            label: components["schemas"]["Marking"];
+            /** @default null */
+            nation: ("AFG" | "AGO" | "ALB" | "AND" | "ARE" | "ARG" | "ARM" | "ATG" | "AUS" | "AUT" | "AZE" | "BDI" | "BEL" | "BEN" | "BFA" | "BGD" | "BGR" | "BHR" | "BHS" | "BIH" | "BLR" | "BLZ" | "BOL" | "BRA" | "BRB" | "BRN" | "BTN" | "BWA" | "CAF" | "CAN" | "CHE" | "CHL" | "CHN" | "CIV" | "CMR" | "COD" | "COG" | "COK" | "COL" | "COM" | "CPV" | "CRI" | "CUB" | "CYP" | "CZE" | "DEU" | "DJI" | "DMA" | "DNK" | "DOM" | "DZA" | "ECU" | "EGY" | "ERI" | "ESP" | "EST" | "ETH" | "FIN" | "FJI" | "FRA" | "FSM" | "GAB" | "GBR" | "GEO" | "GHA" | "GIN" | "GMB" | "GNB" | "GNQ" | "GRC" | "GRD" | "GTM" | "GUY" | "HND" | "HRV" | "HTI" | "HUN" | "IDN" | "IND" | "IRL" | "IRN" | "IRQ" | "ISL" | "ISR" | "ITA" | "JAM" | "JOR" | "JPN" | "KAZ" | "KEN" | "KGZ" | "KHM" | "KIR" | "KNA" | "KOR" | "KWT" | "LAO" | "LBN" | "LBR" | "LBY" | "LCA" | "LIE" | "LKA" | "LSO" | "LTU" | "LUX" | "LVA" | "MAR" | "MCO" | "MDA" | "MDG" | "MDV" | "MEX" | "MHL" | "MKD" | "MLI" | "MLT" | "MMR" | "MNE" | "MNG" | "MOZ" | "MRT" | "MUS" | "MWI" | "MYS" | "NAM" | "NER" | "NGA" | "NIC" | "NIU" | "NLD" | "NOR" | "NPL" | "NRU" | "NZL" | "OMN" | "PAK" | "PAN" | "PER" | "PHL" | "PLW" | "PNG" | "POL" | "PRK" | "PRT" | "PRY" | "QAT" | "ROU" | "RUS" | "RWA" | "SAU" | "SDN" | "SEN" | "SGP" | "SLB" | "SLE" | "SLV" | "SMR" | "SOM" | "SRB" | "SSD" | "STP" | "SUR" | "SVK" | "SVN" | "SWE" | "SWZ" | "SYC" | "SYR" | "TCD" | "TGO" | "THA" | "TJK" | "TKM" | "TLS" | "TON" | "TTO" | "TUN" | "TUR" | "TUV" | "TWN" | "TZA" | "UGA" | "UKR" | "URY" | "USA" | "UZB" | "VAT" | "VCT" | "VEN" | "VNM" | "VUT" | "WSM" | "YEM" | "ZAF" | "ZMB" | "ZWE") | null;
+            place_id: string;
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            start: string;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            title: components["schemas"]["Text"];
+            /** @default  */
+            unit: string;
+        };
+        /** ReservationOut */
+        ReservationOut: {
+            access: components["schemas"]["Text"];
+            /** @enum {string} */
+            activity: "live_fire" | "flight" | "maritime" | "ground_manoeuvre" | "port_call" | "training";
+            altitude: components["schemas"]["ReservationAltitudeOut"];
+            classification: string;
+            conflicts: components["schemas"]["ConflictOut"][];
+            created_at: string;
+            created_by: string;
+            end: string;
+            exercise: boolean;
+            exercise_id: string | null;
+            id: string;
+            instrument: string | null;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            nation: string;
+            noforn: boolean;
+            notice_by: string;
+            origin: string;
+            originator: string;
+            place: components["schemas"]["PlaceOut"];
+            rel_to: string[];
+            start: string;
+            /** @enum {string} */
+            status: "active" | "cancelled";
+            title: components["schemas"]["Text"];
+            unit: string;
+            updated_at: string;
+        };
+        /**
+         * Resubordinate
+         * @description End the unit's current command edges of ``kind`` (any command kind when ``ends``
+         *         is ``all``) at ``at`` and start one to ``to_unit`` there.
+         */
+        Resubordinate: {
+            /** @default null */
+            at: string | null;
+            /**
+             * @default all
+             * @enum {unknown}
+             */
+            ends: "all" | "same_kind";
+            /** @enum {unknown} */
+            kind: "ADCON" | "ATTACHED" | "COORDINATION" | "OPCON" | "ORGANIC" | "TACON";
+            label: components["schemas"]["Marking"];
+            to_unit: string;
+        };
         /** RfaIn */
         RfaIn: {
             /** @default null */
@@ -2138,6 +3963,13 @@ export interface components {
             /** @default null */
             superseded_by: string | null;
             to: string;
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            end: string;
+            reservations: components["schemas"]["ReservationOut"][];
+            start: string;
+            week: string;
         };
         /** ShelterIn */
         ShelterIn: {
@@ -2312,6 +4144,22 @@ export interface components {
             source: string;
             source_id: string;
         };
+        /** Stage */
+        Stage: {
+            end: string;
+            /** @enum {string} */
+            stage: "concept" | "ipc" | "mpc" | "fpc" | "execution" | "assessment";
+            start: string;
+        };
+        /** StageIn */
+        StageIn: {
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            end: string;
+            /** @enum {unknown} */
+            stage: "assessment" | "concept" | "execution" | "fpc" | "ipc" | "mpc";
+            /** @description ISO 8601 date and time, e.g. 2026-01-31T09:00:00Z (UTC without an offset) */
+            start: string;
+        };
         /**
          * StockIn
          * @description Give ``quantity`` in base units, or ``packs`` (of ``pack_size``, default the item's).
@@ -2484,6 +4332,16 @@ export interface components {
             reason: string;
             to: string;
         };
+        /** TermOut */
+        TermOut: {
+            en: string;
+            ja: string;
+            /** @enum {string} */
+            matched: "en" | "ja";
+            official: boolean;
+            other: string;
+            status: string;
+        };
         /**
          * Text
          * @description A bilingual text field; either side may be empty until translated.
@@ -2521,6 +4379,33 @@ export interface components {
             en: string;
             /** @default  */
             ja: string;
+        };
+        /** TodayItem */
+        TodayItem: {
+            classification: string;
+            due: string | null;
+            exercise: boolean;
+            id: string;
+            /** @enum {string} */
+            kind: "request" | "rfa" | "action_item" | "inject";
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            nations: string[];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            status: string;
+            title: components["schemas"]["Text"];
+        };
+        /** TodayOut */
+        TodayOut: {
+            action_items: components["schemas"]["TodayItem"][];
+            date: string;
+            injects: components["schemas"]["TodayItem"][];
+            requests: components["schemas"]["TodayItem"][];
+            rfas: components["schemas"]["TodayItem"][];
         };
         /** Totals */
         Totals: {
@@ -2607,6 +4492,109 @@ export interface components {
             stale: boolean;
             stale_at: string;
         };
+        /**
+         * TracksIn
+         * @description Exercise-marked tracks that belong to the exercise (quarantined at ENDEX).
+         */
+        TracksIn: {
+            track_ids: string[];
+        };
+        /**
+         * TrainingAreaImportIn
+         * @description A GeoJSON FeatureCollection of Polygon features; ``label`` marks every area.
+         */
+        TrainingAreaImportIn: {
+            features: Record<string, never>[];
+            label: components["schemas"]["Marking"];
+            /** @default FeatureCollection */
+            type: string;
+        };
+        /** TrainingAreaIn */
+        TrainingAreaIn: {
+            /** @default null */
+            altitude: components["schemas"]["AltitudeBandIn"] | null;
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            authority: components["schemas"]["Text"];
+            /**
+             * @default other
+             * @enum {unknown}
+             */
+            basis: "jsdf" | "other" | "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b";
+            /** @default null */
+            facility_id: string | null;
+            /**
+             * @default training_area
+             * @enum {unknown}
+             */
+            kind: "airspace" | "range" | "sea_area" | "training_area";
+            label: components["schemas"]["Marking"];
+            name: components["schemas"]["Text"];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            notes: components["schemas"]["Text"];
+            polygon: [
+                number,
+                number
+            ][];
+        };
+        /** TrainingAreaOut */
+        TrainingAreaOut: {
+            altitude: components["schemas"]["AltitudeBandOut"];
+            authority: components["schemas"]["Text"];
+            /** @enum {string} */
+            basis: "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b" | "jsdf" | "other";
+            classification: string;
+            created_at: string;
+            exercise: boolean;
+            facility_id: string | null;
+            id: string;
+            /** @enum {string} */
+            kind: "training_area" | "range" | "airspace" | "sea_area";
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            name: components["schemas"]["Text"];
+            noforn: boolean;
+            notes: components["schemas"]["Text"];
+            origin: string;
+            originator: string;
+            polygon: number[][];
+            rel_to: string[];
+            updated_at: string;
+        };
+        /** TrainingAreaPatch */
+        TrainingAreaPatch: {
+            /** @default null */
+            altitude: components["schemas"]["AltitudeBandIn"] | null;
+            /** @default null */
+            authority: components["schemas"]["Text"] | null;
+            /** @default null */
+            basis: ("jsdf" | "other" | "sofa_ii_1" | "sofa_ii_4a" | "sofa_ii_4b") | null;
+            /** @default null */
+            facility_id: string | null;
+            /** @default null */
+            kind: ("airspace" | "range" | "sea_area" | "training_area") | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | null;
+            /** @default null */
+            name: components["schemas"]["Text"] | null;
+            /** @default null */
+            notes: components["schemas"]["Text"] | null;
+            /** @default null */
+            polygon: [
+                number,
+                number
+            ][] | null;
+        };
         /** TransitionIn */
         TransitionIn: {
             /** @default  */
@@ -2619,12 +4607,105 @@ export interface components {
              */
             to: "DRAFT" | "SUBMITTED" | "ACKNOWLEDGED" | "ACCEPTED" | "DECLINED" | "IN_PROGRESS" | "COMPLETED" | "CANCELLED";
         };
+        /** TreeOut */
+        TreeOut: {
+            at: string;
+            coordination: components["schemas"]["RelationOut"][];
+            historical_units: boolean;
+            units: components["schemas"]["TreeUnit"][];
+        };
+        /** TreeUnit */
+        TreeUnit: {
+            children: string[];
+            depth: number;
+            other: components["schemas"]["RelationOut"][];
+            parent: string | null;
+            relation: components["schemas"]["RelationOut"] | null;
+            unit: components["schemas"]["UnitOut"];
+        };
         /** TsunamiStepOut */
         TsunamiStepOut: {
             at: string;
             category: string;
             kind_code: string;
             kind_name: string;
+        };
+        /**
+         * UnitIn
+         * @description A unit this node owns. ``nation`` defaults to the node's; ``id`` to a new one.
+         */
+        UnitIn: {
+            /** @default [] */
+            commanders: components["schemas"]["Commander"][];
+            /** @enum {unknown} */
+            echelon: "army" | "army_group" | "battalion" | "brigade" | "command" | "company" | "corps" | "division" | "platoon" | "regiment" | "region" | "section" | "squad" | "team";
+            /** @default [] */
+            holdings: components["schemas"]["Holding"][];
+            /** @default null */
+            home_facility: string | null;
+            /** @default false */
+            hq: boolean;
+            /** @default null */
+            id: string | null;
+            label: components["schemas"]["Marking"];
+            /** @default null */
+            location: components["schemas"]["Location"] | null;
+            name: components["schemas"]["kizuna.orbat.models.Name"];
+            /** @default null */
+            nation: string | null;
+            /** @description MIL-STD-2525D symbol identification code (20 digits) */
+            sidc: string;
+            /** @default false */
+            task_force: boolean;
+        };
+        /** UnitOut */
+        UnitOut: {
+            classification: string;
+            commanders: components["schemas"]["Commander"][];
+            created_at: string;
+            /** @enum {string} */
+            echelon: "team" | "squad" | "section" | "platoon" | "company" | "battalion" | "regiment" | "brigade" | "division" | "corps" | "army" | "army_group" | "region" | "command";
+            exercise: boolean;
+            holdings: components["schemas"]["Holding"][];
+            home_facility: string | null;
+            hq: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            location: components["schemas"]["Location"] | null;
+            name: components["schemas"]["orbat_models_Name"];
+            nation: string;
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            sidc: string;
+            task_force: boolean;
+            updated_at: string;
+        };
+        /** UnitPatch */
+        UnitPatch: {
+            /** @default null */
+            commanders: components["schemas"]["Commander"][] | null;
+            /** @default null */
+            echelon: ("army" | "army_group" | "battalion" | "brigade" | "command" | "company" | "corps" | "division" | "platoon" | "regiment" | "region" | "section" | "squad" | "team") | null;
+            /** @default null */
+            holdings: components["schemas"]["Holding"][] | null;
+            /** @default null */
+            home_facility: string | null;
+            /** @default null */
+            hq: boolean | null;
+            /** @default null */
+            label: components["schemas"]["Marking"] | null;
+            /** @default null */
+            location: components["schemas"]["Location"] | null;
+            /** @default null */
+            name: components["schemas"]["kizuna.orbat.models.Name"] | null;
+            /** @default null */
+            sidc: string | null;
+            /** @default null */
+            task_force: boolean | null;
         };
         /** UserOut */
         UserOut: {
@@ -2660,6 +4741,13 @@ export interface components {
             rel_to: string[];
             /** @enum {string} */
             verdict: "confirmed" | "false_positive" | "interference";
+        };
+        /** VerifyOut */
+        VerifyOut: {
+            entries: number;
+            problems: string[];
+            signed: boolean;
+            valid: boolean;
         };
         /**
          * WatchIn
@@ -2716,6 +4804,73 @@ export interface components {
             lat: number;
             lon: number;
         };
+        /** WorkingGroupIn */
+        WorkingGroupIn: {
+            /**
+             * @default ad_hoc
+             * @enum {unknown}
+             */
+            cadence: "ad_hoc" | "biweekly" | "daily" | "monthly" | "quarterly" | "weekly";
+            co_chairs: components["schemas"]["GroupMember"][];
+            /**
+             * @default {
+             *       "en": "",
+             *       "ja": ""
+             *     }
+             */
+            convening_authority: components["schemas"]["Text"];
+            label: components["schemas"]["Marking"];
+            /** @enum {unknown} */
+            level: "acg" | "bocc" | "ccc" | "jcwg" | "other";
+            /** @default [] */
+            members: components["schemas"]["GroupMember"][];
+            name: components["schemas"]["Text"];
+            /**
+             * @default ROUTINE
+             * @enum {unknown}
+             */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
+        };
+        /** WorkingGroupOut */
+        WorkingGroupOut: {
+            /** @enum {string} */
+            cadence: "daily" | "weekly" | "biweekly" | "monthly" | "quarterly" | "ad_hoc";
+            cadence_name: components["schemas"]["Text"];
+            classification: string;
+            co_chairs: components["schemas"]["GroupMember"][];
+            convening_authority: components["schemas"]["Text"];
+            created_at: string;
+            created_by: string;
+            exercise: boolean;
+            id: string;
+            label: string;
+            label_fgi: string;
+            label_ja: string;
+            /** @enum {string} */
+            level: "acg" | "bocc" | "ccc" | "jcwg" | "other";
+            level_name: components["schemas"]["Text"];
+            members: components["schemas"]["GroupMember"][];
+            name: components["schemas"]["Text"];
+            nations: string[];
+            noforn: boolean;
+            origin: string;
+            originator: string;
+            rel_to: string[];
+            updated_at: string;
+        };
+        /** WorkingGroupPatch */
+        WorkingGroupPatch: {
+            /** @default null */
+            cadence: ("ad_hoc" | "biweekly" | "daily" | "monthly" | "quarterly" | "weekly") | null;
+            /** @default null */
+            co_chairs: components["schemas"]["GroupMember"][] | null;
+            /** @default null */
+            convening_authority: components["schemas"]["Text"] | null;
+            /** @default null */
+            members: components["schemas"]["GroupMember"][] | null;
+            /** @default null */
+            name: components["schemas"]["Text"] | null;
+        };
         /** ZoneIn */
         ZoneIn: {
             /**
@@ -2751,7 +4906,7 @@ export interface components {
             label: string;
             label_fgi: string;
             label_ja: string;
-            name: components["schemas"]["Name"];
+            name: components["schemas"]["mda_models_Name"];
             noforn: boolean;
             origin: string;
             originator: string;
@@ -2766,7 +4921,7 @@ export interface components {
             /** @default null */
             label: components["schemas"]["Marking"] | null;
             /** @default null */
-            name: components["schemas"]["Name"] | null;
+            name: components["schemas"]["kizuna.mda.models.Name"] | null;
             /** @default null */
             polygon: [
                 number,
@@ -2791,6 +4946,11 @@ export interface components {
             requested: number;
             unit: string;
         };
+        /** ImportResult */
+        exercises_models_ImportResult: {
+            imported: number;
+            injects: components["schemas"]["InjectOut"][];
+        };
         /** Hypocentre */
         incidents_models_Hypocentre: {
             /** @default  */
@@ -2811,6 +4971,49 @@ export interface components {
             kind_code: string;
             kind_name: components["schemas"]["Text"];
             name: string;
+        };
+        /** ImportResult */
+        interop_models_ImportResult: {
+            format: string;
+            ids: string[];
+            imported: number;
+            kind: string;
+            label: string;
+        };
+        /** Name */
+        "kizuna.mda.models.Name": {
+            /** @default  */
+            en: string;
+            /** @default  */
+            ja: string;
+        };
+        /** Name */
+        "kizuna.orbat.models.Name": {
+            /** @default  */
+            en: string;
+            /** @default  */
+            ja: string;
+        };
+        /** Name */
+        mda_models_Name: {
+            /** @default  */
+            en: string;
+            /** @default  */
+            ja: string;
+        };
+        /** ImportResult */
+        orbat_models_ImportResult: {
+            relations_created: number;
+            relations_updated: number;
+            units_created: number;
+            units_updated: number;
+        };
+        /** Name */
+        orbat_models_Name: {
+            /** @default  */
+            en: string;
+            /** @default  */
+            ja: string;
         };
         /** Hypocentre */
         sitrep_models_Hypocentre: {
@@ -2849,6 +5052,1069 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiV1AccessArrangementsListArrangements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1AccessArrangementsCreateArrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArrangementIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1AccessArrangementsRidGetArrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1AccessArrangementsRidDeleteArrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1AccessArrangementsRidUpdateArrangement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArrangementPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArrangementOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1AccessCheckCheckAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessVerdict"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsListItems: {
+        parameters: {
+            query?: {
+                working_group?: string | null;
+                meeting?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionItemIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsReassignReassign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReassignIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReassignOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsItemIdGetItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsItemIdCommentsComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemCommentIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsItemIdConcurrenceConcur: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConcurIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ActionItemsItemIdTransitionTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemTransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionItemOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ApiV1CapabilitiesListCapabilities: {
         parameters: {
             query?: {
@@ -3247,6 +6513,1106 @@ export interface operations {
             };
         };
     };
+    ApiV1ExercisesListExercises: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExerciseIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdGetExercise: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdArchiveArchive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Archive"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdArchiveVerifyVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdInjectsInjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InjectOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdInjectsCreateInject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InjectIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InjectOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdMselImportMsel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MselIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["exercises_models_ImportResult"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdOverridesDeclare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdStateAct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExerciseStateIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdTracksTracks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuarantinedTrackOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExercisesExerciseIdTracksAddTracks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exercise_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TracksIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExportExport: {
+        parameters: {
+            query: {
+                /** @description kml, nvg, geojson or csv */
+                format: "kml" | "nvg" | "geojson" | "csv";
+                /** @description Record types to export, comma-separated (track, incident, mda_event, …) */
+                types?: string | null;
+                /** @description minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon greater than maxlon crosses the antimeridian */
+                bbox?: string | null;
+                /** @description Only the features of this record (an incident id, …) */
+                record?: string | null;
+                /** @description Language of names */
+                lang?: "en" | "ja";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document: application/vnd.google-earth.kml+xml (kml), application/xml (nvg), application/geo+json (geojson) or text/csv (csv); X-Kizuna-Marking names its marking */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ExportTakpkgTakpkg: {
+        parameters: {
+            query?: {
+                /** @description Record types to export, comma-separated (track, incident, mda_event, …) */
+                types?: string | null;
+                /** @description minlon,minlat,maxlon,maxlat (degrees, minlat at most maxlat); minlon greater than maxlon crosses the antimeridian */
+                bbox?: string | null;
+                /** @description Only the features of this record (an incident id, …) */
+                record?: string | null;
+                /** @description Language of names */
+                lang?: "en" | "ja";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A zip: MANIFEST/manifest.xml, the KML overlay, one CoT event per feature and the package's STANAG 4774 label */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ApiV1FacilitiesListFacilities: {
         parameters: {
             query?: never;
@@ -3303,6 +7669,103 @@ export interface operations {
             };
             /** @description Unprocessable: the body or a parameter fails validation */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ImportImportOverlay: {
+        parameters: {
+            query: {
+                /** @description zone, training_area, … */
+                kind: string;
+                /** @description The importer's label for what is imported */
+                label: string;
+                /** @description The file's format (default: from its name or content) */
+                format?: "kml" | "kmz" | "geojson" | "nvg" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["interop_models_ImportResult"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3741,6 +8204,652 @@ export interface operations {
             };
             /** @description Too many requests: a rate limit; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1InjectsActive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InjectOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1InjectsInjectIdGetInject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InjectOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1InjectsInjectIdTransitionTransition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InjectTransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InjectOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1InteropInteropStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteropStatus"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1LiaisonEntriesEntries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiaisonEntryOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1LiaisonEntriesCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiaisonEntryIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiaisonEntryOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1LiaisonEntriesEntryIdEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiaisonEntryOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1LiaisonTermsTerms: {
+        parameters: {
+            query?: {
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1LiaisonTodayToday: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodayOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5034,6 +10143,316 @@ export interface operations {
             };
         };
     };
+    ApiV1MeetingsListMeetings: {
+        parameters: {
+            query?: {
+                working_group?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1MeetingsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1MeetingsMeetingIdGetMeeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1MeetingsMeetingIdEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ApiV1MetaMeta: {
         parameters: {
             query?: never;
@@ -5576,6 +10995,1169 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatExportExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrbatDocument"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatImportImportDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrbatDocument"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["orbat_models_ImportResult"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatRelationsListRelations: {
+        parameters: {
+            query?: {
+                /** @description only edges from or to this unit */
+                unit?: string | null;
+                /** @description ISO 8601: the task organisation as of this instant (default now) */
+                at?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatRelationsCreateRelation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelationIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatRelationsRelationIdGetRelation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                relation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatRelationsRelationIdDeleteRelation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                relation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatRelationsRelationIdUpdateRelation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                relation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelationPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatTreeGetTree: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601: the task organisation as of this instant (default now) */
+                at?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsListUnits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsCreateUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsUnitIdGetUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsUnitIdDeleteUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsUnitIdUpdateUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OrbatUnitsUnitIdResubordinateResubordinate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Resubordinate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1OverridesOverrideIdLiftLift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                override_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6891,6 +13473,475 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequestOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsListReservations: {
+        parameters: {
+            query?: {
+                place?: string | null;
+                exercise?: string | null;
+                /** @description ISO 8601 date and time */
+                after?: string | null;
+                /** @description ISO 8601 date and time */
+                before?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsCreateReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReservationIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict: the record's current state does not allow this (see allowed_transitions) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsScheduleWeeklySchedule: {
+        parameters: {
+            query?: {
+                /** @description ISO week in Japan, YYYY-Www (default: next week) */
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsScheduleCsvWeeklyScheduleCsv: {
+        parameters: {
+            query?: {
+                /** @description ISO week in Japan, YYYY-Www (default: next week) */
+                week?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV: a header row, one row per reservation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsReservationIdGetReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reservation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1ReservationsReservationIdCancelCancelReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reservation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReservationOut"];
                 };
             };
             /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
@@ -8792,6 +15843,783 @@ export interface operations {
             };
             /** @description Unprocessable: the body or a parameter fails validation */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasListAreas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAreaOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasCreateArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingAreaIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAreaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasImportImportAreas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingAreaImportIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAreaOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasAreaIdGetArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                area_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAreaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasAreaIdDeleteArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                area_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1TrainingAreasAreaIdUpdateArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                area_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingAreaPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingAreaOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1WorkingGroupsListGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingGroupOut"][];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1WorkingGroupsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkingGroupIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingGroupOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1WorkingGroupsGroupIdGetGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingGroupOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1WorkingGroupsGroupIdEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkingGroupPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingGroupOut"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests: a rate limit; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
