@@ -229,6 +229,16 @@ def test_exercise_on_three_nodes(cluster: dict[str, httpx.Client]) -> None:
             lambda c=client: c.get("/api/v1/exercises").json() == [],
         )
         assert client.get("/api/v1/injects").json() == []
+    # the request and the report the injects became leave the lists too (held, not deleted)
+    wait(
+        "the delivered request gone from JJOC's requests",
+        lambda: made[1]["id"] not in {q["id"] for q in jp.get("/api/v1/requests").json()},
+    )
+    assert jp.get(f"/api/v1/requests/{made[1]['id']}").status_code == 404
+    wait(
+        "the delivered report gone from AUS's reports",
+        lambda: made[2]["id"] not in {q["id"] for q in au.get("/api/v1/reports").json()},
+    )
     for name in ("us.excon", "jp.excon", "au.excon"):
         control = cluster[name]
         wait(

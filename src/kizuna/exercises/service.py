@@ -144,11 +144,13 @@ class ExerciseService:
         self.clock = clock
         self._lock = threading.RLock()
         self._quarantined: dict[str, tuple[frozenset[str], tuple[str, ...]]] | None = None
+        self._held: frozenset[tuple[str, str]] | None = None  # requests and reports of injects
         self.dir = Path(ctx.root) / "exercises"
         picture = self._service("picture")
         if picture is not None and hasattr(picture, "quarantine"):
             picture.quarantine(self._track_quarantined)
         ctx.events.on_commit(self._committed)
+        ctx.quarantine.add(self._records_held_back)
 
     def _service(self, name: str) -> Any:
         try:
@@ -187,6 +189,20 @@ class ExerciseService:
                 self._quarantined = found
             return self._quarantined
 
+    def _records_held_back(self) -> frozenset[tuple[str, str]]:
+        """The node's quarantine provider: the requests and reports that injects of a
+        finished exercise were delivered as leave every domain's lists too."""
+        with self._lock:
+            if self._held is None:
+                ended = set(self._matchers())
+                held: set[tuple[str, str]] = set()
+                for s in self.ctx.events.scan(INJECT) if ended else ():
+                    made = rules.field(s, "delivered_as")
+                    if rules.field(s, "exercise_id") in ended and isinstance(made, dict):
+                        held.add((str(made.get("type")), str(made.get("id"))))
+                self._held = frozenset(held)
+            return self._held
+
     def _is_quarantined(self, exercise: RecordState) -> bool:
         return lc.is_complete(exercise) and (
             lc.status_of(EXERCISE_LIFECYCLE, exercise) == ExerciseStatus.FINISHED
@@ -217,6 +233,9 @@ class ExerciseService:
                 ):
                     finished.append(e.record_id)
             elif e.record_type in (INJECT, OVERRIDE):
+                if e.record_type == INJECT:
+                    with self._lock:
+                        self._held = None
                 payload = e.payload if isinstance(e.payload, dict) else {}
                 eid = payload.get("set", {}).get("exercise_id")
                 state = self.ctx.events.get(e.record_type, e.record_id)
@@ -228,6 +247,7 @@ class ExerciseService:
         if finished:
             with self._lock:
                 self._quarantined = None
+                self._held = None
             picture = self._service("picture")
             for eid in finished:
                 state = self.ctx.events.get(EXERCISE, eid)

@@ -34,6 +34,8 @@ def visible(
 ) -> bool:
     if state is None or state.deleted:
         return False
+    if node.quarantine.hides(state.record_type, state.record_id):
+        return False
     if may_release(state.label, caller.principal):
         return True
     node.metrics.released_denied.labels(path).inc()

@@ -7,7 +7,7 @@ Services are unit-tested with :func:`kizuna.kernel.testing.memory_context`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -67,6 +67,22 @@ class Exports:
         return list(self._started)
 
 
+class Quarantine:
+    """Records a domain has taken out of the live views (an exercise's after ENDEX): each
+    provider answers the ``(record type, id)`` pairs it holds back, and every released read
+    (``kernel/access.py``) leaves them out, whichever domain owns them. Nothing is deleted."""
+
+    def __init__(self) -> None:
+        self._providers: list[Callable[[], Set[tuple[str, str]]]] = []
+
+    def add(self, provider: Callable[[], Set[tuple[str, str]]]) -> None:
+        self._providers.append(provider)
+
+    def hides(self, record_type: str, record_id: str) -> bool:
+        key = (record_type, record_id)
+        return any(key in provider() for provider in self._providers)
+
+
 class NodeContext:
     """The node as one plugin sees it."""
 
@@ -83,6 +99,7 @@ class NodeContext:
         services: Mapping[str, Any] | None = None,
         name: str = "",
         exports: Exports | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.identity = identity
         self.groups = groups
@@ -95,6 +112,7 @@ class NodeContext:
         self.name = name
         self._services = services if services is not None else {}
         self.exports = exports if exports is not None else Exports()
+        self.quarantine = quarantine if quarantine is not None else Quarantine()
 
     @property
     def node_id(self) -> str:

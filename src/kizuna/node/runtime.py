@@ -21,7 +21,7 @@ from litestar.di import Provide
 from kizuna.core.labels import GroupRegistry, Label, LabelError, parse_label
 from kizuna.kernel.bus import PushBus
 from kizuna.kernel.config import Limits, NodeConfig, NodeDir
-from kizuna.kernel.context import Caller, Exports, Identity, NodeContext
+from kizuna.kernel.context import Caller, Exports, Identity, NodeContext, Quarantine
 from kizuna.kernel.contract import Domain, Job, RecordType
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.plugins import PluginError, backend_factory, load_domains
@@ -132,6 +132,7 @@ class Node:
         self.services: dict[str, Any] = {}
         self.started: list[Domain] = []
         self.exports = Exports()  # every started plugin, for the interop adapter
+        self.quarantine = Quarantine()  # records out of the live views (ENDEX)
         self.context = self._context(None, "node")
         try:
             self._start(list(domains) if domains is not None else load_domains())
@@ -152,6 +153,7 @@ class Node:
             services=self.services,
             name=name,
             exports=self.exports,
+            quarantine=self.quarantine,
         )
 
     def _start(self, domains: list[Domain]) -> None:
