@@ -23,6 +23,10 @@ from typing import Any
 import httpx
 
 from kizuna.kernel.config import NodeDir
+from kizuna.scenario import exercises as scenario_exercises
+from kizuna.scenario import facilities as scenario_facilities
+from kizuna.scenario import orbat as scenario_orbat
+from kizuna.scenario import workgroups as scenario_workgroups
 
 PASSWORD = "kizuna-demo"
 NODES = [  # node id, nation, port offset
@@ -32,12 +36,13 @@ NODES = [  # node id, nation, port offset
 ]
 USERS = {  # node -> (name, nation, clearance, roles, groups)
     "usfj": [
-        ("us.watch", "USA", "SECRET", ["watch"], []),
+        ("us.watch", "USA", "SECRET", ["watch", "exercise_control"], []),
         ("jp.liaison", "JPN", "SECRET", ["liaison"], ["ACM"]),
     ],
     "jjoc": [
         ("jp.watch", "JPN", "SECRET", ["watch"], ["ACM"]),
         ("us.liaison", "USA", "SECRET", ["liaison"], ["ACM"]),
+        ("jp.admin", "JPN", "SECRET", ["admin"], ["ACM"]),
     ],
     "aus": [("au.watch", "AUS", "SECRET", ["watch"], [])],
 }
@@ -106,6 +111,9 @@ def create(root: Path, base: int) -> None:
         cfg = nd.load()
         if facilities.exists():
             cfg.plugins["facilities"] = {"csv": str(facilities.resolve())}
+        glossary = _shared_data() / "reference" / "glossary.csv"
+        if glossary.exists():  # the liaison workspace's term hints
+            cfg.plugins["liaison"] = {"glossary": str(glossary.resolve())}
         jma = _shared_data() / "jma"
         if node_id == "jjoc" and jma.is_dir():  # JJOC watches the JMA bulletins (HADR)
             cfg.plugins["alerts"] = {"watch_dir": str(jma.resolve()), "watch_interval": 2.0}
@@ -296,8 +304,12 @@ def seed(urls: dict[str, str]) -> None:
     )
     r.raise_for_status()
     jp.post(f"/api/v1/requests/{r.json()['id']}/transitions", json={"to": "SUBMITTED"})
-    seed_hadr(jp, us, clients.setdefault(("aus", "au.watch"), login(urls["aus"], "au.watch")))
+    au = clients.setdefault(("aus", "au.watch"), login(urls["aus"], "au.watch"))
+    seed_hadr(jp, us, au)
     seed_mda(jp, us)
+    # Each later domain seeds its part through the API (src/kizuna/scenario/).
+    for part in (scenario_facilities, scenario_exercises, scenario_orbat, scenario_workgroups):
+        part.seed(jp, us, au)
 
 
 def seed_mda(jp: httpx.Client, us: httpx.Client) -> None:
