@@ -12,15 +12,14 @@ from typing import Any
 import msgspec
 
 from kizuna.access import plugin as access_plugin
-from kizuna.core.release import may_release
 from kizuna.facilities import FacilitiesSettings
 from kizuna.facilities import plugin as facilities_plugin
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.kernel.contract import Domain
 from kizuna.kernel.testing import memory_context
-from kizuna.node.users import make_user, principal_of
 from kizuna.reservations import plugin as reservations_plugin
 from tests.conftest import SHARED_DATA
+from tests.support import inproc
 
 CSV = SHARED_DATA / "reference" / "facilities.csv"  # read in place
 PLUGINS: list[Domain] = [facilities_plugin, access_plugin, reservations_plugin]
@@ -52,10 +51,7 @@ class Node:
     def user(
         self, name: str = "op", *roles: str, nation: str | None = None, clearance: str = "SECRET"
     ) -> Caller:
-        user, _ = make_user(
-            name, nation or self.ctx.nation, clearance, [], list(roles), self.ctx.groups
-        )
-        return Caller(user, principal_of(user, self.ctx.groups))
+        return inproc.caller(self.ctx, name, clearance, *roles, nation=nation or "")
 
 
 def start(
@@ -101,18 +97,5 @@ def fresh(path: Path) -> Path:
 
 
 def ship(src: Node, dst: Node) -> int:
-    """Deliver every event of ``src``'s log that ``dst``'s nation may see, each judged by
-    its record type's owner rule against ``dst``'s state (as federation does)."""
-    applied = 0
-    for _, event in src.ctx.events.events_after(0, 100_000):
-        if event.origin == dst.ctx.node_id:
-            continue
-        if not may_release(event.label, dst.ctx.node_principal()):
-            continue
-        state = dst.ctx.events.get(event.record_type, event.record_id)
-        reason = OWNERS[event.record_type](state, event)
-        if reason is not None:
-            dst.refused.append((event.record_type, event.origin, reason))
-            continue
-        applied += len(dst.ctx.events.apply([event]))
-    return applied
+    """Deliver what ``dst``'s nation may see of ``src``'s log, judged by the owner rules."""
+    return inproc.ship(src, dst, OWNERS)
