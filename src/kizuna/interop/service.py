@@ -180,7 +180,7 @@ class InteropService:
         features = [self._feature(kind, o, label.render()) for o in overlays]
         domain, service = importers[kind]
         try:
-            done = domain.import_features(  # type: ignore[attr-defined]
+            done = domain.import_features(
                 service, caller, kind, features, label.render()
             )
         except KizunaError:

@@ -167,7 +167,7 @@ def backup(root: Path, out: Path, node: Any, progress: Progress = _quiet) -> dic
             _copy_sqlite(nd.db, staged / "kizuna.db", progress)
             members[SQLITE_MEMBER] = staged / "kizuna.db"
         digest = content_digest(node)
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "node_id": config.node_id,
             "nation": config.nation,
