@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.nodes import NodeProcess, make_node_dir, node_info, peer_one_way
+from tests.nodes import NodeProcess, kizuna, make_node_dir, node_info, peer_one_way
 from tests.support.faultproxy import FaultProxyClient, FaultProxyProcess
 
 
@@ -50,6 +51,22 @@ class Cluster:
                 transport=transport,
                 **agreement,
             )
+
+    def invite(self, inviter: str, peer_id: str, nation: str, **options: Any) -> str:
+        """`kizuna peer invite` on ``inviter``: the one-time token (options: ``types``,
+        ``max_classification``, ``expires``)."""
+        args = ["peer", "invite", "--dir", str(self.nodes[inviter].dir)]
+        args += ["--peer-id", peer_id, "--nation", nation]
+        for key, value in options.items():
+            args += [f"--{key.replace('_', '-')}", str(value)]
+        return kizuna(*args).stdout.strip().splitlines()[-1]
+
+    def join(
+        self, joiner: str | Path, token: str, *, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """`kizuna peer join` on ``joiner`` (a node of the cluster, or a node directory)."""
+        directory = self.nodes[joiner].dir if isinstance(joiner, str) else joiner
+        return kizuna("peer", "join", "--dir", str(directory), token, check=check)
 
     def proxy(self, src: str, dst: str) -> FaultProxyClient:
         return self.proxies[(src, dst)][1]

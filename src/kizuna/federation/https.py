@@ -13,23 +13,32 @@ Endpoints on the federation port:
 - ``GET /federation/v1/digest``: the digest of what the two nodes should share.
 - ``GET /federation/v1/<stream>``: a stream's answer for the asking peer
   (:class:`~kizuna.kernel.streams.AnsweringStream`; ``audit_head``: the receipt).
+- ``POST /federation/enrol``: a partner node enrolling with a one-time invitation
+  (:mod:`enrol`); the only route a client without a pinned certificate reaches.
+
+The peers served change while the transport runs (:meth:`HttpsTransport.reload`): a new
+connection is verified against the peers pinned then, and every request is matched to a
+peer by the certificate's fingerprint when it arrives, so a revoked peer's kept-alive
+connection is refused at its next request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 import msgspec
 import structlog
 
 from kizuna.core.errors import NotFound
+from kizuna.federation.enrol import PATH as ENROL_PATH
 from kizuna.federation.peers import FederatedNode
-from kizuna.federation.server import FederationServer, problem
+from kizuna.federation.server import CLIENT, FederationServer, problem
 from kizuna.federation.tls import client_context, server_context
 from kizuna.kernel.config import NodeDir
 from kizuna.kernel.streams import Ack, Inbound, PeerEndpoint, TransportError
@@ -40,6 +49,13 @@ PREFIX = "/federation/v1/"
 DEDUP_HEADER = "x-kizuna-dedup-id"
 BATCH_TYPE = "application/x-kizuna-batch"
 ALIASES = {"tracks": "track"}  # paths of earlier releases
+
+
+@runtime_checkable
+class Enrols(Protocol):
+    """The node's side of enrolment (:class:`kizuna.federation.enrol.Enrolment`)."""
+
+    def enrol(self, method: str, body: bytes, client: str) -> tuple[int, bytes, str]: ...
 
 
 class HttpsConnection:
@@ -88,9 +104,23 @@ class HttpsTransport:
     def __init__(self, node_dir: NodeDir, host: str, port: int, url: str) -> None:
         self.node_dir = node_dir
         self.host, self.port, self.url = host, port, url
+        self._by_fingerprint: dict[str, PeerEndpoint] = {}
+        self._server: FederationServer | None = None
+
+    def _context(self, peers: Sequence[PeerEndpoint]) -> ssl.SSLContext:
+        return server_context(self.node_dir, [Path(p.cert_path) for p in peers])
+
+    def reload(self, peers: Sequence[PeerEndpoint]) -> None:
+        """Serve ``peers`` from now on: new handshakes trust only their certificates, and
+        each request is matched against them."""
+        ctx = self._context(peers)
+        self._by_fingerprint = {p.fingerprint: p for p in peers}
+        if self._server is not None:
+            self._server.ctx = ctx
+        log.info("federation peers reloaded", peers=sorted(p.peer_id for p in peers))
 
     async def serve(self, peers: Sequence[PeerEndpoint], inbound: Inbound) -> None:
-        by_fingerprint = {p.fingerprint: p for p in peers}
+        self._by_fingerprint = {p.fingerprint: p for p in peers}
 
         async def handle(
             method: str,
@@ -100,7 +130,11 @@ class HttpsTransport:
             body: bytes,
             fingerprint: str,
         ) -> tuple[int, bytes, str]:
-            peer = by_fingerprint.get(fingerprint)
+            if path == ENROL_PATH:
+                if isinstance(inbound, Enrols):
+                    return inbound.enrol(method, body, CLIENT.get())
+                return problem(404, "this node takes no enrolments")
+            peer = self._by_fingerprint.get(fingerprint) if fingerprint else None
             if peer is None:
                 inbound.refused("federation_unknown_peer", fingerprint=fingerprint[:16])
                 return problem(403, "certificate does not belong to a configured peer")
@@ -109,15 +143,17 @@ class HttpsTransport:
         server = FederationServer(
             self.host,
             self.port,
-            server_context(self.node_dir, [Path(p.cert_path) for p in peers]),
+            self._context(peers),
             handle,
             lambda reason: inbound.refused("federation_tls", detail=reason),
         )
+        self._server = server
         await server.start()
         log.info("federation listening", url=self.url, peers=sorted(p.peer_id for p in peers))
         try:
             await asyncio.Event().wait()  # until cancelled
         finally:
+            self._server = None
             await server.stop()
 
     def connect(self, peer: PeerEndpoint) -> HttpsConnection:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from kizuna.federation.rules import Peer
 from kizuna.federation.tls import leaf_fingerprint
-from kizuna.kernel.config import NodeConfig, NodeDir
+from kizuna.kernel.config import NodeConfig, NodeDir, PeerConfig
 from kizuna.kernel.context import NodeContext
 from kizuna.kernel.contract import RecordType
 from kizuna.kernel.metrics import Metrics
@@ -38,9 +38,10 @@ def peer_file(node_dir: NodeDir, peer_id: str) -> Path:
     return path
 
 
-def load_peers(node: FederatedNode) -> dict[str, Peer]:
+def load_peers(node: FederatedNode, configs: Sequence[PeerConfig] | None = None) -> dict[str, Peer]:
+    """The node's peers (or those of ``configs``) with their pinned fingerprints."""
     peers = {}
-    for cfg in node.config.peers:
+    for cfg in node.config.peers if configs is None else configs:
         path = peer_file(node.dir, cfg.peer_id)
         peers[cfg.peer_id] = Peer(cfg, node.context.groups, leaf_fingerprint(path))
     return peers

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import ssl
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,9 @@ from kizuna.federation.tls import der_fingerprint
 log = structlog.get_logger("kizuna.federation")
 
 MAX_BODY = 16 * 1024 * 1024
+
+CLIENT: contextvars.ContextVar[str] = contextvars.ContextVar("federation_client", default="")
+"""The address of the client whose request the handler is answering."""
 
 Handler = Callable[
     [str, str, dict[str, str], dict[str, str], bytes, str], Awaitable[tuple[int, bytes, str]]
@@ -57,6 +61,7 @@ class FederationServer:
     async def _upgrade(self, transport: asyncio.Transport) -> None:
         loop = asyncio.get_running_loop()
         peer = transport.get_extra_info("peername")
+        CLIENT.set(str(peer[0]) if isinstance(peer, tuple) and peer else "")  # this task only
         reader = asyncio.StreamReader(limit=65536)
         protocol = asyncio.StreamReaderProtocol(reader)
         try:

@@ -11,11 +11,19 @@ On receipt, past those rules, ownership: each event is judged by its record type
 events merged in), and each item of a stream that offers ``refusal(peer_id, item)``
 (:class:`OwnedStream`) by that. Whatever is refused is counted
 (``kizuna_federation_violations_total{peer, reason}``), audited and not applied.
+
+Peers change while the node runs (ADR 0019): the node watches ``node.toml`` and, when its
+peers change (`kizuna peer add|set|revoke|join`, or an enrolment on this node), reloads
+them: new peers get a link, changed agreements apply to the next item sent or received, and
+a removed peer's link stops, its queued outbox is dropped (audited) and its certificate is
+no longer trusted on the federation port.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from collections import Counter, OrderedDict
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +36,7 @@ from litestar.di import Provide
 from kizuna.core.merge import lww_merge
 from kizuna.core.records import Event, RecordState
 from kizuna.federation.digest import Digest, peer_digest
+from kizuna.federation.enrol import Enrolment
 from kizuna.federation.events import EventStream
 from kizuna.federation.link import Link
 from kizuna.federation.peers import FederatedNode, endpoint, load_peers
@@ -43,7 +52,6 @@ from kizuna.kernel.streams import (
     PeerEndpoint,
     Transport,
 )
-from kizuna.kernel.tasks import cancel_all
 from kizuna.store.base import leases_of
 
 log = structlog.get_logger("kizuna.federation")
@@ -52,6 +60,8 @@ DEFAULT_TRANSPORT = "https"  # always listening, as the default of every PeerCon
 DEDUP_KEEP = 64  # recent batch ids remembered per peer and stream
 DEDUP_SECONDS = 120.0  # a resent batch comes back within this long
 AUDIT_IDS = 20  # ids named in one audit entry of a stream's refusals
+WATCH_SECONDS = 0.5  # how often node.toml is checked for changed peers
+DROP_BATCH = 5000  # outbox entries dropped per step when a peer is removed
 
 
 @runtime_checkable
@@ -85,29 +95,40 @@ class Federation:
         }
         # One drainer per peer's outbox among the node's workers (ADR 0011).
         self.leases = leases_of(node.backend)
-        self.links = {
-            pid: Link(
-                self.node_id,
-                node.metrics,
-                peer,
-                self.transports[peer.config.transport].connect(endpoint(node.dir, peer)),
-                self.events,
-                list(self.streams.values()),
-                self.leases,
-            )
-            for pid, peer in self.peers.items()
-        }
+        self.links: dict[str, Link] = {pid: self._link(peer) for pid, peer in self.peers.items()}
         self._seen: dict[tuple[str, str], OrderedDict[str, tuple[float, Ack]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._link_tasks: dict[str, asyncio.Task[None]] = {}
+        self._serve_tasks: dict[str, asyncio.Task[None]] = {}
+        self._changed = asyncio.Event()
+        self._config_stamp = self._stamp()
+        self.enrolment = Enrolment(node.dir, node.config, node.audit, self._changed.set)
         self.events.on_change(self._wake)
         for stream in self.streams.values():
             stream.on_change(self._wake)
+
+    def _link(self, peer: Peer) -> Link:
+        transport = self._transport(peer.config.transport)
+        return Link(
+            self.node_id,
+            self.node.metrics,
+            peer,
+            transport.connect(endpoint(self.node.dir, peer)),
+            self.events,
+            list(self.streams.values()),
+            self.leases,
+        )
+
+    def _transport(self, name: str) -> Transport:
+        if name not in self.transports:
+            self.transports[name] = transport_factory(name)(self.node)
+        return self.transports[name]
 
     def _wake(self) -> None:
         loop = self._loop
         if loop is None:
             return
-        for link in self.links.values():
+        for link in list(self.links.values()):  # a snapshot: peers change on the loop
             loop.call_soon_threadsafe(link.wake.set)
 
     def routes(self) -> list[Router]:
@@ -124,15 +145,25 @@ class Federation:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        tasks = [
-            asyncio.create_task(transport.serve(self._endpoints(name), self))
-            for name, transport in self.transports.items()
-        ]
-        tasks += [asyncio.create_task(link.run()) for link in self.links.values()]
+        for name in list(self.transports):
+            self._serve(name)
+        for pid, link in self.links.items():
+            self._start_link(pid, link)
         try:
-            await asyncio.gather(*tasks)
+            await self.watch()
         finally:
-            await cancel_all(tasks)
+            await stop_tasks([*self._serve_tasks.values(), *self._link_tasks.values()])
+
+    def _start_link(self, peer_id: str, link: Link) -> None:
+        task = asyncio.create_task(link.run())
+        task.add_done_callback(_report_failure)
+        self._link_tasks[peer_id] = task
+
+    def _serve(self, name: str) -> None:
+        transport = self.transports[name]
+        task = asyncio.create_task(transport.serve(self._endpoints(name), self))
+        self._serve_tasks[name] = task
+        task.add_done_callback(_report_failure)
 
     def _endpoints(self, transport: str) -> list[PeerEndpoint]:
         return [
@@ -141,6 +172,114 @@ class Federation:
             if p.config.transport == transport
         ]
 
+    # -- peers changing while the node runs -------------------------------------
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.node.dir.config)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    async def watch(self) -> None:
+        """Reload the peers whenever ``node.toml`` changes (or an enrolment says so)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), WATCH_SECONDS)
+            self._changed.clear()
+            for task in self._serve_tasks.values():  # a listener that failed ends federation
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            stamp = self._stamp()
+            if stamp == self._config_stamp:
+                continue
+            try:
+                await self.reload()
+            except (OSError, ValueError) as exc:  # half an edit, a missing certificate
+                log.warning("peers not reloaded; retrying", error=str(exc)[:200])
+                continue
+            self._config_stamp = stamp
+
+    async def reload(self) -> None:
+        """Apply the peers of ``node.toml`` as it is now."""
+        configs = self.node.dir.load().peers
+        fresh = load_peers(self.node, configs)
+        for peer in fresh.values():
+            self._transport(peer.config.transport)  # raises for an unknown one
+        old = self.peers
+        removed = [pid for pid in old if pid not in fresh]
+        changed = [
+            pid
+            for pid in fresh
+            if pid in old
+            and (
+                fresh[pid].config != old[pid].config
+                or fresh[pid].fingerprint != old[pid].fingerprint
+            )
+        ]
+        added = [pid for pid in fresh if pid not in old]
+        if not (removed or changed or added):
+            return
+        stopping = [
+            self._link_tasks.pop(pid) for pid in removed + changed if pid in self._link_tasks
+        ]
+        before = {name: self._endpoints(name) for name in self.transports}
+        self.peers = fresh
+        self.node.config.peers = list(configs)
+        # Links go first, then the listeners: nothing is sent to or taken from a removed
+        # peer once this returns.
+        self.links = {
+            pid: (self.links[pid] if pid in old and pid not in changed else self._link(peer))
+            for pid, peer in fresh.items()
+        }
+        await stop_tasks(stopping)
+        for name, transport in self.transports.items():
+            reload = getattr(transport, "reload", None)
+            if callable(reload):
+                reload(self._endpoints(name))
+                if name not in self._serve_tasks:
+                    self._serve(name)
+            elif name not in self._serve_tasks or self._endpoints(name) != before.get(name):
+                # A transport that cannot change its peers is restarted with the new set.
+                task = self._serve_tasks.pop(name, None)
+                if task is not None:
+                    await stop_tasks([task])
+                self._serve(name)
+        for pid in removed:
+            dropped = self._drop_outbox(pid)
+            self.node.audit.append(
+                "federation.peer_removed", "node", "ok", peer=pid, outbox_dropped=dropped
+            )
+            log.warning("peer removed", peer=pid, outbox_dropped=dropped)
+        for pid in changed + added:
+            cfg = fresh[pid].config
+            self.node.audit.append(
+                "federation.peer_changed" if pid in changed else "federation.peer_added",
+                "node",
+                "ok",
+                peer=pid,
+                nation=cfg.nation,
+                url=cfg.url,
+                fingerprint=fresh[pid].fingerprint,
+                types=sorted(cfg.types),
+                max_classification=cfg.max_classification,
+                relay=cfg.relay,
+            )
+            self._start_link(pid, self.links[pid])
+        log.info("peers reloaded", added=added, changed=changed, removed=removed)
+
+    def _drop_outbox(self, peer_id: str) -> int:
+        """Drop what waits for a removed peer."""
+        outbox = self.events.outbox
+        dropped = 0
+        while rows := outbox.next_batch(peer_id, DROP_BATCH):
+            outbox.ack(peer_id, [pos for pos, _, _ in rows])
+            dropped += len(rows)
+        return dropped
+
+    def enrol(self, method: str, body: bytes, client: str) -> tuple[int, bytes, str]:
+        """``POST /federation/enrol``: a partner node with a one-time invitation."""
+        return self.enrolment.handle(method, body, client)
+
     # -- the node's side of inbound traffic (kernel.streams.Inbound) ------------
     def refused(self, reason: str, **details: object) -> None:
         self.node.refuse(reason, "unknown", **details)
@@ -148,22 +287,31 @@ class Federation:
     def shared(self, peer_id: str) -> Digest:
         return peer_digest(self.node, peer_id, self.peers)
 
+    def _peer(self, peer_id: str) -> Peer:
+        peer = self.peers.get(peer_id)
+        if peer is None:  # removed while its request was on its way
+            raise LookupError(f"peer {peer_id!r} is no longer configured")
+        return peer
+
     def digest(self, peer_id: str) -> dict[str, Any]:
         out: dict[str, Any] = msgspec.to_builtins(self.shared(peer_id))
         return out
 
     def answer(self, peer_id: str, stream: str) -> bytes:
         target = self.streams.get(stream)
-        if not isinstance(target, AnsweringStream) or stream not in self.peers[peer_id].types:
+        if not isinstance(target, AnsweringStream) or stream not in self._peer(peer_id).types:
             raise LookupError(f"no answering stream {stream!r} for peer {peer_id}")
         item = target.answer(peer_id)
+        link = self.links.get(peer_id)
+        if link is None:
+            raise LookupError(f"peer {peer_id!r} is no longer configured")
         # Through the same release check as the stream's batches (None: nothing to give).
-        released = self.links[peer_id].releasable(target, [item]) if item is not None else []
+        released = link.releasable(target, [item]) if item is not None else []
         return msgspec.json.encode(released[0] if released else None)
 
     def receive(self, peer_id: str, stream: str, body: bytes, dedup_id: str) -> Ack:
         """Judge and apply one batch from an authenticated peer."""
-        peer = self.peers[peer_id]
+        peer = self._peer(peer_id)
         target = self.streams.get(stream)
         if target is None and stream != EVENTS:
             raise LookupError(f"no federated stream {stream!r} on node {self.node_id}")
@@ -307,6 +455,26 @@ class Federation:
             )
             log.warning("federation violation", peer=peer.id, reason=reason, stream=kind, count=n)
         return kept
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended; errors are not re-raised.
+
+    A cancellation can be lost (Python 3.11's ``wait_for`` returns the inner result when it
+    completes as the cancel arrives, as a link's wake-up may), so it is repeated."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for t in pending:
+            t.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
+    for t in tasks:
+        if not t.cancelled():
+            t.exception()  # retrieved: not reported as never retrieved
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("federation task failed", error=repr(task.exception()))
 
 
 def _copy(state: RecordState) -> RecordState:

@@ -26,7 +26,10 @@ def server_context(node_dir: NodeDir, peer_files: list[Path]) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(node_dir.node_cert), str(node_dir.node_key))
-    ctx.verify_mode = ssl.CERT_REQUIRED
+    # A certificate that is presented must be a pinned peer's, or the handshake fails; a
+    # client may present none, and then reaches only the enrolment route (ADR 0019): every
+    # other request without a pinned certificate is refused as `federation_unknown_peer`.
+    ctx.verify_mode = ssl.CERT_OPTIONAL
     _trust(ctx, peer_files)  # not our own CA: it signs TAK clients, which are not peers
     return ctx
 
