@@ -19,6 +19,25 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# The longest test files start first, so that two workers (`pytest -n 2 --dist loadfile`)
+# finish together rather than one running a long file alone at the end.
+LONG_FIRST = (
+    "tests/security/test_schemathesis.py",
+    "tests/security/test_egress_random.py",
+    "tests/e2e/",
+    "tests/node/test_workers.py",
+    "tests/federation/test_nats",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((i for i, p in enumerate(LONG_FIRST) if path.startswith(p)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: each file keeps its own order
+
+
 SHARED_DATA = Path(
     os.environ.get(
         "KIZUNA_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
