@@ -43,9 +43,10 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
-# Two test processes, a file at a time each (module fixtures stay in one process).
+# Two test processes, a file at a time each (module fixtures stay in one process), in the
+# order tests/conftest.py gives (the longest files first), not xdist's by-size order.
 test: install web lint
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
 	@if [ -f web/package.json ]; then cd web && npm test; fi
 
 bench: install
