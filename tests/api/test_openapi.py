@@ -20,6 +20,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 NOT_JSON = {
     ("GET", "/api/v1/requests/{request_id}/attachments/{attachment_id}"),  # the file's own bytes
     ("GET", "/api/v1/incidents/{incident_id}/3w.csv"),  # HXL who-does-what-where (CSV)
+    ("GET", "/api/v1/reservations/schedule.csv"),  # the weekly schedule notice (CSV)
     ("GET", "/api/v1/export"),  # KML, NVG, GeoJSON or CSV, as asked (interop)
     ("GET", "/api/v1/export/takpkg"),  # a TAK data package (zip)
 }

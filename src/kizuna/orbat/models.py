@@ -251,7 +251,7 @@ class OrbatDocument(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     units: Annotated[list[ExportUnit], msgspec.Meta(max_length=5000)]
     relations: Annotated[list[ExportRelation], msgspec.Meta(max_length=20000)]
     exported_at: DateTime | None = None
-    node: str = ""
+    exported_by: str = ""  # the exporting node (not "node": a name the API's dependencies use)
 
 
 class ImportResult(msgspec.Struct, kw_only=True):

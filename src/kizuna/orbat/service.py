@@ -569,7 +569,7 @@ class OrbatService:
             format="kizuna-orbat",
             version=1,
             exported_at=iso(time.time()),
-            node=self.ctx.node_id,
+            exported_by=self.ctx.node_id,
             units=[
                 ExportUnit(
                     id=s.record_id,

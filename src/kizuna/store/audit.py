@@ -337,7 +337,13 @@ class AuditLog:
                 return  # a newer head, covering ours, is in the database already
             with self._lock:
                 count, head = self._newest
-            self._anchor_set(head)
+            try:
+                self._anchor_set(head)
+            except Exception as exc:  # e.g. SQLite busy past its timeout on a loaded node
+                # The entry is in the trail and audit.head already, and the write it
+                # records has been done: the next append anchors a newer head.
+                log.warning("audit anchor not written", entry=n, error=str(exc))
+                return
             self._anchored = count
 
     def _write_head(self, head: str) -> None:

@@ -3266,10 +3266,10 @@ export interface components {
         OrbatDocument: {
             /** @default null */
             exported_at: string | null;
+            /** @default  */
+            exported_by: string;
             /** @enum {unknown} */
             format: "kizuna-orbat";
-            /** @default  */
-            node: string;
             relations: components["schemas"]["ExportRelation"][];
             units: components["schemas"]["ExportUnit"][];
             /** @enum {unknown} */
