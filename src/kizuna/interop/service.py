@@ -180,9 +180,7 @@ class InteropService:
         features = [self._feature(kind, o, label.render()) for o in overlays]
         domain, service = importers[kind]
         try:
-            done = domain.import_features(
-                service, caller, kind, features, label.render()
-            )
+            done = domain.import_features(service, caller, kind, features, label.render())
         except KizunaError:
             self.ctx.metrics.bad_input.labels("interop", "rejected_by_" + domain.name).inc()
             raise
