@@ -180,6 +180,58 @@ BEYOND_THE_DOCUMENT = [
         r"|Oslo Guidelines: consider civilian alternatives|available_to is before "
         r"available_from|the affected state [A-Z]{3} may not see an offer labelled",
     ),
+    # The domains of issues 14–16 (exercises, facilities and reservations, ORBAT, working
+    # groups, liaison, interop) refuse, with 422 or 400 and a clear detail, bodies that break
+    # a rule across fields or against what the node holds: a name in English *or* Japanese,
+    # an end after its start, an id that exists, an ISO week that exists, a 2525D SIDC
+    # version, a polygon with an area, an import kind some plugin offers. Their documents do
+    # not state these yet (stating what a document can, e.g. the SIDC and week patterns, is
+    # left to issue 18); each such refusal is allowed on these operations only.
+    Allowed(
+        "ST202",
+        "issues 14–16: a rule across fields or against the node's records, refused with a "
+        "problem detail",
+        frozenset(
+            {
+                "GET /api/v1/reservations/schedule",
+                "GET /api/v1/reservations/schedule.csv",
+                "POST /api/v1/access/arrangements",
+                "POST /api/v1/access/check",
+                "POST /api/v1/action-items",
+                "POST /api/v1/action-items/reassign",
+                "POST /api/v1/exercises",
+                "POST /api/v1/import",
+                "POST /api/v1/liaison/entries",
+                "POST /api/v1/orbat/units",
+                "POST /api/v1/orbat/units/{unit_id}/resubordinate",
+                "POST /api/v1/reservations",
+                "POST /api/v1/training-areas",
+                "POST /api/v1/training-areas/import",
+                "POST /api/v1/working-groups",
+            }
+        ),
+        frozenset({400, 422}),
+        r'"type":"/problems/(invalid|bad-request)"',
+    ),
+    Allowed(
+        "ST105",
+        "an export answers in the format asked (KML, NVG, GeoJSON, CSV); the document names "
+        "one media type per answer",
+        frozenset({"GET /api/v1/export"}),
+        frozenset({200}),
+    ),
+    Allowed(
+        "ST201",
+        "a TAK data package with an empty bbox is the whole picture (as without one)",
+        frozenset({"GET /api/v1/export/takpkg"}),
+        frozenset({200}),
+    ),
+    Allowed(
+        "ST201",
+        "an ORBAT document over the node's body limit is refused with 413 before it is read",
+        frozenset({"POST /api/v1/orbat/import"}),
+        frozenset({413}),
+    ),
 ]
 
 

@@ -391,7 +391,9 @@ def test_events_round_trip_unchanged(backend: Backend) -> None:
     backend.events.apply([event])
     ((_, stored),) = backend.events.events_after(0, 10)
     assert stored == event
-    assert msgspec.msgpack.encode(stored) == msgspec.msgpack.encode(event)
+    # deterministic order: a label's REL TO is a set, iterated in hash order
+    canonical = msgspec.msgpack.Encoder(order="deterministic")
+    assert canonical.encode(stored) == canonical.encode(event)
 
 
 @pytest.mark.parametrize("batch", [1, 40])  # one statement; binary COPY from 32 events
