@@ -47,7 +47,7 @@ lint: install
 # order tests/conftest.py gives (the longest files first), not xdist's by-size order.
 test: install web lint
 	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
-	@if [ -f web/package.json ]; then cd web && npm test; fi
+	@if [ -f web/package.json ]; then cd web && npm run test:unit && npm run test:e2e; fi  # built by `web`
 
 bench: install
 	@for b in bench/*.py; do case $$b in */_*) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
