@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,10 @@ from kizuna.node.runtime import Node
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
-WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+# The web app's build; KIZUNA_WEB_DIST serves another (bench/web_map.py compares two builds).
+WEB_DIST = Path(
+    os.environ.get("KIZUNA_WEB_DIST") or Path(__file__).resolve().parents[3] / "web" / "dist"
+)
 
 NodeDep: TypeAlias = NamedDependency[Node]
 
