@@ -1,6 +1,7 @@
 import type { CoordRequest, Facility, HistoryPoint, LoginResult, Me, Meta, Track } from './types';
 
 const TOKEN_KEY = 'kizuna.token';
+const LANG_KEY = 'kizuna.lang'; // the UI's language (i18n/index.tsx)
 
 export function getToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -27,10 +28,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+/**
+ * The headers of every request: the session token, and the UI's language, so that the
+ * node answers problems (title and detail) in the language the user reads.
+ */
+export function requestHeaders(accept = 'application/json, application/problem+json'): Record<string, string> {
+  const headers: Record<string, string> = { Accept: accept };
+  const lang = typeof localStorage !== 'undefined' ? localStorage.getItem(LANG_KEY) : null;
+  headers['Accept-Language'] = lang === 'ja' ? 'ja, en;q=0.5' : 'en';
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
+  return headers;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers = requestHeaders();
+  const token = getToken();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {

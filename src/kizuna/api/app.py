@@ -29,13 +29,16 @@ from kizuna.api.assets import asset_routes
 from kizuna.api.auth import authenticate, provide_caller, provide_node
 from kizuna.api.auth import logout as auth_logout  # ends a login session (issue 17)
 from kizuna.api.document import DocumentJson  # the document says what the API accepts
+from kizuna.api.language import API, language_of_headers
 from kizuna.api.limits import RateLimits  # per-user rate limits (issue 17)
 from kizuna.api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM,
     Problem,
     declare_errors,
+    language_of,
     problem_response,
+    title,
 )
 from kizuna.core.errors import KizunaError
 from kizuna.kernel.bus import MAX_JSON_DEPTH, json_too_deep
@@ -105,7 +108,7 @@ async def login(data: JSONBody[LoginIn], node: NodeDep) -> LoginOut:
     result = node.login(data.name, data.password)
     if result is None:
         node.refuse("bad_login", data.name[:64])
-        raise Problem(401, "wrong name or password", type_="/problems/bad-login")
+        raise Problem(401, API.msg("auth.bad-login"), type_="/problems/bad-login")
     user, token = result
     node.audit.append("login", user.name, "ok")
     return LoginOut(token=token, user=_user_view(user, node))
@@ -152,7 +155,10 @@ def _let_go(socket: WebSocket[Any, Any, Any]) -> None:
 def handle_domain(request: Request[Any, Any, Any], exc: KizunaError) -> Response[Any]:
     node: Node = request.app.state.node
     node.metrics.bad_input.labels("api", exc.kind).inc()
-    return problem_response(exc.status, exc.detail, f"/problems/{exc.kind}", **exc.extra)
+    language = language_of(request)
+    return problem_response(
+        exc.status, exc.render(language), f"/problems/{exc.kind}", language=language, **exc.extra
+    )
 
 
 def create_app(node: Node, route_handlers: list[Any] | None = None) -> Litestar:
@@ -290,12 +296,13 @@ def json_depth_limit(node: Node) -> Callable[[ASGIApp], ASGIApp]:
                 body = b"".join(chunks)
                 if json_too_deep(body):
                     node.metrics.bad_input.labels("api", "json-too-deep").inc()
+                    language = language_of_headers(scope.get("headers", ()))
                     await _send_problem(
                         send,
                         400,
-                        f"the JSON body nests arrays and objects deeper than {MAX_JSON_DEPTH} "
-                        "levels",
+                        API.get(language, "detail.json-too-deep", depth=MAX_JSON_DEPTH),
                         "/problems/json-too-deep",
+                        language,
                     )
                     return
                 read = [{"type": "http.request", "body": body, "more_body": False}]
@@ -351,9 +358,9 @@ class OptionsAllow:
         return middleware
 
 
-async def _send_problem(send: Send, status: int, detail: str, type_: str) -> None:
+async def _send_problem(send: Send, status: int, detail: str, type_: str, language: str) -> None:
     body = msgspec.json.encode(
-        {"type": type_, "title": "Bad request", "status": status, "detail": detail}
+        {"type": type_, "title": title(status, language), "status": status, "detail": detail}
     )
     await send(
         {

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, post
 from litestar.connection import ASGIConnection
 
+from kizuna.api.language import API
 from kizuna.api.problems import Problem
 from kizuna.node.runtime import Caller, Node
 
@@ -29,17 +30,13 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     token = bearer_token(connection)
     if token is None:
         node.refuse("no_token", "anonymous", path=connection.url.path)
-        raise Problem(
-            401,
-            "missing bearer token: send 'Authorization: Bearer TOKEN'",
-            type_="/problems/no-token",
-        )
+        raise Problem(401, API.msg("auth.no-token"), type_="/problems/no-token")
     caller, reason = node.check_token(token)
     if caller is None:
         node.refuse(reason, "anonymous", path=connection.url.path)
         if reason == "expired_token":
-            raise Problem(401, "token expired: log in again", type_="/problems/expired-token")
-        raise Problem(401, "unknown or revoked token", type_="/problems/bad-token")
+            raise Problem(401, API.msg("auth.expired-token"), type_="/problems/expired-token")
+        raise Problem(401, API.msg("auth.bad-token"), type_="/problems/bad-token")
     return caller
 
 

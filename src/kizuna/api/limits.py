@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from kizuna.api.problems import PROBLEM
+from kizuna.api.language import API, language_of_headers
+from kizuna.api.problems import PROBLEM, title
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
@@ -95,14 +96,18 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-async def _too_many(send: Send, wait: float, what: str) -> None:
+async def _too_many(send: Send, scope: Scope, wait: float, what: str) -> None:
+    """A 429 answer; ``what`` names the limit (a ``rate.*`` key of the API catalog)."""
     retry = max(1, math.ceil(wait))
+    language = language_of_headers(scope.get("headers", ()))
     body = msgspec.json.encode(
         {
             "type": "/problems/rate-limited",
-            "title": "Too many requests",
+            "title": title(429, language),
             "status": 429,
-            "detail": f"too many {what}: retry after {retry} s",
+            "detail": API.get(
+                language, "detail.rate-limited", what=API.get(language, what), retry=retry
+            ),
             "retry_after": retry,
         }
     )
@@ -150,7 +155,7 @@ class RateLimits:
             wait = self.writes.take(caller.name)
             if wait:
                 self._refused("writes", caller.name, scope)
-                await _too_many(send, wait, "writes")
+                await _too_many(send, scope, wait, "rate.writes")
                 return
         await app(scope, receive, send)
 
@@ -160,7 +165,7 @@ class RateLimits:
         wait = self.login_addresses.take(address)
         if wait:
             self._refused("login_address", address, scope)
-            await _too_many(send, wait, "login attempts from this address")
+            await _too_many(send, scope, wait, "rate.logins-address")
             return
         messages: list[Any] = []  # the request's body messages, replayed to the app
         size, complete = 0, False
@@ -179,7 +184,7 @@ class RateLimits:
             wait = self.login_names.take(name)
             if wait:
                 self._refused("login_name", name, scope, address=address)
-                await _too_many(send, wait, "failed logins for this name")
+                await _too_many(send, scope, wait, "rate.logins-name")
                 return
 
         async def replay() -> Any:

@@ -16,22 +16,22 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from kizuna.api.language import API, choose_language, validation_message
+from kizuna.core.catalog import Message
+
 log = structlog.get_logger("kizuna.api")
 
 PROBLEM = "application/problem+json"
 
-_TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Unprocessable request",
-    500: "Internal error",
-}
+
+def title(status: int, language: str) -> str:
+    """A problem's title in ``language``, from the API catalog."""
+    key = f"title.{status}"
+    return API.get(language, key if API.has(key) else "title.other")
+
+
+def language_of(request: Request[Any, Any, Any]) -> str:
+    return choose_language(request.headers.get("accept-language"))
 
 
 class ProblemError(msgspec.Struct, kw_only=True):
@@ -112,10 +112,14 @@ def declare_errors(app: Litestar) -> None:
 
 
 class Problem(HTTPException):
-    """An error with a problem type and optional extra members."""
+    """An error with a problem type and optional extra members; its detail a catalog
+    message, rendered in the caller's language."""
 
-    def __init__(self, status: int, detail: str, *, type_: str = "about:blank", **extra: Any):
-        super().__init__(status_code=status, detail=detail)
+    def __init__(
+        self, status: int, detail: Message, *, type_: str = "about:blank", **extra: Any
+    ) -> None:
+        super().__init__(status_code=status, detail=str(detail))
+        self.message = detail
         self.type_ = type_
         self.extra = extra
 
@@ -125,12 +129,14 @@ def problem_response(
     detail: str,
     type_: str = "about:blank",
     *,
+    language: str = "en",
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[Any]:
+    """A problem+json answer; ``detail`` already in ``language``, the title from the catalog."""
     body = {
         "type": type_,
-        "title": _TITLES.get(status, "Error"),
+        "title": title(status, language),
         "status": status,
         "detail": detail,
     }
@@ -147,11 +153,25 @@ def _count(request: Request[Any, Any, Any], status: int, reason: str) -> None:
         node.metrics.bad_input.labels("api", reason).inc()
 
 
+def _generic_detail(status: int, english: str, language: str) -> str:
+    """The detail of an answer Litestar made (an unknown route, a media type): its own
+    English text, or the catalog's for the status in another language."""
+    if language == "en":
+        return english
+    key = f"detail.{status}"
+    return (
+        API.get(language, key) if API.has(key) else API.get(language, "detail.other", status=status)
+    )
+
+
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    language = language_of(request)
     if isinstance(exc, Problem):
         _count(request, status, exc.type_.rsplit("/", 1)[-1] or str(status))
-        return problem_response(status, str(exc.detail), exc.type_, **exc.extra)
+        return problem_response(
+            status, exc.message.render(language), exc.type_, language=language, **exc.extra
+        )
     if isinstance(exc, MethodNotAllowedException):
         # RFC 9110 §15.5.6: a 405 says which methods the resource supports. The router
         # names them; static files, which do not, take GET and HEAD.
@@ -159,26 +179,33 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         _count(request, status, "method-not-allowed")
         return problem_response(
             status,
-            f"{request.method} is not allowed here; allowed: {allow}",
+            API.get(language, "detail.method-not-allowed", method=request.method, allow=allow),
             "/problems/method-not-allowed",
+            language=language,
             headers={"Allow": allow},
         )
-    detail = str(exc.detail)
+    detail = _generic_detail(status, str(exc.detail), language)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException):
         extra["errors"] = [
-            {"message": str(e.get("message", "")), "key": e.get("key")}
+            {
+                "message": validation_message(str(e.get("message", "")), language),
+                "key": e.get("key"),
+            }
             for e in (exc.extra or [])
             if isinstance(e, dict)
         ]
         detail = "; ".join(e["message"] for e in extra["errors"]) or detail
     _count(request, status, str(status))
-    return problem_response(status, detail, **extra)
+    return problem_response(status, detail, language=language, **extra)
 
 
 def handle_internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", path=request.url.path)
-    return problem_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal error; see the node log")
+    language = language_of(request)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, API.get(language, "detail.internal"), language=language
+    )
 
 
 EXCEPTION_HANDLERS = {HTTPException: handle_http, Exception: handle_internal}
@@ -191,5 +218,7 @@ __all__ = [
     "ProblemDetails",
     "ProblemError",
     "declare_errors",
+    "language_of",
     "problem_response",
+    "title",
 ]

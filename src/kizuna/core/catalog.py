@@ -42,6 +42,33 @@ class Catalog:
     def has(self, key: str) -> bool:
         return key in _load(self.package, "en")
 
+    def msg(self, key: str, **values: Any) -> Message:
+        """A message to render later in the reader's language (an error's detail)."""
+        return Message(self, key, values)
+
+
+class Message:
+    """A catalog message not yet rendered: an error raised in a service is rendered in the
+    caller's language by the API (``str()`` is the English text, for logs and the CLI)."""
+
+    __slots__ = ("catalog", "key", "values")
+
+    def __init__(self, catalog: Catalog, key: str, values: dict[str, Any]) -> None:
+        self.catalog = catalog
+        self.key = key
+        self.values = values
+
+    def render(self, language: str) -> str:
+        return self.catalog.get(
+            language if language in LANGUAGES else "en", self.key, **self.values
+        )
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def __repr__(self) -> str:
+        return f"Message({self.catalog.package!r}, {self.key!r})"
+
 
 def missing_keys(package: str) -> dict[str, list[str]]:
     """Keys each language lacks that another has (empty lists when complete)."""

@@ -1,5 +1,5 @@
 /** The node's facilities, access and reservations routes. */
-import { ApiError, call, getToken } from '../api';
+import { ApiError, call, requestHeaders } from '../api';
 import type { Arrangement, AreaCreate, Facility, Reservation, ReservationCreate, Schedule, TrainingArea } from './types';
 
 const enc = encodeURIComponent;
@@ -21,12 +21,7 @@ export class ReservationRefused extends ApiError {
 
 /** POST a reservation; a refusal keeps the problem's members (call() keeps only the detail). */
 async function postReservation(body: ReservationCreate): Promise<Reservation> {
-  const headers: Record<string, string> = {
-    Accept: 'application/json, application/problem+json',
-    'Content-Type': 'application/json',
-  };
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers = { ...requestHeaders(), 'Content-Type': 'application/json' };
   let res: Response;
   try {
     res = await fetch('/api/v1/reservations', { method: 'POST', headers, body: JSON.stringify(body) });
@@ -61,9 +56,8 @@ export const facilitiesApi = {
   schedule: (week: string) => call<Schedule>('GET', `/api/v1/reservations/schedule?week=${enc(week)}`),
   /** Fetch the week's schedule CSV with the session's token and hand it to the browser as a file. */
   downloadSchedule: async (week: string): Promise<void> => {
-    const token = getToken();
     const res = await fetch(`/api/v1/reservations/schedule.csv?week=${enc(week)}`, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      headers: requestHeaders('text/csv, application/problem+json'),
     });
     if (!res.ok) throw new ApiError(res.status, res.statusText, await res.text());
     const url = URL.createObjectURL(await res.blob());

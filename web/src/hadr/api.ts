@@ -1,5 +1,5 @@
 /** The node's HADR routes (incidents, assistance, relief, sitrep). */
-import { ApiError, call, getToken } from '../api';
+import { ApiError, call, requestHeaders } from '../api';
 import type {
   Catalogue,
   Capability,
@@ -48,9 +48,7 @@ export const hadrApi = {
 
 /** A file from the node (SITREP PDF, 3W CSV): problems are parsed like any other answer. */
 export async function fetchFile(path: string): Promise<{ blob: Blob; filename: string | null }> {
-  const headers: Record<string, string> = { Accept: '*/*' };
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers = requestHeaders('*/*');
   let res: Response;
   try {
     res = await fetch(path, { headers });
