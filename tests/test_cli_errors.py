@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kizuna.kernel.panels import ORDER
 from tests.nodes import free_port, kizuna, make_node_dir
 
 
@@ -113,3 +114,20 @@ def test_a_plugin_port_in_use_is_named(node: Path) -> None:
         proc = kizuna("serve", "--dir", str(node), "--set", f"ais.udp_port={udp}", check=False)
     assert proc.returncode != 0
     assert f"[ais] udp_port {udp}/udp" in _one_line(proc.stderr)
+
+
+def test_help_groups_commands_by_task() -> None:
+    """`kizuna --help` lists commands under what they are for, in the order of a node's life."""
+    out = kizuna("--help").stdout
+    panels = [p for p in ORDER if f"─ {p} " in out]
+    assert panels == list(ORDER)
+    positions = {
+        name: out.index(f"│ {name} ") for name in ("init", "serve", "request", "ingest", "audit")
+    }
+    assert sorted(positions, key=positions.__getitem__) == [
+        "init",
+        "serve",
+        "request",
+        "ingest",
+        "audit",
+    ]

@@ -9,17 +9,35 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from kizuna.cli.backup import register as register_backup
 from kizuna.cli.peers import node_app, peer_app
 from kizuna.core.labels import LabelError, normalize
+from kizuna.kernel import panels
 from kizuna.kernel.config import NodeConfig, NodeDir
 from kizuna.kernel.contract import Domain, InitOption
 
+
+class _ByTask(TyperGroup):
+    """``kizuna --help`` lists its panels in the order of a node's life (kernel/panels.py)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+
+        def rank(name: str) -> int:
+            panel = getattr(self.commands[name], "rich_help_panel", None)
+            return panels.ORDER.index(panel) if panel in panels.ORDER else len(panels.ORDER)
+
+        return sorted(names, key=rank)
+
+
 app = typer.Typer(
+    cls=_ByTask,
     help="Kizuna (絆): federated C2 coordination node.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # cli/errors.py turns what escapes into one line
@@ -27,11 +45,11 @@ app = typer.Typer(
 user_app = typer.Typer(help="Users of this node.", no_args_is_help=True)
 label_app = typer.Typer(help="Security labels.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-app.add_typer(label_app, name="label")
-app.add_typer(audit_app, name="audit")
-app.add_typer(node_app, name="node")
-app.add_typer(peer_app, name="peer")
+app.add_typer(node_app, name="node", rich_help_panel=panels.SET_UP)
+app.add_typer(user_app, name="user", rich_help_panel=panels.SET_UP)
+app.add_typer(peer_app, name="peer", rich_help_panel=panels.SET_UP)
+app.add_typer(label_app, name="label", rich_help_panel=panels.CHECK)
+app.add_typer(audit_app, name="audit", rich_help_panel=panels.CHECK)
 register_backup(app)
 
 err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, however long
@@ -185,7 +203,7 @@ def user_token(
     print(token)
 
 
-@app.command()
+@app.command(rich_help_panel=panels.RUN)
 def serve(
     dir: DirOpt,
     port: Annotated[
@@ -272,7 +290,9 @@ def _mount_plugins(domains: list[Domain]) -> None:
                 groups[group].registered_commands += sub.registered_commands
                 continue
             groups[group] = sub
-            app.add_typer(sub, name=group)
+            # A plugin's group names its panel (``typer.Typer(rich_help_panel=…)``);
+            # the others are the domains' own work.
+            app.add_typer(sub, name=group, rich_help_panel=sub.rich_help_panel or panels.WORK)
 
 
 def _init_command(domains: list[Domain]) -> None:
@@ -359,7 +379,7 @@ def _init_command(domains: list[Domain]) -> None:
     run.__doc__ = (
         "Create a node directory with its config, certificate authority and node certificate."
     )
-    app.command("init")(run)
+    app.command("init", rich_help_panel=panels.SET_UP)(run)
 
 
 _built = False
@@ -520,7 +540,7 @@ def _https_fetch(nd: NodeDir) -> Any:
     return fetch
 
 
-@app.command()
+@app.command(rich_help_panel=panels.CHECK)
 def doctor(dir: DirOpt) -> None:
     """Check the node's configuration, keys, store and peers; say plainly what is wrong.
 

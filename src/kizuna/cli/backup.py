@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from kizuna.kernel import panels
+
 STEPS = {
     "store": "copying the store",
     "hash": "hashing",
@@ -41,7 +43,7 @@ def _reporter(bar: Progress) -> object:
 def register(app: typer.Typer) -> None:
     """Mount ``backup`` and ``restore`` on the root command."""
 
-    @app.command("backup")
+    @app.command("backup", rich_help_panel=panels.DATA)
     def backup_cmd(
         dir: Annotated[Path, typer.Option("--dir", help="Node directory.")],
         out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz).")],
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
         print(f"backed up node {manifest['node_id']} to {out}")
         print(f"content digest {manifest['content_digest']}")
 
-    @app.command("restore")
+    @app.command("restore", rich_help_panel=panels.DATA)
     def restore_cmd(
         archive: Annotated[Path, typer.Option("--from", help="A `kizuna backup` archive.")],
         dir: Annotated[Path, typer.Option("--dir", help="A new node directory.")],

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from kizuna.core.labels import LabelError
+from kizuna.kernel import panels
 from kizuna.kernel.contract import OpenNode
 from kizuna.kernel.ingress import IngressRefused, rule
 
@@ -16,7 +17,9 @@ DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
 
 def ingest_app(open_node: OpenNode) -> typer.Typer:
-    app = typer.Typer(help="Import feeds into the picture.", no_args_is_help=True)
+    app = typer.Typer(
+        help="Import feeds into the picture.", no_args_is_help=True, rich_help_panel=panels.DATA
+    )
 
     @app.command("ais")
     def ingest_ais(

@@ -10,13 +10,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from kizuna.kernel import panels
 from kizuna.kernel.contract import OpenNode
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
 
 def ingest_app(open_node: OpenNode) -> typer.Typer:
-    app = typer.Typer(help="Import feeds into the node.", no_args_is_help=True)
+    app = typer.Typer(
+        help="Import feeds into the node.", no_args_is_help=True, rich_help_panel=panels.DATA
+    )
 
     @app.command("alerts")
     def ingest_alerts(

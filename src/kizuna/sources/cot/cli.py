@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from kizuna.core.labels import LabelError
+from kizuna.kernel import panels
 
-tak_app = typer.Typer(help="TAK clients.", no_args_is_help=True)
+tak_app = typer.Typer(help="TAK clients.", no_args_is_help=True, rich_help_panel=panels.DATA)
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
 
