@@ -59,9 +59,13 @@ class Message:
         self.values = values
 
     def render(self, language: str) -> str:
-        return self.catalog.get(
-            language if language in LANGUAGES else "en", self.key, **self.values
-        )
+        """The text in ``language``; values that are messages themselves (a refusal that
+        wraps another) are rendered in the same language."""
+        lang = language if language in LANGUAGES else "en"
+        values = {
+            k: v.render(lang) if isinstance(v, Message) else v for k, v in self.values.items()
+        }
+        return self.catalog.get(lang, self.key, **values)
 
     def __str__(self) -> str:
         return self.render("en")
