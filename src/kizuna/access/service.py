@@ -25,6 +25,7 @@ from kizuna.access.models import (
     ArrangementOut,
     ArrangementPatch,
 )
+from kizuna.access.rules import CATALOG
 from kizuna.core.errors import Conflict, Forbidden, Invalid
 from kizuna.core.hlc import to_seconds
 from kizuna.core.label_view import label_fields
@@ -172,7 +173,7 @@ class AccessService:
 
     def _admin(self, caller: Caller) -> None:
         if not ADMIN_ROLES & set(caller.user.roles):
-            raise Forbidden("only a node administrator (role admin) may change access arrangements")
+            raise Forbidden(CATALOG.msg("error.admin-only"))
 
     def create(self, caller: Caller, data: ArrangementIn) -> ArrangementOut:
         self._admin(caller)
@@ -184,9 +185,7 @@ class AccessService:
         rid = record_id(self.ctx.node_id, arr.key)
         existing = self.ctx.events.get(ACCESS_ARRANGEMENT, rid)
         if existing is not None and not existing.deleted:
-            raise Conflict(
-                f"this node already has arrangement {arr.key} ({rid}); change it instead"
-            )
+            raise Conflict(CATALOG.msg("error.arrangement-exists", arrangement=arr.key, id=rid))
         self.ctx.events.append(
             [Draft(ACCESS_ARRANGEMENT, rid, "create", label, _payload(arr), author=author)]
         )
@@ -199,7 +198,7 @@ class AccessService:
         self._admin(caller)
         state = get_visible(self.ctx, caller, ACCESS_ARRANGEMENT, rid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"arrangement {rid} belongs to node {state.origin}; change it there")
+            raise Forbidden(CATALOG.msg("error.not-own-change", id=rid, node=state.origin))
         label = label_for_write(self.ctx, caller, data.label) if data.label else state.label
         decision = authorize_relabel(
             self.ctx, caller, ACCESS_ARRANGEMENT, rid, state.origin, state.label, label
@@ -232,7 +231,7 @@ class AccessService:
         self._admin(caller)
         state = get_visible(self.ctx, caller, ACCESS_ARRANGEMENT, rid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"arrangement {rid} belongs to node {state.origin}; remove it there")
+            raise Forbidden(CATALOG.msg("error.not-own-remove", id=rid, node=state.origin))
         self.ctx.events.append(
             [Draft(ACCESS_ARRANGEMENT, rid, "tombstone", state.label, {}, author=caller.name)]
         )
@@ -249,7 +248,7 @@ class AccessService:
                 data = msgspec.convert(row, ArrangementIn)
                 items.append((data, self.ctx.parse_label(data.label)))
             except (msgspec.ValidationError, ValueError) as exc:
-                raise Invalid(f"arrangement {n}: {exc}") from None
+                raise Invalid(CATALOG.msg("error.arrangement-row", n=n, error=exc)) from None
             _validated(msgspec.to_builtins(data))
         written = []
         for data, label in items:
@@ -272,14 +271,16 @@ def _validated(fields: dict[str, Any]) -> Arrangement:
     try:
         arr = rules.arrangement_from({k: v for k, v in fields.items() if k != "label"})
     except msgspec.ValidationError as exc:
-        raise Invalid(f"bad arrangement: {exc}") from None
+        raise Invalid(CATALOG.msg("error.bad-arrangement", problems=exc)) from None
     problems = []
     if arr.expires is not None and arr.expires < arr.in_force:
         problems.append("expires: before in_force")
     if not (arr.name.en.strip() or arr.name.ja.strip()):
         problems.append("name: empty")
     if problems:
-        raise Invalid("bad arrangement: " + "; ".join(problems), errors=problems)
+        # Field and reason codes, the same in both languages.
+        joined = "; ".join(problems)
+        raise Invalid(CATALOG.msg("error.bad-arrangement", problems=joined), errors=problems)
     if not (arr.short.en or arr.short.ja):
         arr = msgspec.structs.replace(arr, short=Text(en=arr.name.en, ja=arr.name.ja))
     return arr

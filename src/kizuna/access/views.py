@@ -17,6 +17,7 @@ from kizuna.access.models import (
     ArrangementPatch,
     CheckIn,
 )
+from kizuna.access.rules import CATALOG
 from kizuna.access.service import AccessService
 from kizuna.core.errors import Invalid
 from kizuna.core.time import parse_iso
@@ -30,7 +31,7 @@ def window(start: str, end: str) -> tuple[dt.datetime, dt.datetime]:
     a = dt.datetime.fromtimestamp(parse_iso(start), dt.UTC)
     b = dt.datetime.fromtimestamp(parse_iso(end), dt.UTC)
     if b <= a:
-        raise Invalid("end must be after start", errors=["end: not after start"])
+        raise Invalid(CATALOG.msg("error.end-before-start"), errors=["end: not after start"])
     return a, b
 
 

@@ -30,13 +30,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import structlog
 
 from kizuna.core import lifecycle as lc
-from kizuna.core.catalog import Catalog
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
@@ -81,6 +81,8 @@ from kizuna.store.base import Draft, User
 
 log = structlog.get_logger("kizuna.exercises")
 CATALOG = Catalog("kizuna.exercises")
+# Exercise control's roles, as refusals name them.
+CONTROL = ", ".join(sorted(rules.CONTROL_ROLES))
 TOPIC = "exercise"
 OPEN_INJECT = frozenset({InjectStatus.DRAFT, InjectStatus.APPROVED})
 
@@ -89,7 +91,7 @@ def _when(text: str, name: str) -> float:
     try:
         return parse_iso(text)
     except (ValueError, TypeError):
-        raise Invalid(f"{name} must be an ISO 8601 time, got {text!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-time", name=name, text=repr(text))) from None
 
 
 def _dt(seconds: float) -> dt.datetime:
@@ -169,11 +171,10 @@ class ExerciseService:
     def _control(self, caller: Caller) -> bool:
         return caller.name == f"node:{self.ctx.node_id}" or rules.is_control(caller.user.roles)
 
-    def _need_control(self, caller: Caller, what: str) -> None:
+    def _need_control(self, caller: Caller, refusal: Message) -> None:
+        """Forbidden with ``refusal`` (a ``control.*`` message) unless exercise control."""
         if not self._control(caller):
-            raise Forbidden(
-                f"only exercise control ({', '.join(sorted(rules.CONTROL_ROLES))}) {what}"
-            )
+            raise Forbidden(refusal)
 
     # -- quarantine -----------------------------------------------------------------------
 
@@ -282,7 +283,7 @@ class ExerciseService:
     def _exercise(self, caller: Caller, eid: str) -> RecordState:
         state = get_visible(self.ctx, caller, EXERCISE, eid)
         if not lc.is_complete(state) or (self._is_quarantined(state) and not self._control(caller)):
-            raise NotFound(f"no exercise {eid}")
+            raise NotFound(CATALOG.msg("error.no-exercise", id=eid))
         return state
 
     def _overrides_of(self, eid: str) -> list[RecordState]:
@@ -475,7 +476,7 @@ class ExerciseService:
         if not lc.is_complete(state) or (
             rules.field(state, "hidden", False) and not self._control(caller)
         ):
-            raise NotFound(f"no inject {iid}")
+            raise NotFound(CATALOG.msg("error.no-inject", id=iid))
         exercise = self._exercise(caller, str(rules.field(state, "exercise_id", "")))
         return state, exercise
 
@@ -500,9 +501,9 @@ class ExerciseService:
     def quarantined_tracks(self, caller: Caller, eid: str) -> list[dict[str, Any]]:
         """Exercise control's view of an exercise's tracks held out of the live picture."""
         exercise = self._exercise(caller, eid)
-        self._need_control(caller, "retrieves quarantined tracks")
+        self._need_control(caller, CATALOG.msg("control.tracks", roles=CONTROL))
         if self._purged(eid):
-            raise NotFound(f"exercise {eid} was purged after its retention period")
+            raise NotFound(CATALOG.msg("error.purged", id=eid))
         picture = self._service("picture")
         if picture is None:
             return []
@@ -557,16 +558,16 @@ class ExerciseService:
         try:
             return make_principal(nation, Classification.TOP_SECRET, registry=self.ctx.groups)
         except LabelError as exc:
-            raise Invalid(f"participant: {exc}") from None
+            raise Invalid(CATALOG.msg("error.participant", error=exc)) from None
 
-    def _check_reach(self, label: Label, nations: Iterable[str], what: str) -> None:
+    def _check_reach(
+        self, label: Label, nations: Iterable[str], what: Literal["exercise", "inject", "override"]
+    ) -> None:
         shut = sorted(n for n in set(nations) if not may_release(label, self._nation_principal(n)))
         if shut:
-            raise Invalid(
-                f"{what} labelled {label.render()} would not reach {', '.join(shut)}: "
-                "every participating nation must be able to see it",
-                nations=shut,
-            )
+            # reach.exercise, reach.inject, reach.override
+            detail = CATALOG.msg(f"reach.{what}", label=label.render(), nations=", ".join(shut))
+            raise Invalid(detail, nations=shut)
 
     def _participation(
         self, nations: Iterable[str], facilities: list[str], start: float, end: float
@@ -586,10 +587,17 @@ class ExerciseService:
                 verdict = check(nation, "training", facility, _dt(start), _dt(end))
                 if not verdict.allowed:
                     text = dict(getattr(verdict, "detail", {}) or {})
+                    # The access check's own text in each language (``reason_ja`` holds
+                    # what would be needed already).
+                    why = {
+                        "nation": nation,
+                        "reason": text.get("en") or verdict.reason,
+                        "reason_ja": text.get("ja") or text.get("en") or verdict.reason,
+                    }
                     raise Invalid(
-                        f"{nation} may not take part in the exercise: "
-                        f"{text.get('en') or verdict.reason}"
-                        + (f" (needed: {verdict.needed})" if verdict.needed else ""),
+                        CATALOG.msg("error.not-participant-needed", **why, needed=verdict.needed)
+                        if verdict.needed
+                        else CATALOG.msg("error.not-participant", **why),
                         nation=nation,
                         facility=facility,
                         reason=verdict.reason,
@@ -603,12 +611,12 @@ class ExerciseService:
     # -- writes: exercises ------------------------------------------------------------
 
     def create_exercise(self, caller: Caller, data: ExerciseIn) -> ExerciseOut:
-        self._need_control(caller, "plans an exercise")
+        self._need_control(caller, CATALOG.msg("control.plan", roles=CONTROL))
         if not (data.name.en.strip() or data.name.ja.strip()):
-            raise Invalid("an exercise needs a name in English or Japanese")
+            raise Invalid(CATALOG.msg("error.exercise-name"))
         startex, endex = _when(data.startex, "startex"), _when(data.endex, "endex")
         if endex <= startex:
-            raise Invalid("ENDEX must be after STARTEX")
+            raise Invalid(CATALOG.msg("error.endex-before-startex"))
         problems = []
         stages = []
         for s in data.stages:
@@ -649,10 +657,12 @@ class ExerciseService:
         if len(data.area) in (1, 2):
             problems.append("an area needs at least three points")
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(
+                CATALOG.msg("error.problems", problems="; ".join(problems)), errors=problems
+            )
         label = self._exercise_label(caller, data.label)
         nations = {part["nation"] for part in parts.values()}
-        self._check_reach(label, nations, "the exercise")
+        self._check_reach(label, nations, "exercise")
         instruments = self._participation(nations, list(data.facilities), startex, endex)
         for part in parts.values():
             part["instrument"] = instruments.get(part["nation"])
@@ -690,14 +700,15 @@ class ExerciseService:
         """The lead's moves: start, pause, resume, ENDEX, cancel."""
         state = self._exercise(caller, eid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"exercise {eid} is led by node {state.origin}: its state moves there")
-        self._need_control(caller, "moves an exercise")
+            raise Forbidden(CATALOG.msg("error.led-elsewhere-state", id=eid, node=state.origin))
+        self._need_control(caller, CATALOG.msg("control.move", roles=CONTROL))
         status = lc.status_of(EXERCISE_LIFECYCLE, state)
         paused = bool(rules.field(state, "paused", False))
         allowed = rules.allowed_actions(str(status), paused)
         if data.action not in allowed:
+            key = "error.cannot-act-paused" if paused else "error.cannot-act"
             raise Conflict(
-                f"a {str(status).lower()}{' (paused)' if paused else ''} exercise cannot {data.action}",
+                CATALOG.msg(key, state=str(status).lower(), action=data.action),
                 allowed_actions=allowed,
             )
         _frm, to = rules.ACTIONS[data.action]
@@ -738,8 +749,8 @@ class ExerciseService:
     def add_tracks(self, caller: Caller, eid: str, data: TracksIn) -> ExerciseOut:
         state = self._exercise(caller, eid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"exercise {eid} is led by node {state.origin}")
-        self._need_control(caller, "names an exercise's tracks")
+            raise Forbidden(CATALOG.msg("error.led-elsewhere", id=eid, node=state.origin))
+        self._need_control(caller, CATALOG.msg("control.name-tracks", roles=CONTROL))
         ids = sorted(set(rules.field(state, "track_ids", []) or []) | set(data.track_ids))
         payload = {"action": "set", "set": {"track_ids": ids}}
         self._commit(
@@ -763,14 +774,16 @@ class ExerciseService:
         if data.delivery == "request" and data.to_node is None:
             problems.append("an inject delivered as a request names its addressee node (to_node)")
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(
+                CATALOG.msg("error.problems", problems="; ".join(problems)), errors=problems
+            )
         label = (
             self._exercise_label(caller, data.label)
             if data.label.strip()
             else self._own_label(exercise.label)
         )
         if data.to_node is not None:
-            self._check_reach(label, [nodes[data.to_node]], "the inject")
+            self._check_reach(label, [nodes[data.to_node]], "inject")
         sets = {
             "exercise_id": exercise.record_id,
             "seq": data.seq,
@@ -812,11 +825,11 @@ class ExerciseService:
 
     def _writable_exercise(self, caller: Caller, eid: str) -> RecordState:
         exercise = self._exercise(caller, eid)
-        self._need_control(caller, "writes the MSEL")
+        self._need_control(caller, CATALOG.msg("control.msel", roles=CONTROL))
         if self.ctx.node_id not in rules.participant_nodes(exercise) | {exercise.origin}:
-            raise Forbidden(f"this node does not take part in exercise {eid}")
+            raise Forbidden(CATALOG.msg("error.not-taking-part", id=eid))
         if lc.status_of(EXERCISE_LIFECYCLE, exercise) in EXERCISE_LIFECYCLE.terminal:
-            raise Conflict(f"exercise {eid} has ended")
+            raise Conflict(CATALOG.msg("error.ended", id=eid))
         return exercise
 
     def create_inject(self, caller: Caller, eid: str, data: InjectIn) -> InjectOut:
@@ -833,7 +846,7 @@ class ExerciseService:
         try:
             rows = parse_msel(text)
         except MselError as exc:
-            raise Invalid(f"the MSEL was not imported: {exc}", errors=exc.problems) from None
+            raise Invalid(CATALOG.msg("error.msel", problems=exc), errors=exc.problems) from None
         taken = self._taken(eid)
         drafts, problems = [], []
         for n, data in enumerate(rows):
@@ -843,16 +856,17 @@ class ExerciseService:
             except (Invalid, Forbidden) as exc:
                 problems.append(f"inject seq {data.seq} (data row {n + 1}): {exc.detail}")
         if problems:
-            raise Invalid(f"the MSEL was not imported: {'; '.join(problems[:20])}", errors=problems)
+            detail = CATALOG.msg("error.msel", problems="; ".join(problems[:20]))
+            raise Invalid(detail, errors=problems)
         self._commit(drafts, "inject.import", caller, exercise=eid, count=len(drafts))
         out = [self.inject(caller, d.record_id) for d in drafts]
         return ImportResult(imported=len(out), injects=out)
 
     def transition_inject(self, caller: Caller, iid: str, data: InjectTransitionIn) -> InjectOut:
         state, exercise = self._inject(caller, iid)
-        self._need_control(caller, "moves injects")
+        self._need_control(caller, CATALOG.msg("control.injects", roles=CONTROL))
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"inject {iid} is node {state.origin}'s exercise control's")
+            raise Forbidden(CATALOG.msg("error.inject-elsewhere", id=iid, node=state.origin))
         status = lc.status_of(INJECT_LIFECYCLE, state)
         try:
             to = lc.check_transition(
@@ -866,7 +880,7 @@ class ExerciseService:
         if to == InjectStatus.DELIVERED:
             ex_state = self.state_of(exercise)
             if ex_state != "running":
-                raise Conflict(f"the exercise is {ex_state}: injects stop until it runs")
+                raise Conflict(CATALOG.msg("error.not-running", state=ex_state))
             self._deliver(exercise, state, caller)
         else:
             payload: dict[str, Any] = {"action": "transition", "from": str(status), "to": str(to)}
@@ -889,7 +903,7 @@ class ExerciseService:
         with self._lock:
             fresh = self.ctx.events.get(INJECT, inject.record_id)
             if fresh is None or lc.status_of(INJECT_LIFECYCLE, fresh) != InjectStatus.APPROVED:
-                raise Conflict(f"inject {inject.record_id} is no longer APPROVED")
+                raise Conflict(CATALOG.msg("error.no-longer-approved", id=inject.record_id))
             self._carry(exercise, fresh, caller)
 
     def _carry(self, exercise: RecordState, inject: RecordState, caller: Caller) -> None:
@@ -916,9 +930,7 @@ class ExerciseService:
             if method == "request":
                 coordination = self._service("coordination")
                 if coordination is None:
-                    raise Conflict(
-                        "the coordination plugin is not running: cannot deliver a request"
-                    )
+                    raise Conflict(CATALOG.msg("error.no-coordination"))
                 data = _RequestData(
                     addressees=[str(f("to_node"))], label=marking, title=title, body=body
                 )
@@ -928,7 +940,7 @@ class ExerciseService:
             else:
                 reports = self._service("reports")
                 if reports is None:
-                    raise Conflict("the reports plugin is not running: cannot deliver a report")
+                    raise Conflict(CATALOG.msg("error.no-reports"))
                 pos = f("position")
                 position = msgspec.convert(pos, Position) if pos else None
                 record = reports.create(
@@ -955,13 +967,13 @@ class ExerciseService:
         """A real-world emergency on this node: the exercise pauses on every participating node."""
         exercise = self._exercise(caller, eid)
         if not rules.may_declare(caller.user.roles):
-            raise Forbidden("your roles do not let you declare a real-world emergency")
+            raise Forbidden(CATALOG.msg("error.may-not-declare"))
         if self.ctx.node_id not in rules.participant_nodes(exercise) | {exercise.origin}:
-            raise Forbidden(f"this node does not take part in exercise {eid}")
+            raise Forbidden(CATALOG.msg("error.not-taking-part", id=eid))
         if lc.status_of(EXERCISE_LIFECYCLE, exercise) != ExerciseStatus.RUNNING:
-            raise Conflict("only a running exercise can be overridden")
+            raise Conflict(CATALOG.msg("error.override-not-running"))
         if not (data.reason.en.strip() or data.reason.ja.strip()):
-            raise Invalid("a real-world override says why (reason, English or Japanese)")
+            raise Invalid(CATALOG.msg("error.override-reason"))
         if data.label.strip():
             label = self._exercise_label(caller, data.label)
         else:
@@ -970,7 +982,7 @@ class ExerciseService:
             if refusal is not None:
                 raise Forbidden(refusal.message)
         nations = {str(p.get("nation")) for p in self._participants(exercise)}
-        self._check_reach(label, nations, "the override")
+        self._check_reach(label, nations, "override")
         sets = {
             "exercise_id": eid,
             "nation": self.ctx.nation,
@@ -995,15 +1007,13 @@ class ExerciseService:
     def lift_override(self, caller: Caller, oid: str) -> OverrideOut:
         state = get_visible(self.ctx, caller, OVERRIDE, oid)
         if not lc.is_complete(state):
-            raise NotFound(f"no override {oid}")
+            raise NotFound(CATALOG.msg("error.no-override", id=oid))
         if state.origin != self.ctx.node_id:
-            raise Forbidden(
-                f"override {oid} was declared on node {state.origin}: it is lifted there"
-            )
+            raise Forbidden(CATALOG.msg("error.override-elsewhere", id=oid, node=state.origin))
         if not rules.may_declare(caller.user.roles):
-            raise Forbidden("your roles do not let you lift a real-world override")
+            raise Forbidden(CATALOG.msg("error.may-not-lift"))
         if lc.status_of(OVERRIDE_LIFECYCLE, state) != OverrideStatus.ACTIVE:
-            raise Conflict(f"override {oid} is already lifted")
+            raise Conflict(CATALOG.msg("error.lifted", id=oid))
         step = {"action": "transition", "from": "ACTIVE", "to": "LIFTED"}
         self._commit(
             [self._patch(OVERRIDE, state, step, caller)], "exercise.override_lift", caller, id=oid
@@ -1134,23 +1144,23 @@ class ExerciseService:
         return archive
 
     def _missing(self, eid: str) -> Archive:
-        raise NotFound(f"exercise {eid} was purged after its retention period")
+        raise NotFound(CATALOG.msg("error.purged", id=eid))
 
     def archive(self, caller: Caller, eid: str) -> Archive:
         """The node's signed archive of a finished exercise, for exercise control whose
         clearance covers every record in it."""
         exercise = self._exercise(caller, eid)
-        self._need_control(caller, "downloads the archive")
+        self._need_control(caller, CATALOG.msg("control.archive", roles=CONTROL))
         if not self._is_quarantined(exercise):
-            raise Conflict("the archive is written at ENDEX")
+            raise Conflict(CATALOG.msg("error.archive-at-endex"))
         if self._purged(eid):
-            raise NotFound(f"exercise {eid} was purged after its retention period")
+            raise NotFound(CATALOG.msg("error.purged", id=eid))
         archive = self._write_archive(exercise)
         for entry in archive.entries:
             label = lc.label_from_dict(msgspec.to_builtins(entry.item.label_parts))
             if label is None or not may_release(label, caller.principal):
                 # The signature covers every entry: a partial archive would not verify.
-                raise Forbidden("the archive holds records you may not see")
+                raise Forbidden(CATALOG.msg("error.archive-unseen"))
         return archive
 
     def verify_archive(self, caller: Caller, eid: str) -> VerifyOut:

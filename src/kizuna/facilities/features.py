@@ -8,15 +8,14 @@ from typing import Any
 
 import msgspec
 
-from kizuna.core.catalog import Catalog
 from kizuna.core.errors import Invalid
 from kizuna.core.release import Principal, may_release
 from kizuna.facilities import rules
 from kizuna.facilities.models import TRAINING_AREA, TrainingAreaOut
+from kizuna.facilities.rules import CATALOG
 from kizuna.facilities.service import FacilityService, area_view, basis_of
 from kizuna.kernel.contract import Feature
 
-CATALOG = Catalog("kizuna.facilities")
 FACILITY = "facility"
 
 
@@ -86,7 +85,7 @@ def import_features(
     """Training areas from imported features (a kernel :class:`Feature` or a GeoJSON feature
     object each), written for ``caller`` under ``marking`` (the ingress rule applies)."""
     if kind != TRAINING_AREA:
-        raise Invalid(f"facilities imports {TRAINING_AREA}, not {kind!r}")
+        raise Invalid(CATALOG.msg("error.imports-only", kind=TRAINING_AREA, given=repr(kind)))
     geo = []
     for item in items:
         if isinstance(item, Feature):

@@ -16,7 +16,10 @@ from typing import Any
 from shapely.geometry import Point  # type: ignore[import-untyped]
 from shapely.geometry import Polygon as ShapelyPolygon
 
+from kizuna.core.catalog import Catalog
 from kizuna.facilities.models import AltitudeBandIn, Facility, Place
+
+CATALOG = Catalog("kizuna.facilities")
 
 ROW_ERRORS = (KeyError, ValueError, TypeError, AttributeError)
 FT = 0.3048  # metres in a foot

@@ -38,7 +38,7 @@ from kizuna.facilities.models import (
     TrainingAreaOut,
     TrainingAreaPatch,
 )
-from kizuna.facilities.rules import ROW_ERRORS, facility_from_row
+from kizuna.facilities.rules import CATALOG, ROW_ERRORS, facility_from_row
 from kizuna.kernel.access import filter_visible, get_visible, label_for_write
 from kizuna.kernel.authority import audit_relabel, authorize_relabel
 from kizuna.kernel.context import Caller, NodeContext
@@ -239,12 +239,14 @@ class FacilityService:
             if (value := getattr(data, key)) is not None:
                 out[key] = msgspec.to_builtins(value)
         if problems:
-            raise Invalid("bad training area: " + "; ".join(problems), errors=problems)
+            # The problems are field codes and the rules' own words (English).
+            detail = CATALOG.msg("error.bad-area", problems="; ".join(problems))
+            raise Invalid(detail, errors=problems)
         return out
 
     def create_area(self, caller: Caller, data: TrainingAreaIn) -> TrainingAreaOut:
         if not may_act(caller):
-            raise Forbidden("a viewer may not add a training area")
+            raise Forbidden(CATALOG.msg("error.viewer-add"))
         fields = {"floor_m": 0.0, "ceiling_m": None, "facility_id": None, **self._fields(data)}
         label = label_for_write(self.ctx, caller, data.label)
         rid = new_id()
@@ -262,10 +264,10 @@ class FacilityService:
 
     def update_area(self, caller: Caller, rid: str, data: TrainingAreaPatch) -> TrainingAreaOut:
         if not may_act(caller):
-            raise Forbidden("a viewer may not change a training area")
+            raise Forbidden(CATALOG.msg("error.viewer-change"))
         state = get_visible(self.ctx, caller, TRAINING_AREA, rid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"training area {rid} belongs to node {state.origin}; change it there")
+            raise Forbidden(CATALOG.msg("error.not-own-change", id=rid, node=state.origin))
         fields = self._fields(data)
         label = label_for_write(self.ctx, caller, data.label) if data.label else state.label
         decision = authorize_relabel(
@@ -284,10 +286,10 @@ class FacilityService:
 
     def delete_area(self, caller: Caller, rid: str) -> None:
         if not may_act(caller):
-            raise Forbidden("a viewer may not remove a training area")
+            raise Forbidden(CATALOG.msg("error.viewer-remove"))
         state = get_visible(self.ctx, caller, TRAINING_AREA, rid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"training area {rid} belongs to node {state.origin}; remove it there")
+            raise Forbidden(CATALOG.msg("error.not-own-remove", id=rid, node=state.origin))
         self.ctx.events.append(
             [Draft(TRAINING_AREA, rid, "tombstone", state.label, {}, author=caller.name)]
         )
@@ -299,16 +301,22 @@ class FacilityService:
         """Training areas from GeoJSON features (Polygon geometry; ``properties``: name or
         name_en/name_ja, kind, basis, floor_m, ceiling_m): all validated, then all written."""
         if len(features) > MAX_IMPORT:
-            raise Invalid(f"at most {MAX_IMPORT} features in one import")
+            raise Invalid(CATALOG.msg("error.import-max", max=MAX_IMPORT))
         items: list[TrainingAreaIn] = []
         for n, feature in enumerate(features, start=1):
             try:
                 items.append(area_from_feature(feature, marking))
                 self._fields(items[-1])  # validate all before writing any
             except (ValueError, TypeError, msgspec.ValidationError) as exc:
-                raise Invalid(f"feature {n}: {exc}", errors=[f"feature {n}: {exc}"]) from None
+                raise Invalid(
+                    CATALOG.msg("error.feature", n=n, text=str(exc), text_ja=str(exc)),
+                    errors=[f"feature {n}: {exc}"],
+                ) from None
             except Invalid as exc:
-                raise Invalid(f"feature {n}: {exc.detail}", item=n) from None
+                detail = CATALOG.msg(
+                    "error.feature", n=n, text=exc.render("en"), text_ja=exc.render("ja")
+                )
+                raise Invalid(detail, item=n) from None
         return [self.create_area(caller, item) for item in items]
 
     # -- pushes -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from kizuna.interop import geometry as geo
 from kizuna.interop.collect import Export, collect
 from kizuna.interop.imports import FORMATS as IMPORT_FORMATS
 from kizuna.interop.imports import ImportRefused, Overlay, read_overlay, sniff
+from kizuna.interop.messages import MESSAGES
 from kizuna.interop.models import ImportResult, InteropStatus
 from kizuna.kernel.access import label_for_write
 from kizuna.kernel.context import Caller, NodeContext
@@ -50,9 +51,9 @@ def parse_bbox(text: str | None) -> geo.BBox | None:
     try:
         box = tuple(float(p) for p in parts)
     except ValueError:
-        raise KizunaError("bbox values must be numbers", parameter="bbox") from None
+        raise KizunaError(MESSAGES.msg("error.bbox-numbers"), parameter="bbox") from None
     if len(box) != 4 or not (-90 <= box[1] <= box[3] <= 90) or any(abs(v) > 180 for v in box):
-        raise KizunaError("bbox is minlon,minlat,maxlon,maxlat in degrees", parameter="bbox")
+        raise KizunaError(MESSAGES.msg("error.bbox-shape"), parameter="bbox")
     return box[0], box[1], box[2], box[3]
 
 
@@ -94,7 +95,11 @@ class InteropService:
     ) -> Exported:
         if fmt not in (*formats.FORMATS, "takpkg"):
             raise Invalid(
-                f"unknown format {fmt!r}: one of {', '.join((*formats.FORMATS, 'takpkg'))}",
+                MESSAGES.msg(
+                    "error.unknown-format",
+                    format=repr(fmt),
+                    formats=", ".join((*formats.FORMATS, "takpkg")),
+                ),
                 parameter="format",
             )
         export = self.collect(caller, types=types, bbox=bbox, record=record)
@@ -161,7 +166,11 @@ class InteropService:
         importers = self.importers()
         if kind not in importers:
             raise Invalid(
-                f"nothing on this node imports {kind!r}; kinds: {', '.join(sorted(importers)) or 'none'}",
+                MESSAGES.msg(
+                    "error.no-importer", kind=repr(kind), kinds=", ".join(sorted(importers))
+                )
+                if importers
+                else MESSAGES.msg("error.no-importers", kind=repr(kind)),
                 parameter="kind",
             )
         label = label_for_write(self.ctx, caller, marking)
@@ -186,7 +195,9 @@ class InteropService:
             raise
         except Exception as exc:
             log.exception("import.failed", plugin=domain.name, kind=kind)
-            raise Invalid(f"the {domain.name} plugin could not import the file: {exc}") from None
+            raise Invalid(
+                MESSAGES.msg("error.import-failed", plugin=domain.name, error=exc)
+            ) from None
         ids = _ids(done, features)
         self.ctx.audit.append(
             "interop.import",
@@ -229,7 +240,7 @@ def _caller_for(ctx: NodeContext, name: str) -> Caller:
 
     user = ctx.backend.users.user_by_name(name)
     if user is None:
-        raise NotFound(f"no user {name!r} on this node")
+        raise NotFound(MESSAGES.msg("error.no-user", name=repr(name)))
     principal = make_principal(
         user.nation,
         Classification[user.clearance],

@@ -30,6 +30,7 @@ from kizuna.core.time import iso
 from kizuna.kernel.access import filter_visible, get_visible, label_for_write
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.liaison.glossary import Term, load_glossary, search
+from kizuna.liaison.messages import MESSAGES
 from kizuna.liaison.models import (
     LIAISON_ENTRY,
     MAX_TEXT,
@@ -132,14 +133,19 @@ class LiaisonService:
     def create_entry(self, caller: Caller, data: LiaisonEntryIn) -> LiaisonEntryOut:
         held = set(caller.user.roles)
         if held and not held & ROLES:
-            raise Forbidden("your roles do not let you write the liaison log")
+            raise Forbidden(MESSAGES.msg("error.may-not-write"))
         problems = []
         if not (data.text.en.strip() or data.text.ja.strip()):
-            problems.append("an entry needs English or Japanese text")
+            problems.append(MESSAGES.msg("error.no-text"))
         if max(len(data.text.en), len(data.text.ja)) > MAX_TEXT:
-            problems.append(f"an entry is at most {MAX_TEXT} characters")
+            problems.append(MESSAGES.msg("error.too-long", max=MAX_TEXT))
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            detail = MESSAGES.msg(
+                "error.problems",
+                problems="; ".join(p.render("en") for p in problems),
+                problems_ja="; ".join(p.render("ja") for p in problems),
+            )
+            raise Invalid(detail, errors=[str(p) for p in problems])
         label = label_for_write(self.ctx, caller, data.label)
         payload = {
             "text": msgspec.to_builtins(data.text),

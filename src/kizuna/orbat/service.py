@@ -61,10 +61,17 @@ def may_edit(caller: Caller) -> bool:
 
 
 def refused(code: str, detail_code: str | None = None, **values: str) -> Invalid:
-    """A 422 whose detail is English and whose ``reason`` carries both languages."""
+    """A 422 whose detail is in the reader's language and whose ``reason`` carries both."""
     key = f"refusal.{code}"
     text = CATALOG.text(key, **values)
-    return Invalid(text.en, code=detail_code or code, reason={"en": text.en, "ja": text.ja})
+    reason = {"en": text.en, "ja": text.ja}
+    return Invalid(CATALOG.msg(key, **values), code=detail_code or code, reason=reason)
+
+
+def _within(where: str, exc: KizunaError, **extra: Any) -> Invalid:
+    """An item's refusal, prefixed with where in the document it is."""
+    detail = CATALOG.msg("error.at", where=where, text=exc.render("en"), text_ja=exc.render("ja"))
+    return Invalid(detail, **extra)
 
 
 def _time(text: str | None, name: str, default: float | None) -> float | None:
@@ -73,7 +80,7 @@ def _time(text: str | None, name: str, default: float | None) -> float | None:
     try:
         return parse_iso(text)
     except ValueError:
-        raise Invalid(f"{name} must be an ISO 8601 time, got {text[:60]!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-time", name=name, text=repr(text[:60]))) from None
 
 
 def unit_view(state: RecordState) -> UnitOut:
@@ -294,14 +301,14 @@ class OrbatService:
 
     def _editor(self, caller: Caller) -> None:
         if not may_edit(caller):
-            raise Forbidden("a viewer may not change the ORBAT")
+            raise Forbidden(CATALOG.msg("error.viewer"))
 
     def _own(self, caller: Caller, record_type: str, rid: str) -> RecordState:
         self._editor(caller)
         state = get_visible(self.ctx, caller, record_type, rid)
         if state.origin != self.ctx.node_id:
             raise Forbidden(
-                f"{record_type} {rid} belongs to node {state.origin}; change it there (sovereignty)"
+                CATALOG.msg("error.not-own", type=record_type, id=rid, node=state.origin)
             )
         return state
 
@@ -309,19 +316,22 @@ class OrbatService:
     def _nation(nation: str | None, default: str) -> str:
         code = nation or default
         if code not in COUNTRIES:
-            raise Invalid(f"unknown nation {code!r}: an ISO 3166 alpha-3 code")
+            raise Invalid(CATALOG.msg("error.unknown-nation", nation=repr(code)))
         return code
 
     @staticmethod
     def _unit_payload(data: UnitIn | ExportUnit, nation: str) -> dict[str, Any]:
         problem = rules.sidc_problem(data.sidc)
         if problem:
-            raise Invalid(f"bad sidc {data.sidc!r}: {problem}", errors=[f"sidc: {problem}"])
+            raise Invalid(
+                CATALOG.msg("error.bad-sidc", sidc=repr(data.sidc), problem=problem),
+                errors=[f"sidc: {problem}"],
+            )
         if not (data.name.en.strip() or data.name.ja.strip()):
-            raise Invalid("a unit needs a name (en or ja)", errors=["name: empty"])
+            raise Invalid(CATALOG.msg("error.unit-name"), errors=["name: empty"])
         items = [(h.kind, h.item) for h in data.holdings]
         if len(set(items)) != len(items):
-            raise Invalid("a holding is listed twice (kind and item)", errors=["holdings"])
+            raise Invalid(CATALOG.msg("error.holding-twice"), errors=["holdings"])
         return {
             "name": msgspec.to_builtins(data.name),
             "nation": nation,
@@ -343,7 +353,7 @@ class OrbatService:
         payload = self._unit_payload(data, self._nation(data.nation, self.ctx.nation))
         rid = data.id or new_id()
         if self.ctx.events.get(UNIT, rid) is not None:
-            raise Conflict(f"unit {rid} exists")
+            raise Conflict(CATALOG.msg("error.unit-exists", id=rid))
         self.ctx.events.append(
             [Draft(UNIT, rid, "create", label, payload, author=caller.name, new_record=True)]
         )
@@ -475,7 +485,7 @@ class OrbatService:
         )
         rid = data.id or new_id()
         if self.ctx.events.get(RELATION, rid) is not None:
-            raise Conflict(f"unit_relation {rid} exists")
+            raise Conflict(CATALOG.msg("error.relation-exists", id=rid))
         self.ctx.events.append(
             [Draft(RELATION, rid, "create", label, payload, author=caller.name, new_record=True)]
         )
@@ -508,7 +518,7 @@ class OrbatService:
         in one commit: the task organisation before ``at`` stays as it was."""
         self._editor(caller)
         if not rules.is_command(data.kind):
-            raise Invalid("re-subordination is to a command relationship (not COORDINATION)")
+            raise Invalid(CATALOG.msg("error.resubordinate-command"))
         label = label_for_write(self.ctx, caller, data.label)
         at = _time(data.at, "at", time.time())
         assert at is not None
@@ -522,7 +532,9 @@ class OrbatService:
         ]
         for s in ending:
             if s.origin != self.ctx.node_id:
-                raise Forbidden(f"unit_relation {s.record_id} belongs to node {s.origin}")
+                raise Forbidden(
+                    CATALOG.msg("error.relation-elsewhere", id=s.record_id, node=s.origin)
+                )
             if float(s.fields["valid_from"]) >= at:
                 raise refused("interval")
         payload = self._edge_payload(
@@ -619,12 +631,14 @@ class OrbatService:
                 label = label_for_write(self.ctx, caller, u.label)
                 payload = self._unit_payload(u, self._nation(u.nation, self.ctx.nation))
             except (Invalid, Forbidden) as exc:
-                raise Invalid(f"{where}: {exc.detail}") from None
+                raise _within(where, exc) from None
             if u.id in held:
-                raise Invalid(f"{where}: the id appears twice")
+                raise Invalid(CATALOG.msg("error.id-twice", where=where))
             existing = self.ctx.events.get(UNIT, u.id)
             if existing is not None and existing.origin != self.ctx.node_id:
-                raise Conflict(f"{where}: node {existing.origin} owns a unit with this id")
+                raise Conflict(
+                    CATALOG.msg("error.unit-id-owned", where=where, node=existing.origin)
+                )
             op: Op = "create" if existing is None else "patch"
             counts["uc" if op == "create" else "uu"] += 1
             drafts.append(
@@ -647,7 +661,7 @@ class OrbatService:
         for i, r in enumerate(doc.relations):
             where = f"relations[{i}] ({r.id})"
             if r.id in seen:
-                raise Invalid(f"{where}: the id appears twice")
+                raise Invalid(CATALOG.msg("error.id-twice", where=where))
             seen.add(r.id)
             try:
                 label = label_for_write(self.ctx, caller, r.label)
@@ -665,13 +679,14 @@ class OrbatService:
                     skip=[r.id],
                 )
             except (Invalid, Forbidden) as exc:
-                reason = exc.extra.get("reason")
-                raise Invalid(f"{where}: {exc.detail}", reason=reason) from None
+                raise _within(where, exc, reason=exc.extra.get("reason")) from None
             except KizunaError as exc:  # a unit neither in the document nor held here
-                raise Invalid(f"{where}: {exc.detail}") from None
+                raise _within(where, exc) from None
             existing = self.ctx.events.get(RELATION, r.id)
             if existing is not None and existing.origin != self.ctx.node_id:
-                raise Conflict(f"{where}: node {existing.origin} owns an edge with this id")
+                raise Conflict(
+                    CATALOG.msg("error.edge-id-owned", where=where, node=existing.origin)
+                )
             op = "create" if existing is None else "patch"
             counts["rc" if op == "create" else "ru"] += 1
             pending.append(payload)

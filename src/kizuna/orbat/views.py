@@ -25,7 +25,7 @@ from kizuna.orbat.models import (
     UnitOut,
     UnitPatch,
 )
-from kizuna.orbat.service import OrbatService
+from kizuna.orbat.service import CATALOG, OrbatService
 
 OrbatServiceDep: TypeAlias = NamedDependency[OrbatService]
 
@@ -47,7 +47,8 @@ def _at(text: str | None) -> float | None:
     try:
         return parse_iso(text)
     except ValueError:
-        raise KizunaError(f"bad at {text[:60]!r}: not an ISO 8601 time", parameter="at") from None
+        detail = CATALOG.msg("error.bad-at", text=repr(text[:60]))
+        raise KizunaError(detail, parameter="at") from None
 
 
 class OrbatController(Controller):

@@ -15,7 +15,20 @@ from typing import Any
 
 import msgspec
 
+from kizuna.core.catalog import Catalog, Message
+
+MESSAGES = Catalog("kizuna.reservations")
 FT = 0.3048
+
+
+class RuleError(ValueError):
+    """A rule's refusal: ``message`` in the reader's language (``str()`` is the English)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -42,7 +55,7 @@ def band_of(floor: float, ceiling: float | None, unit: str) -> tuple[float, floa
     lo = round(metres(floor, unit), 2)
     hi = None if ceiling is None else round(metres(ceiling, unit), 2)
     if hi is not None and hi <= lo:
-        raise ValueError("altitude: the ceiling must be above the floor")
+        raise RuleError(MESSAGES.msg("error.ceiling-below-floor"))
     return lo, hi
 
 
@@ -86,11 +99,11 @@ def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
     """Monday 00:00 JST of an ISO week (``2026-W10``) and the next Monday."""
     m = _WEEK.match(week)
     if not m:
-        raise ValueError("week is YYYY-Www, e.g. 2026-W10")
+        raise RuleError(MESSAGES.msg("error.week-format"))
     try:
         monday = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
     except ValueError:
-        raise ValueError(f"no ISO week {week}") from None
+        raise RuleError(MESSAGES.msg("error.no-week", week=week)) from None
     start = dt.datetime.combine(monday, dt.time(), JST)
     return start, start + dt.timedelta(days=7)
 

@@ -42,6 +42,7 @@ from kizuna.reservations.models import (
     ReservationsSettings,
     ScheduleOut,
 )
+from kizuna.reservations.rules import MESSAGES, RuleError
 from kizuna.store.base import Draft
 
 log = structlog.get_logger("kizuna.reservations")
@@ -190,8 +191,14 @@ class ReservationService:
             week = rules.week_of(self.clock() + 7 * 86400)
         try:
             start, end = rules.week_bounds(week)
-        except ValueError as exc:
-            raise KizunaError(f"bad week {week[:20]!r}: {exc}", parameter="week") from None
+        except RuleError as exc:
+            detail = MESSAGES.msg(
+                "error.bad-week",
+                week=repr(week[:20]),
+                problem=exc.message.render("en"),
+                problem_ja=exc.message.render("ja"),
+            )
+            raise KizunaError(detail, parameter="week") from None
         items = self.list(caller, after=start.timestamp(), before=end.timestamp(), active_only=True)
         return ScheduleOut(
             week=week,
@@ -253,12 +260,12 @@ class ReservationService:
 
     def create(self, caller: Caller, data: ReservationIn) -> ReservationOut:
         if not may_act(caller):
-            raise Forbidden("a viewer may not reserve a facility or area")
+            raise Forbidden(MESSAGES.msg("error.viewer-reserve"))
         label = label_for_write(self.ctx, caller, data.label)
         place = self.places.visible_place(caller, data.place_id)
         if place is None:
             raise Invalid(
-                f"no facility or area {data.place_id!r} you may see on this node",
+                MESSAGES.msg("error.no-place", place=repr(data.place_id)),
                 errors=["place_id: unknown"],
             )
         self._within_place(label, place.label)
@@ -275,7 +282,9 @@ class ReservationService:
         if not verdict.allowed:
             self.ctx.refuse("reservation_access", caller.name, nation=nation, why=verdict.reason)
             raise AccessRefused(
-                verdict.detail["en"],
+                MESSAGES.msg(
+                    "error.access", text=verdict.detail["en"], text_ja=verdict.detail["ja"]
+                ),
                 reason=verdict.reason,
                 needed=verdict.needed,
                 instrument=verdict.instrument,
@@ -286,7 +295,12 @@ class ReservationService:
         if missed is not None:
             hours = max(0.0, (start - now) / 3600)
             raise LateNotice(
-                f"a {place.kind} needs at least {missed:g} h notice; this starts in {hours:.1f} h",
+                MESSAGES.msg(
+                    "error.late-notice",
+                    kind=place.kind,
+                    missed=f"{missed:g}",
+                    hours=f"{hours:.1f}",
+                ),
                 errors=["start: too soon"],
             )
         snapshot = msgspec.to_builtins(place)
@@ -334,12 +348,12 @@ class ReservationService:
 
     def cancel(self, caller: Caller, rid: str, reason: str = "") -> ReservationOut:
         if not may_act(caller):
-            raise Forbidden("a viewer may not cancel a reservation")
+            raise Forbidden(MESSAGES.msg("error.viewer-cancel"))
         state = get_visible(self.ctx, caller, RESERVATION, rid)
         if state.origin != self.ctx.node_id:
-            raise Forbidden(f"reservation {rid} belongs to node {state.origin}; cancel it there")
+            raise Forbidden(MESSAGES.msg("error.not-own", id=rid, node=state.origin))
         if state.fields.get("status") == "cancelled":
-            raise Conflict(f"reservation {rid} is already cancelled")
+            raise Conflict(MESSAGES.msg("error.cancelled", id=rid))
         self.ctx.events.append(
             [
                 Draft(
@@ -364,8 +378,7 @@ class ReservationService:
         wider = set(widenings(outer, label, self.ctx.groups)) - {ORIGINATOR}
         if wider:
             raise Invalid(
-                f"the reservation's label reaches further than its area's ({place_label}): "
-                + ", ".join(sorted(wider)),
+                MESSAGES.msg("error.wider", area=place_label, wider=", ".join(sorted(wider))),
                 errors=["label: wider than the area's"],
             )
 
@@ -373,9 +386,9 @@ class ReservationService:
     def _window(start_text: str, end_text: str) -> tuple[float, float]:
         start, end = parse_iso(start_text), parse_iso(end_text)
         if end <= start:
-            raise Invalid("end must be after start", errors=["end: not after start"])
+            raise Invalid(MESSAGES.msg("error.end-before-start"), errors=["end: not after start"])
         if end - start > MAX_DAYS * 86400:
-            raise Invalid(f"a reservation is at most {MAX_DAYS} days", errors=["end: too late"])
+            raise Invalid(MESSAGES.msg("error.too-long", days=MAX_DAYS), errors=["end: too late"])
         return start, end
 
     @staticmethod
@@ -386,15 +399,17 @@ class ReservationService:
             floor, ceiling = rules.band_of(
                 data.altitude.floor, data.altitude.ceiling, data.altitude.unit
             )
-        except ValueError as exc:
-            raise Invalid(str(exc), errors=["altitude: ceiling not above floor"]) from None
+        except RuleError as exc:
+            raise Invalid(exc.message, errors=["altitude: ceiling not above floor"]) from None
         area_ceiling = place.ceiling_m
         if floor < place.floor_m or (
             area_ceiling is not None and (ceiling is None or ceiling > area_ceiling)
         ):
-            top = "unlimited" if area_ceiling is None else f"{area_ceiling:g} m"
+            floor_m = f"{place.floor_m:g}"
             raise Invalid(
-                f"altitude outside the area's band ({place.floor_m:g} m to {top})",
+                MESSAGES.msg("error.outside-band-unlimited", floor=floor_m)
+                if area_ceiling is None
+                else MESSAGES.msg("error.outside-band", floor=floor_m, ceiling=f"{area_ceiling:g}"),
                 errors=["altitude: outside the area's band"],
             )
         return floor, ceiling

@@ -14,6 +14,7 @@ from kizuna.core.errors import KizunaError
 from kizuna.core.time import DATE_TIME, parse_iso
 from kizuna.kernel.context import CallerDep
 from kizuna.reservations.models import CancelIn, ReservationIn, ReservationOut, ScheduleOut
+from kizuna.reservations.rules import MESSAGES
 from kizuna.reservations.service import ReservationService
 
 ReservationsDep: TypeAlias = NamedDependency[ReservationService]
@@ -39,9 +40,8 @@ def _time(value: str | None, name: str) -> float | None:
     try:
         return parse_iso(value)
     except ValueError:
-        raise KizunaError(
-            f"bad {name} {value[:60]!r}: not an ISO 8601 time", parameter=name
-        ) from None
+        detail = MESSAGES.msg("error.bad-time", name=name, text=repr(value[:60]))
+        raise KizunaError(detail, parameter=name) from None
 
 
 class ReservationController(Controller):

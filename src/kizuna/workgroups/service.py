@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import structlog
 
 from kizuna.core import lifecycle as lc
-from kizuna.core.catalog import Catalog
-from kizuna.core.errors import Conflict, Forbidden, Invalid, NotFound
+from kizuna.core.catalog import Catalog, Message
+from kizuna.core.errors import Conflict, Forbidden, Invalid, KizunaError, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
 from kizuna.core.label_view import label_fields
@@ -79,17 +79,34 @@ def _when(text: str, name: str) -> float:
     try:
         return parse_iso(text)
     except (ValueError, TypeError):
-        raise Invalid(f"{name} must be an ISO 8601 time, got {text!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-time", name=name, text=repr(text))) from None
+
+
+def _joined(problems: Sequence[Message]) -> Message:
+    """Several refusals as one detail, each in the reader's language."""
+    return CATALOG.msg(
+        "error.problems",
+        problems="; ".join(p.render("en") for p in problems),
+        problems_ja="; ".join(p.render("ja") for p in problems),
+    )
+
+
+def _refusal(exc: KizunaError, iid: str | None = None) -> Message:
+    """Another part's refusal as one of several, in the reader's language."""
+    texts = {"text": exc.render("en"), "text_ja": exc.render("ja")}
+    if iid is None:
+        return CATALOG.msg("error.refusal", **texts)
+    return CATALOG.msg("reassign.refused", id=iid, **texts)
 
 
 def _check_texts(**texts: Text | None) -> None:
     problems = [
-        f"{name}: longer than {MAX_TEXT} characters"
+        CATALOG.msg("error.too-long", name=name, max=MAX_TEXT)
         for name, t in texts.items()
         if t is not None and max(len(t.en), len(t.ja)) > MAX_TEXT
     ]
     if problems:
-        raise Invalid("; ".join(problems), errors=problems)
+        raise Invalid(_joined(problems), errors=[str(p) for p in problems])
 
 
 def _stamps(state: RecordState) -> dict[str, Any]:
@@ -215,7 +232,9 @@ class WorkgroupsService:
             author=by,
         )
 
-    def _readable_by(self, label: Label, nations: set[str], what: str) -> None:
+    def _readable_by(
+        self, label: Label, nations: set[str], what: Literal["members", "parties", "new-offices"]
+    ) -> None:
         """Refuse a label some named person's nation may not read."""
         blocked = []
         for nation in sorted(nations):
@@ -224,18 +243,21 @@ class WorkgroupsService:
                     nation, Classification.TOP_SECRET, registry=self.ctx.groups
                 )
             except LabelError as exc:
-                raise Invalid(f"{what}: {exc}") from None
+                # readable.members, readable.parties, readable.new-offices
+                raise Invalid(CATALOG.msg(f"readable.{what}", error=exc)) from None
             if not may_release(label, principal):
                 blocked.append(nation)
         if blocked:
-            raise Invalid(
-                f"{what} of {', '.join(blocked)} may not see a record labelled {label.render()}"
+            # unreadable.members, unreadable.parties, unreadable.new-offices
+            detail = CATALOG.msg(
+                f"unreadable.{what}", nations=", ".join(blocked), label=label.render()
             )
+            raise Invalid(detail)
 
     def _get(self, caller: Caller, record_type: str, rid: str) -> RecordState:
         state = get_visible(self.ctx, caller, record_type, rid)
         if record_type == ACTION_ITEM and not lc.is_complete(state):
-            raise NotFound(f"no {record_type} {rid}")
+            raise NotFound(CATALOG.msg("error.not-found", type=record_type, id=rid))
         return state
 
     def _visible(self, caller: Caller, record_type: str) -> list[RecordState]:
@@ -284,14 +306,14 @@ class WorkgroupsService:
     ) -> None:
         keys = [(p.user, p.node) for p in members]
         if len(set(keys)) != len(keys):
-            raise Invalid("members are repeated")
+            raise Invalid(CATALOG.msg("error.members-repeated"))
         self._readable_by(label, {p.nation for p in [*chairs, *members]}, "members")
 
     def create_working_group(self, caller: Caller, data: WorkingGroupIn) -> WorkingGroupOut:
         if not lc.may_act(LIFECYCLE, caller.user.roles, ORIGIN):
-            raise Forbidden("your roles do not let you convene working groups")
+            raise Forbidden(CATALOG.msg("error.may-not-convene"))
         if not (data.name.en.strip() or data.name.ja.strip()):
-            raise Invalid("a working group needs a name in English or Japanese")
+            raise Invalid(CATALOG.msg("error.group-name"))
         _check_texts(name=data.name, convening_authority=data.convening_authority)
         label = label_for_write(self.ctx, caller, data.label)
         self._check_people(label, data.co_chairs, data.members)
@@ -322,7 +344,7 @@ class WorkgroupsService:
     ) -> WorkingGroupOut:
         state = self._get(caller, WORKING_GROUP, wid)
         if state.origin != self.ctx.node_id or not lc.may_act(LIFECYCLE, caller.user.roles, ORIGIN):
-            raise Forbidden(f"working group {wid} is node {state.origin}'s to change")
+            raise Forbidden(CATALOG.msg("error.group-elsewhere", id=wid, node=state.origin))
         _check_texts(name=data.name, convening_authority=data.convening_authority)
         payload: dict[str, Any] = {}
         if data.name is not None:
@@ -350,7 +372,7 @@ class WorkgroupsService:
             if members is not None:
                 payload["members"] = msgspec.to_builtins(members)
         if not payload:
-            raise Invalid("nothing to change")
+            raise Invalid(CATALOG.msg("error.nothing-to-change"))
         self._commit(
             [self._patch(WORKING_GROUP, state, payload, caller.name)],
             "working_group.edit",
@@ -390,7 +412,7 @@ class WorkgroupsService:
     def create_meeting(self, caller: Caller, data: MeetingIn) -> MeetingOut:
         group = self._get(caller, WORKING_GROUP, data.working_group_id)
         if not self._node_in_group(group) or not lc.may_act(LIFECYCLE, caller.user.roles, ORIGIN):
-            raise Forbidden("only a node with members in the working group holds its meetings")
+            raise Forbidden(CATALOG.msg("error.meetings-members-only"))
         _check_texts(title=data.title, agenda=data.agenda, minutes=data.minutes)
         label = label_for_write(self.ctx, caller, data.label)
         people = _people(group.fields.get("co_chairs")) + _people(group.fields.get("members"))
@@ -413,7 +435,7 @@ class WorkgroupsService:
     def edit_meeting(self, caller: Caller, mid: str, data: MeetingPatch) -> MeetingOut:
         state = self._get(caller, MEETING, mid)
         if state.origin != self.ctx.node_id or not lc.may_act(LIFECYCLE, caller.user.roles, ORIGIN):
-            raise Forbidden(f"meeting {mid} is node {state.origin}'s to record")
+            raise Forbidden(CATALOG.msg("error.meeting-elsewhere", id=mid, node=state.origin))
         _check_texts(title=data.title, agenda=data.agenda, minutes=data.minutes)
         payload = {
             k: _text(v)
@@ -421,7 +443,7 @@ class WorkgroupsService:
             if v is not None
         }
         if not payload:
-            raise Invalid("nothing to change")
+            raise Invalid(CATALOG.msg("error.nothing-to-change"))
         self._commit(
             [self._patch(MEETING, state, payload, caller.name)],
             "meeting.edit",
@@ -563,28 +585,28 @@ class WorkgroupsService:
 
     def create_action_item(self, caller: Caller, data: ActionItemIn) -> ActionItemOut:
         if not lc.may_act(LIFECYCLE, caller.user.roles, ORIGIN):
-            raise Forbidden("your roles do not let you record action items")
+            raise Forbidden(CATALOG.msg("error.may-not-record"))
         if not (data.title.en.strip() or data.title.ja.strip()):
-            raise Invalid("an action item needs a title in English or Japanese")
+            raise Invalid(CATALOG.msg("error.item-title"))
         _check_texts(title=data.title, description=data.description)
         group_id = data.working_group_id
         if data.meeting_id is not None:
             meeting = self._get(caller, MEETING, data.meeting_id)
             of = str(meeting.fields.get("working_group_id", ""))
             if group_id is not None and group_id != of:
-                raise Invalid(f"meeting {data.meeting_id} is of working group {of}")
+                raise Invalid(CATALOG.msg("error.meeting-of", meeting=data.meeting_id, group=of))
             group_id = of
         group = self._get(caller, WORKING_GROUP, group_id) if group_id else None
         if group is not None and not self._node_in_group(group):
-            raise Forbidden("only a node with members in the working group records its items")
+            raise Forbidden(CATALOG.msg("error.items-members-only"))
         chair = msgspec.to_builtins(data.chair) if data.chair else self._default_chair(group)
         if chair is None:
-            raise Invalid("an action item of no working group names its chair")
+            raise Invalid(CATALOG.msg("error.item-chair"))
         label = label_for_write(self.ctx, caller, data.label)
         nations = {data.opr.nation, str(chair["nation"])}
         if data.ocr is not None:
             nations.add(data.ocr.nation)
-        self._readable_by(label, nations, "the OPR, OCR and chair")
+        self._readable_by(label, nations, "parties")
         sets = {
             "title": _text(data.title),
             "description": _text(data.description),
@@ -651,9 +673,9 @@ class WorkgroupsService:
         """The OCR's concurrence (or non-concurrence) with the item, by the OCR's node."""
         state = self._get(caller, ACTION_ITEM, iid)
         if not self._acting(caller, state, OCR):
-            raise Forbidden("only the OCR's node concurs")
+            raise Forbidden(CATALOG.msg("error.ocr-concurs"))
         if lc.status_of(LIFECYCLE, state) in rules.TERMINAL:
-            raise Conflict("the action item is closed")
+            raise Conflict(CATALOG.msg("error.item-closed"))
         value = {
             "concur": data.concur,
             "note": data.note.strip(),
@@ -674,9 +696,9 @@ class WorkgroupsService:
     def comment(self, caller: Caller, iid: str, data: ItemCommentIn) -> ActionItemOut:
         state = self._get(caller, ACTION_ITEM, iid)
         if not lc.sides_of(LIFECYCLE, state, self.ctx.node_id):
-            raise Forbidden("only the nodes of the item's parties comment on it")
+            raise Forbidden(CATALOG.msg("error.parties-comment"))
         if not (data.text.en.strip() or data.text.ja.strip()):
-            raise Invalid("a comment needs English or Japanese text")
+            raise Invalid(CATALOG.msg("error.comment-text"))
         _check_texts(text=data.text)
         payload = {"action": "comment", "id": new_id(), "text": _text(data.text)}
         self._commit(
@@ -691,9 +713,9 @@ class WorkgroupsService:
         """Give every listed item a new OPR and/or OCR in one commit; if any cannot be
         reassigned (not the origin's here, closed, label not readable) none is."""
         if data.opr is None and data.ocr is None:
-            raise Invalid("name the new opr and/or ocr")
+            raise Invalid(CATALOG.msg("error.reassign-whom"))
         ids = list(dict.fromkeys(data.ids))
-        problems: list[str] = []
+        problems: list[Message] = []
         drafts: list[Draft] = []
         sets: dict[str, Any] = {}
         if data.opr is not None:
@@ -705,24 +727,24 @@ class WorkgroupsService:
             try:
                 state = self._get(caller, ACTION_ITEM, iid)
             except NotFound as exc:
-                problems.append(str(exc))
+                problems.append(_refusal(exc))
                 continue
             if not self._acting(caller, state, ORIGIN):
-                problems.append(f"{iid}: node {state.origin}'s to reassign")
+                problems.append(CATALOG.msg("reassign.elsewhere", id=iid, node=state.origin))
                 continue
             if lc.status_of(LIFECYCLE, state) in rules.TERMINAL:
-                problems.append(f"{iid}: closed")
+                problems.append(CATALOG.msg("reassign.closed", id=iid))
                 continue
             try:
-                self._readable_by(state.label, nations, "the new OPR/OCR")
+                self._readable_by(state.label, nations, "new-offices")
             except Invalid as exc:
-                problems.append(f"{iid}: {exc}")
+                problems.append(_refusal(exc, iid))
                 continue
             drafts.append(
                 self._patch(ACTION_ITEM, state, {"action": "edit", "set": sets}, caller.name)
             )
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(_joined(problems), errors=[str(p) for p in problems])
         self._commit(drafts, "action_item.reassign", caller, ids=ids, fields=sorted(sets))
         return [self.action_item(caller, iid) for iid in ids]
 
