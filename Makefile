@@ -43,11 +43,21 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
-# Two test processes, a file at a time each (module fixtures stay in one process), in the
-# order tests/conftest.py gives (the longest files first), not xdist's by-size order.
-test: install web lint
-	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder
-	@if [ -f web/package.json ]; then cd web && npm run test:unit && npm run test:e2e; fi  # built by `web`
+# Python and the web app's browser tests run side by side (the node processes they start
+# leave the two cores idle much of the time): pytest in two processes, a file at a time
+# each (module fixtures stay in one process), in the order tests/conftest.py gives (the
+# longest files first); the browser tests' output follows pytest's. Lint and the web build
+# run side by side before them.
+test: install
+	@$(MAKE) --no-print-directory -j2 web lint
+	@web_log=$$(mktemp); web_pid=; \
+	if [ -f web/package.json ]; then \
+		( cd web && npm run test:unit && npm run test:e2e ) >"$$web_log" 2>&1 & web_pid=$$!; \
+	fi; \
+	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder; py=$$?; \
+	web=0; if [ -n "$$web_pid" ]; then wait $$web_pid; web=$$?; \
+		echo "== web: unit and browser tests (exit $$web)"; cat "$$web_log"; fi; \
+	rm -f "$$web_log"; [ $$py -eq 0 ] && [ $$web -eq 0 ]
 
 bench: install
 	@for b in bench/*.py; do case $$b in */_*) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
