@@ -30,12 +30,13 @@ visible ones, so a roll-up never reveals an offer its reader may not see.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kizuna.assistance.models import LineIn, OfferStatus, RfaStatus, TaskStatus
 from kizuna.core import lifecycle as lc
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.errors import Invalid
 from kizuna.core.lifecycle import Lifecycle
 from kizuna.core.records import RecordState
@@ -283,47 +284,76 @@ CONVERSIONS: dict[str, tuple[str, float]] = {
 }
 MAX_QUANTITY = 1e12
 
+MESSAGES = Catalog("kizuna.assistance")
 
-def _finite(name: str, value: float | None, problems: list[str], *, positive: bool) -> None:
+
+def joined(problems: Sequence[Message]) -> Message:
+    """Several problems as one detail, each rendered in the reader's language."""
+    return MESSAGES.msg(
+        "error.problems",
+        problems="; ".join(p.render("en") for p in problems),
+        problems_ja="; ".join(p.render("ja") for p in problems),
+    )
+
+
+def _finite(
+    where: dict[str, Any],
+    name: str,
+    value: float | None,
+    problems: list[Message],
+    *,
+    positive: bool,
+) -> None:
     if value is None:
         return
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        problems.append(f"{name} must be a {'positive' if positive else 'non-negative'} number")
+        key = "error.line.not-positive" if positive else "error.line.negative"
+        problems.append(MESSAGES.msg(key, field=name, **where))
     elif value > MAX_QUANTITY:
-        problems.append(f"{name} is larger than {MAX_QUANTITY:g}")
+        problems.append(
+            MESSAGES.msg("error.line.too-large", field=name, limit=MAX_QUANTITY, **where)
+        )
 
 
 def normalise_line(line: LineIn, n: int) -> dict[str, Any]:
     """A line in base units (Invalid for a bad unit, a negative or missing quantity, or
     packs that do not give the quantity stated)."""
-    where = f"line {n} ({line.item})"
-    problems: list[str] = []
-    _finite(f"{where}: quantity", line.quantity, problems, positive=False)
-    _finite(f"{where}: pack_size", line.pack_size, problems, positive=True)
-    _finite(f"{where}: packs", line.packs, problems, positive=False)
+    where: dict[str, Any] = {"n": n, "item": line.item}
+    problems: list[Message] = []
+    _finite(where, "quantity", line.quantity, problems, positive=False)
+    _finite(where, "pack_size", line.pack_size, problems, positive=True)
+    _finite(where, "packs", line.packs, problems, positive=False)
     unit, factor = line.unit, 1.0
     if unit in CONVERSIONS:
         unit, factor = CONVERSIONS[unit]
     if unit not in BASE_UNITS[line.kind]:
         units = ", ".join(sorted(BASE_UNITS[line.kind]))
-        problems.append(f"{where}: unit {line.unit!r} is not a unit of {line.kind} ({units})")
+        problems.append(
+            MESSAGES.msg("error.line.unit", unit=line.unit, kind=line.kind, units=units, **where)
+        )
     if (line.packs is None) != (line.pack_size is None):
-        problems.append(f"{where}: packs and pack_size go together")
+        problems.append(MESSAGES.msg("error.line.packs-together", **where))
     if problems:
-        raise Invalid("; ".join(problems), errors=problems)
+        raise Invalid(joined(problems), errors=[str(p) for p in problems])
     pack_size = None if line.pack_size is None else line.pack_size * factor
     from_packs = None if line.packs is None or pack_size is None else line.packs * pack_size
     quantity = None if line.quantity is None else line.quantity * factor
     if quantity is None and from_packs is None:
-        raise Invalid(f"{where}: give a quantity, or packs and pack_size")
+        raise Invalid(MESSAGES.msg("error.line.no-quantity", **where))
     if (
         quantity is not None
         and from_packs is not None
         and not math.isclose(quantity, from_packs, rel_tol=1e-9, abs_tol=1e-9)
     ):
         raise Invalid(
-            f"{where}: {line.packs:g} packs of {line.pack_size:g} {line.unit} "
-            f"are not {line.quantity:g} {line.unit}"
+            MESSAGES.msg(
+                "error.line.packs-mismatch",
+                packs=line.packs,
+                pack_size=line.pack_size,
+                unit=line.unit,
+                quantity=line.quantity,
+                **where,
+            )
         )
     return {
         "item": line.item,
@@ -341,7 +371,7 @@ def normalise_lines(lines: Iterable[LineIn]) -> list[dict[str, Any]]:
     items = [line["item"] for line in out]
     repeated = sorted({i for i in items if items.count(i) > 1})
     if repeated:
-        raise Invalid(f"items are repeated: {', '.join(repeated)} (one line per item)")
+        raise Invalid(MESSAGES.msg("error.lines-repeated", items=", ".join(repeated)))
     return out
 
 
@@ -524,17 +554,19 @@ def roll_up(rfa: Rfa, offers: Iterable[Offer]) -> tuple[list[dict[str, Any]], st
     return out, total
 
 
-def progress_problems(offer: Offer, progress: Mapping[str, Mapping[str, float]]) -> list[str]:
+def progress_problems(offer: Offer, progress: Mapping[str, Mapping[str, float]]) -> list[Message]:
     """Reported totals must name the offer's lines and stay within what was offered."""
     offered = {line["item"]: float(line["quantity"]) for line in offer.lines}
     problems = []
     for item, p in progress.items():
         if item not in offered:
-            problems.append(f"{item}: not a line of this offer")
+            problems.append(MESSAGES.msg("error.progress.not-a-line", item=item))
             continue
         total = float(p.get("in_transit", 0.0)) + float(p.get("delivered", 0.0))
         if total > offered[item] * (1 + 1e-9):
             problems.append(
-                f"{item}: in transit and delivered ({total:g}) exceed the offer ({offered[item]:g})"
+                MESSAGES.msg(
+                    "error.progress.exceeds", item=item, total=total, offered=offered[item]
+                )
             )
     return problems

@@ -72,7 +72,7 @@ from kizuna.core.lifecycle import Lifecycle
 from kizuna.core.records import Event, Precedence, RecordState
 from kizuna.core.release import make_principal, may_release
 from kizuna.core.time import iso, parse_iso
-from kizuna.kernel.access import filter_visible, get_visible, label_for_write
+from kizuna.kernel.access import filter_visible, get_visible, label_for_write, label_reason
 from kizuna.kernel.authority import reach
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.store.base import Draft
@@ -94,7 +94,7 @@ def _when(text: str | None, name: str) -> float | None:
     try:
         return parse_iso(text)
     except (ValueError, TypeError):
-        raise Invalid(f"{name} must be an ISO 8601 time, got {text!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-time", field=name, text=text)) from None
 
 
 def _iso(seconds: Any) -> str | None:
@@ -351,7 +351,7 @@ class AssistanceService:
     def _get(self, caller: Caller, record_type: str, rid: str) -> RecordState:
         state = get_visible(self.ctx, caller, record_type, rid)
         if not lc.is_complete(state):
-            raise NotFound(f"no {record_type} {rid}")
+            raise NotFound(CATALOG.msg("error.not-found", record_type=record_type, id=rid))
         return state
 
     def _visible_offers(self, caller: Caller) -> list[Offer]:
@@ -415,7 +415,7 @@ class AssistanceService:
     ) -> None:
         """Commit an edit of ``sets`` (field → new value) to a held record, audited."""
         if not sets:
-            raise Invalid("nothing to change")
+            raise Invalid(CATALOG.msg("error.nothing-to-change"))
         draft = self._draft(record_type, state, {"action": "set", "set": sets}, caller)
         self._commit([draft], action, caller, id=state.record_id, fields=sorted(sets))
 
@@ -439,7 +439,11 @@ class AssistanceService:
         try:
             return make_principal(nation, Classification.TOP_SECRET, registry=self.ctx.groups)
         except LabelError as exc:
-            raise Invalid(f"affected state: {exc}") from None
+            raise Invalid(
+                CATALOG.msg(
+                    "error.affected-state", reason=str(exc), reason_ja=label_reason(exc, "ja")
+                )
+            ) from None
 
     def _transition(
         self,
@@ -470,20 +474,20 @@ class AssistanceService:
 
     def create_rfa(self, caller: Caller, data: RfaIn) -> RfaOut:
         if not lc.may_act(RFA_LIFECYCLE, caller.user.roles, REQUESTER):
-            raise Forbidden("your roles do not let you request assistance")
+            raise Forbidden(CATALOG.msg("error.roles-request"))
         state_of = data.affected_state or self.ctx.nation
         self._affected_principal(state_of)
         node = data.affected_node
         if node is None:
             if state_of != self.ctx.nation:
-                raise Invalid(f"name the node of the affected state {state_of} (affected_node)")
+                raise Invalid(CATALOG.msg("error.name-affected-node", state=state_of))
             node = self.ctx.node_id
         if node == self.ctx.node_id and state_of != self.ctx.nation:
-            raise Invalid(f"this node is of {self.ctx.nation}, not of {state_of}")
+            raise Invalid(CATALOG.msg("error.node-nation", nation=self.ctx.nation, state=state_of))
         if data.priority is not None and node != self.ctx.node_id:
-            raise Forbidden("only the affected state's node sets an RFA's priority")
+            raise Forbidden(CATALOG.msg("error.priority-affected"))
         if data.military_assets and data.oslo is None:
-            raise Invalid("an RFA for military assets needs the Oslo Guidelines fields (oslo)")
+            raise Invalid(CATALOG.msg("error.rfa-oslo"))
         lines = rules.normalise_lines(data.lines)
         needed_by = _when(data.needed_by, "needed_by")
         label = label_for_write(self.ctx, caller, data.label)
@@ -528,10 +532,10 @@ class AssistanceService:
         }
         if any(v is not None for v in content.values()):
             if not self._acting(caller, RFA_LIFECYCLE, state, REQUESTER):
-                raise Forbidden(f"only the requesting node ({state.origin}) changes the RFA")
+                raise Forbidden(CATALOG.msg("error.rfa-requester-only", node=state.origin))
             if status not in (RfaStatus.DRAFT, RfaStatus.SUBMITTED):
                 raise Conflict(
-                    f"a {status} RFA's content is fixed: supersede it with a new RFA",
+                    CATALOG.msg("error.rfa-content-fixed", status=status),
                     allowed_transitions=self._allowed(RFA_LIFECYCLE, state, caller),
                 )
             if patch.lines is not None:
@@ -545,9 +549,9 @@ class AssistanceService:
                 sets["site"] = msgspec.to_builtins(patch.site)
         if patch.priority is not None:
             if not self._acting(caller, RFA_LIFECYCLE, state, AFFECTED):
-                raise Forbidden("only the affected state's node sets an RFA's priority")
+                raise Forbidden(CATALOG.msg("error.priority-affected"))
             if status in RFA_LIFECYCLE.terminal:
-                raise Conflict(f"a {status} RFA cannot change")
+                raise Conflict(CATALOG.msg("error.rfa-final", status=status))
             sets["priority"] = patch.priority
         self._set(caller, RFA, state, sets, "rfa.edit")
         return self.rfa(caller, rid)
@@ -558,11 +562,11 @@ class AssistanceService:
         sets: dict[str, Any] = {}
         if data.priority is not None:
             if to != RfaStatus.VALIDATED:
-                raise Invalid("a priority goes with VALIDATED (or PATCH by the affected state)")
+                raise Invalid(CATALOG.msg("error.priority-with-validated"))
             sets["priority"] = data.priority
         if data.superseded_by is not None:
             if to != RfaStatus.SUPERSEDED:
-                raise Invalid("superseded_by goes with SUPERSEDED")
+                raise Invalid(CATALOG.msg("error.superseded-by"))
             sets["superseded_by"] = data.superseded_by
         if data.note.strip():
             side = RFA_LIFECYCLE.transitions[(frm, to)]
@@ -590,7 +594,7 @@ class AssistanceService:
 
     def create_offer(self, caller: Caller, data: OfferIn) -> OfferOut:
         if not lc.may_act(OFFER_LIFECYCLE, caller.user.roles, OFFERER):
-            raise Forbidden("your roles do not let you offer assistance")
+            raise Forbidden(CATALOG.msg("error.roles-offer"))
         affected_state, affected_node = data.affected_state, data.affected_node
         incident_id = data.incident_id
         rfa = self._held_rfa(caller, data.rfa_id) if data.rfa_id else None
@@ -600,40 +604,42 @@ class AssistanceService:
                 rfa.affected_state,
             ):
                 raise Invalid(
-                    f"RFA {rfa.id} is the affected state {rfa.affected_state}'s "
-                    f"(node {rfa.affected_node})"
+                    CATALOG.msg(
+                        "error.rfa-of-affected",
+                        id=rfa.id,
+                        state=rfa.affected_state,
+                        node=rfa.affected_node,
+                    )
                 )
             affected_state, affected_node = rfa.affected_state, rfa.affected_node
             incident_id = incident_id or rfa.incident_id
         if affected_state is None or affected_node is None:
-            raise Invalid("an offer for no RFA held here names affected_state and affected_node")
+            raise Invalid(CATALOG.msg("error.offer-names-affected"))
         if affected_node == self.ctx.node_id:
-            raise Invalid("an offer goes to another node: the affected state's")
+            raise Invalid(CATALOG.msg("error.offer-other-node"))
         if data.military:
             if data.oslo is None:
-                raise Invalid("a military offer needs the Oslo Guidelines fields (oslo)")
+                raise Invalid(CATALOG.msg("error.offer-oslo"))
             if not data.oslo.civilian_alternative_considered:
-                raise Invalid(
-                    "Oslo Guidelines: consider civilian alternatives before military assets"
-                )
+                raise Invalid(CATALOG.msg("error.oslo-civilian-first"))
         lines = rules.normalise_lines(data.lines)
         if rfa is not None:
             units = {line["item"]: line["unit"] for line in rfa.lines}
             wrong = [
-                f"{line['item']}: the RFA counts it in {units[line['item']]}"
+                CATALOG.msg("error.offer-unit", item=line["item"], unit=units[line["item"]])
                 for line in lines
                 if line["item"] in units and units[line["item"]] != line["unit"]
             ]
             if wrong:
-                raise Invalid("; ".join(wrong), errors=wrong)
+                raise Invalid(rules.joined(wrong), errors=[str(w) for w in wrong])
         start = _when(data.available_from, "available_from")
         end = _when(data.available_to, "available_to")
         if start is not None and end is not None and end < start:
-            raise Invalid("available_to is before available_from")
+            raise Invalid(CATALOG.msg("error.available-order"))
         label = label_for_write(self.ctx, caller, data.label)
         if not may_release(label, self._affected_principal(affected_state)):
             raise Invalid(
-                f"the affected state {affected_state} may not see an offer labelled {label.render()}"
+                CATALOG.msg("error.offer-unreadable", state=affected_state, label=label.render())
             )
         sets = {
             "nation": self.ctx.nation,
@@ -682,20 +688,20 @@ class AssistanceService:
         sets: dict[str, Any] = {}
         drafts: list[Draft] = []
         if data.rfa_id is not None and to != OfferStatus.ACCEPTED:
-            raise Invalid("rfa_id goes with ACCEPTED (an unsolicited offer accepted for an RFA)")
+            raise Invalid(CATALOG.msg("error.rfa-id-with-accepted"))
         if data.progress and to not in (OfferStatus.IN_TRANSIT, OfferStatus.DELIVERED):
-            raise Invalid("progress goes with IN_TRANSIT or DELIVERED")
+            raise Invalid(CATALOG.msg("error.progress-with"))
         if to == OfferStatus.ACCEPTED:
             target = data.rfa_id or o.rfa_id
             if data.rfa_id is not None:
                 if o.rfa_id not in (None, data.rfa_id):
-                    raise Invalid(f"this offer answers RFA {o.rfa_id}")
+                    raise Invalid(CATALOG.msg("error.offer-answers", id=o.rfa_id))
                 sets["accepted_for"] = data.rfa_id
             rfa_state = self.ctx.events.get(RFA, target) if target else None
             if data.rfa_id is not None and (
                 rfa_state is None or lc.owned(rfa_state, "affected_node") != self.ctx.node_id
             ):
-                raise Invalid(f"RFA {data.rfa_id} is not one this node accepts offers for")
+                raise Invalid(CATALOG.msg("error.rfa-not-accepting", id=data.rfa_id))
             if (
                 rfa_state is not None
                 and lc.is_complete(rfa_state)
@@ -733,7 +739,7 @@ class AssistanceService:
             progress[p.item] = {"in_transit": p.in_transit, "delivered": p.delivered}
         problems = rules.progress_problems(o, progress)
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(rules.joined(problems), errors=[str(p) for p in problems])
         return progress
 
     def report_progress(self, caller: Caller, oid: str, data: ProgressReport) -> OfferOut:
@@ -741,9 +747,9 @@ class AssistanceService:
         state = self._get(caller, OFFER, oid)
         o = rules.derive_offer(state)
         if not self._acting(caller, OFFER_LIFECYCLE, state, OFFERER):
-            raise Forbidden(f"only the offering node ({state.origin}) reports its deliveries")
+            raise Forbidden(CATALOG.msg("error.offerer-only", node=state.origin))
         if o.status not in (OfferStatus.ACCEPTED, OfferStatus.IN_TRANSIT):
-            raise Conflict(f"progress is reported on an accepted offer, not a {o.status} one")
+            raise Conflict(CATALOG.msg("error.progress-accepted", status=o.status))
         progress = self._progress(o, data.progress)
         payload = {"action": "set", "set": {"progress": progress}}
         self._commit([self._draft(OFFER, state, payload, caller)], "offer.progress", caller, id=oid)
@@ -756,9 +762,9 @@ class AssistanceService:
         offer = self._get(caller, OFFER, data.offer_id)
         o = rules.derive_offer(offer)
         if not self._acting(caller, OFFER_LIFECYCLE, offer, OFFERER):
-            raise Forbidden(f"tasks of this offer are node {offer.origin}'s")
+            raise Forbidden(CATALOG.msg("error.tasks-of-node", node=offer.origin))
         if not o.committed:
-            raise Conflict(f"only an accepted offer has tasks, not a {o.status} one")
+            raise Conflict(CATALOG.msg("error.tasks-accepted", status=o.status))
         label = label_for_write(self.ctx, caller, data.label) if data.label else offer.label
         sets = {
             "nation": self.ctx.nation,
@@ -787,10 +793,10 @@ class AssistanceService:
     def edit_task(self, caller: Caller, tid: str, patch: TaskPatch) -> TaskOut:
         state = self._get(caller, TASK, tid)
         if not self._acting(caller, TASK_LIFECYCLE, state, EXECUTOR):
-            raise Forbidden(f"task {tid} is node {state.origin}'s")
+            raise Forbidden(CATALOG.msg("error.task-of-node", id=tid, node=state.origin))
         status = lc.status_of(TASK_LIFECYCLE, state)
         if status in TASK_LIFECYCLE.terminal:
-            raise Conflict(f"a {status} task cannot change")
+            raise Conflict(CATALOG.msg("error.task-final", status=status))
         sets: dict[str, Any] = {}
         if patch.unit is not None:
             sets["unit"] = patch.unit

@@ -37,6 +37,7 @@ from typing import Any, cast
 
 from kizuna.coordination.models import Status
 from kizuna.core import lifecycle as lc
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.labels import Label
 from kizuna.core.lifecycle import Child, Lifecycle, label_from_dict
 from kizuna.core.lifecycle import label_to_dict as label_to_dict  # re-exported
@@ -92,6 +93,23 @@ def _parties(state: RecordState) -> Mapping[str, frozenset[str]]:
     }
 
 
+MESSAGES = Catalog("kizuna.coordination")
+
+
+def joined(problems: Sequence[str | Message]) -> Message:
+    """Several problems as one detail, each rendered in the reader's language (a plain
+    string, from a check that has no catalog message yet, as it is)."""
+
+    def text(p: str | Message, language: str) -> str:
+        return p.render(language) if isinstance(p, Message) else p
+
+    return MESSAGES.msg(
+        "error.problems",
+        problems="; ".join(text(p, "en") for p in problems),
+        problems_ja="; ".join(text(p, "ja") for p in problems),
+    )
+
+
 LIFECYCLE = Lifecycle(
     noun="request",
     ranks=cast("Mapping[str, int]", RANK),
@@ -108,7 +126,7 @@ LIFECYCLE = Lifecycle(
     refusals={REQUESTER: "not_owner", ADDRESSEE: "not_addressee"},
     owner_actions=frozenset({"create", "edit", "attach"}),
     reasons={Status.DECLINED: frozenset()},
-    reason_texts={Status.DECLINED: "declining needs a reason"},
+    reason_texts={Status.DECLINED: MESSAGES.msg("error.decline-reason")},
     children={
         "comment": Child("comments", lambda p: {"text": p.get("text", {})}),
         "attach": Child(
@@ -157,11 +175,11 @@ def check_transition(
 MAX_COMMENT = 10_000
 
 
-def comment_problems(text: Text) -> list[str]:
+def comment_problems(text: Text) -> list[Message]:
     if not (text.en.strip() or text.ja.strip()):
-        return ["comment needs English or Japanese text"]
+        return [MESSAGES.msg("error.comment-needed")]
     if max(len(text.en), len(text.ja)) > MAX_COMMENT:
-        return [f"comment longer than {MAX_COMMENT} characters"]
+        return [MESSAGES.msg("error.comment-too-long", limit=MAX_COMMENT)]
     return []
 
 

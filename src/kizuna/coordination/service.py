@@ -46,9 +46,12 @@ from kizuna.coordination.rules import (
     derive,
     is_complete,
     is_overdue,
+    joined,
     may_act,
     timeline,
 )
+from kizuna.coordination.rules import MESSAGES as CATALOG
+from kizuna.core.catalog import Message
 from kizuna.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
@@ -121,7 +124,7 @@ def _due(text: str) -> float:
     try:
         return parse_iso(text)
     except (ValueError, TypeError):
-        raise Invalid(f"due must be an ISO 8601 time, got {text!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-due", text=text)) from None
 
 
 def _links(links: list[Link]) -> list[dict[str, str]]:
@@ -131,13 +134,13 @@ def _links(links: list[Link]) -> list[dict[str, str]]:
 
 def _decode(attachment: AttachmentIn) -> bytes:
     if len(attachment.content) > (MAX_ATTACHMENT_BYTES // 3 + 1) * 4:
-        raise Invalid(f"attachment {attachment.name!r} is larger than 256 KiB")
+        raise Invalid(CATALOG.msg("error.attachment-too-large", name=attachment.name))
     try:
         content = base64.b64decode(attachment.content, validate=True)
     except (binascii.Error, ValueError):
-        raise Invalid(f"attachment {attachment.name!r} is not valid base64") from None
+        raise Invalid(CATALOG.msg("error.attachment-base64", name=attachment.name)) from None
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise Invalid(f"attachment {attachment.name!r} is larger than 256 KiB")
+        raise Invalid(CATALOG.msg("error.attachment-too-large", name=attachment.name))
     return content
 
 
@@ -301,7 +304,7 @@ class RequestService:
     def get(self, caller: Caller, rid: str) -> RecordState:
         state = get_visible(self.ctx, caller, REQUEST, rid)
         if not is_complete(state):
-            raise NotFound(f"no request {rid}")
+            raise NotFound(CATALOG.msg("error.request-not-found", id=rid))
         return state
 
     def list(
@@ -332,7 +335,7 @@ class RequestService:
         for a, label in self._children(state, derive(state).attachments):
             if a.id == aid and may_release(label, caller.principal):
                 return a, bytes(a.data["content"])
-        raise NotFound(f"no attachment {aid} on request {rid}")
+        raise NotFound(CATALOG.msg("error.attachment-not-found", id=aid, request=rid))
 
     # writes
     def _commit(self, drafts: list[Draft], action: str, caller: Caller, **details: Any) -> None:
@@ -344,13 +347,13 @@ class RequestService:
 
     def create(self, caller: Caller, data: RequestIn) -> RecordState:
         if not may_act(caller.user.roles, REQUESTER):
-            raise Forbidden("your roles do not let you make requests")
-        problems = text_problems(data.title, data.body)
+            raise Forbidden(CATALOG.msg("error.roles-request"))
+        problems: list[str | Message] = [*text_problems(data.title, data.body)]
         addressees = list(dict.fromkeys(data.addressees))
         if len(addressees) != len(data.addressees):
-            problems.append("addressees are repeated")
+            problems.append(CATALOG.msg("error.addressees-repeated"))
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(joined(problems), errors=[str(p) for p in problems])
         label = label_for_write(self.ctx, caller, data.label)
         precedence = Precedence[data.precedence]
         # An attachment never travels further than its request: its stored label is bounded.
@@ -415,12 +418,12 @@ class RequestService:
     def edit(self, caller: Caller, rid: str, patch: RequestPatch) -> RecordState:
         state, r, sides = self._open(caller, rid)
         if REQUESTER not in sides or not may_act(caller.user.roles, REQUESTER):
-            raise Forbidden(f"only the requester side ({r.requester}) may change the request")
+            raise Forbidden(CATALOG.msg("error.requester-only", node=r.requester))
         if r.status in TERMINAL:
-            raise Conflict(f"a {r.status.value} request cannot change")
+            raise Conflict(CATALOG.msg("error.request-final", status=r.status.value))
         problems = text_problems(patch.title, patch.body)
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(joined(problems), errors=[str(p) for p in problems])
         label = label_for_write(self.ctx, caller, patch.label) if patch.label else state.label
         decision = authorize_relabel(
             self.ctx, caller, REQUEST, rid, state.origin, state.label, label
@@ -477,7 +480,7 @@ class RequestService:
             to = check_transition(r.status, data.to, sides, caller.user.roles, data.reason)
             if data.response is not None and ADDRESSEE not in sides:
                 raise Forbidden(
-                    "only the addressee side may write the response",
+                    CATALOG.msg("error.addressee-response"),
                     allowed_transitions=self._allowed(caller, r),
                 )
         except (Invalid, Conflict, Forbidden) as exc:
@@ -520,10 +523,10 @@ class RequestService:
     def comment(self, caller: Caller, rid: str, data: CommentIn) -> RecordState:
         state, _, sides = self._open(caller, rid)
         if not any(may_act(caller.user.roles, side) for side in sides):
-            raise Forbidden("only users of the requester or addressee side may comment")
+            raise Forbidden(CATALOG.msg("error.comment-sides"))
         problems = comment_problems(data.text)
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(joined(problems), errors=[str(p) for p in problems])
         # A comment never travels further than its request: it carries the stricter of the two.
         label = child_label_for_write(self.ctx, caller, data.label, state.label)
         cid = new_id()

@@ -38,13 +38,31 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import force_setattr
 
+if TYPE_CHECKING:
+    from kizuna.core.catalog import Message
+
 
 class LabelError(ValueError):
-    """A marking that cannot be parsed or contradicts itself."""
+    """A marking that cannot be parsed or contradicts itself. ``message``: the refusal as a
+    catalog message (``kizuna.core``), so it can be read in the caller's language, for the
+    refusals people meet; the text (``str()``) is its English."""
+
+    message: Message | None = None
+
+
+def refused(key: str, **values: Any) -> LabelError:
+    """A :class:`LabelError` from the core catalog's message ``key``."""
+    from kizuna.core.catalog import Catalog  # catalog imports records, which imports labels
+
+    message = Catalog("kizuna.core").msg(key, **values)
+    error = LabelError(str(message))
+    error.message = message
+    return error
 
 
 class Classification(enum.IntEnum):
@@ -72,10 +90,7 @@ class Classification(enum.IntEnum):
         try:
             return _CLASS_ALIASES[key]
         except KeyError:
-            raise LabelError(
-                f"unknown classification {text.strip()!r} "
-                "(expected UNCLASSIFIED, CONFIDENTIAL, SECRET, TOP SECRET or U, C, S, TS)"
-            ) from None
+            raise refused("label.unknown-classification", text=text.strip()) from None
 
 
 # Japanese secrecy levels of the U.S.–Japan GSOMIA / MDA (glossary.csv).
@@ -226,25 +241,23 @@ class Label(msgspec.Struct, frozen=True, kw_only=True):
             try:
                 cls = Classification(cls)
             except ValueError:
-                raise LabelError(f"unknown classification level {cls!r}") from None
+                raise refused("label.unknown-level", level=cls) from None
             force_setattr(self, "classification", cls)
         origin = _code(self.originator, "originator")
         if origin not in COUNTRIES:
-            raise LabelError(f"unknown originator country code {self.originator!r}")
+            raise refused("label.unknown-originator", code=self.originator)
         if isinstance(self.rel_to, str):
             raise LabelError("rel_to must be a set of codes, not a string")
         codes = frozenset(_code(c, "REL TO code") for c in self.rel_to)
         for code in sorted(codes):
             if code not in COUNTRIES and not is_group_name(code):
                 if len(code) == 3 and code.isalpha():
-                    raise LabelError(f"unknown country code {code!r} in REL TO")
-                raise LabelError(f"{code!r} in REL TO is neither a country code nor a group name")
+                    raise refused("label.unknown-country", code=code)
+                raise refused("label.not-a-code", code=code)
         if self.noforn and codes:
-            raise LabelError(
-                "NOFORN contradicts a REL TO list: NOFORN means the originator's nation only"
-            )
+            raise refused("label.noforn-rel-to")
         if self.noforn and cls is Classification.UNCLASSIFIED:
-            raise LabelError("NOFORN applies to classified information only")
+            raise refused("label.noforn-unclassified")
         if codes and origin not in codes:
             # The originator always holds its own information; say so explicitly.
             codes = codes | {origin}
@@ -312,33 +325,31 @@ def parse_label(
     with it when both are given.
     """
     if not isinstance(text, str) or not text.strip():
-        raise LabelError("empty security marking")
+        raise refused("label.empty")
     if len(text) > _MAX_MARKING:
-        raise LabelError(f"security marking is longer than {_MAX_MARKING} characters")
+        raise refused("label.too-long", limit=_MAX_MARKING)
     if not all(" " <= ch <= "~" for ch in text):
-        raise LabelError(f"security marking {text!r} has characters other than printable ASCII")
+        raise refused("label.not-ascii", text=text)
     body = text.strip()
     fgi = body.startswith("//")
     if fgi:
         body = body[2:]
     segments = [" ".join(s.split()).upper() for s in body.split("//")]
     if any(not s for s in segments):
-        raise LabelError(f"empty segment in marking {text!r}")
+        raise refused("label.empty-segment", text=text)
     exercise = False
     if segments[0] == "EXERCISE":
         exercise = True
         segments = segments[1:]
         if not segments:
-            raise LabelError("marking has no classification")
+            raise refused("label.no-classification")
     head = segments[0]
     marked_origin: str | None = None
     country, _, rest = head.partition(" ")
     if country in COUNTRIES and rest:
         marked_origin, head = country, rest
     elif fgi:
-        raise LabelError(
-            f"a marking that starts with '//' must name the originating country, got {text!r}"
-        )
+        raise refused("label.fgi-country", text=text)
     classification = Classification.parse(head)
     rel_to: set[str] = set()
     noforn = False
@@ -350,20 +361,20 @@ def parse_label(
         elif seg == "EXERCISE":
             kind = "EXERCISE"
             if exercise:
-                raise LabelError("EXERCISE appears more than once")
+                raise refused("label.repeated", kind="EXERCISE")
             exercise = True
         elif seg in ("REL", "REL TO") or seg.startswith("REL "):
             kind = "REL TO"
             rel_to |= _parse_rel_list(seg.removeprefix("REL").strip().removeprefix("TO "))
         else:
-            raise LabelError(f"unknown marking segment {seg!r}")
+            raise refused("label.unknown-segment", segment=seg)
         if kind in seen and kind != "EXERCISE":
-            raise LabelError(f"{kind} appears more than once")
+            raise refused("label.repeated", kind=kind)
         seen.add(kind)
     if originator is not None and marked_origin is not None:
         given = _code(originator, "originator")
         if given != marked_origin:
-            raise LabelError(f"marking names originator {marked_origin} but {given} was expected")
+            raise refused("label.other-originator", marked=marked_origin, given=given)
     return make_label(
         classification,
         rel_to=rel_to,
@@ -376,10 +387,10 @@ def parse_label(
 
 def _parse_rel_list(body: str) -> set[str]:
     if body in ("", "TO"):
-        raise LabelError("REL TO list is empty")
+        raise refused("label.rel-to-empty")
     codes = [c.strip() for c in body.replace(";", ",").split(",")]
     if any(not c for c in codes):
-        raise LabelError("REL TO list has an empty entry")
+        raise refused("label.rel-to-empty-entry")
     return set(codes)
 
 
@@ -400,16 +411,13 @@ def make_label(
         if code in COUNTRIES:
             continue
         if not is_group_name(code):
-            raise LabelError(f"{code!r} in REL TO is neither a country code nor a group name")
+            raise refused("label.not-a-code", code=code)
         if len(code) == 3 and code.isalpha() and code not in groups:
-            raise LabelError(
-                f"unknown country code {code!r} in REL TO (not an ISO 3166 alpha-3 code "
-                f"nor a known group: {', '.join(groups.names())})"
+            raise refused(
+                "label.unknown-country-or-group", code=code, groups=", ".join(groups.names())
             )
         if code not in groups:
-            raise LabelError(
-                f"unknown group {code!r} in REL TO (known groups: {', '.join(groups.names())})"
-            )
+            raise refused("label.unknown-group", code=code, groups=", ".join(groups.names()))
     return Label(
         classification=classification,
         rel_to=codes,

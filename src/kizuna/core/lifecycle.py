@@ -39,10 +39,13 @@ from typing import Any
 
 import msgspec
 
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.errors import Conflict, Forbidden, Invalid
 from kizuna.core.labels import Label, LabelError, sort_rel_to
 from kizuna.core.merge import Merge
 from kizuna.core.records import Event, Precedence, RecordState
+
+MESSAGES = Catalog("kizuna.core")
 
 Parties = Callable[[RecordState], Mapping[str, frozenset[str]]]
 """The nodes on each side of a record, from its merged state."""
@@ -74,7 +77,8 @@ class Lifecycle:
     owner_actions: frozenset[str] = frozenset({"create", "edit"})
     # target -> allowed reason codes; an empty set: any text that is not blank
     reasons: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    reason_texts: Mapping[str, str] = field(default_factory=dict)  # target -> problem detail
+    # target -> problem detail (a catalog message, rendered in the caller's language)
+    reason_texts: Mapping[str, str | Message] = field(default_factory=dict)
     children: Mapping[str, Child] = field(default_factory=dict)
     keep_reason: bool = False  # keep a transition's ``reason`` in the status entry
 
@@ -120,6 +124,12 @@ def allowed_transitions(
     return [str(t) for t in sorted(targets, key=spec.ranks.__getitem__)]
 
 
+def _noun_ja(noun: str) -> str:
+    """A lifecycle's noun in Japanese where the core catalog names it (else as it is)."""
+    key = f"noun.{noun}"
+    return MESSAGES.get("ja", key) if MESSAGES.has(key) else noun
+
+
 def check_transition(
     spec: Lifecycle,
     status: str,
@@ -137,28 +147,41 @@ def check_transition(
     allowed = allowed_transitions(spec, status, sides, roles)
     target = next((s for s in spec.ranks if s == to), None)
     if target is None:
-        raise Invalid(f"unknown status {to!r}", allowed_transitions=allowed)
+        raise Invalid(MESSAGES.msg("error.unknown-status", status=to), allowed_transitions=allowed)
     side = spec.transitions.get((status, target))
     if side is None:
         raise Conflict(
-            f"a {spec.noun} cannot go from {status} to {target}",
+            MESSAGES.msg(
+                "error.transition-not-allowed",
+                noun=spec.noun,
+                noun_ja=_noun_ja(spec.noun),
+                status=status,
+                target=target,
+            ),
             allowed_transitions=allowed,
         )
     if side not in sides or not may_act(spec, roles, side):
         raise Forbidden(
-            f"{status} → {target} is for the {side} side "
-            f"({', '.join(sorted(spec.side_roles[side]))} or no role)",
+            MESSAGES.msg(
+                "error.transition-other-side",
+                status=status,
+                target=target,
+                side=side,
+                roles=", ".join(sorted(spec.side_roles[side])),
+            ),
             allowed_transitions=allowed,
         )
     codes = spec.reasons.get(target)
     if codes is not None:
         if not reason.strip():
-            detail = spec.reason_texts.get(target, f"{target} needs a reason")
+            detail = spec.reason_texts.get(target) or MESSAGES.msg(
+                "error.reason-needed", target=target
+            )
             extra = {"errors": [f"reason: one of {', '.join(sorted(codes))}"]} if codes else {}
             raise Invalid(detail, allowed_transitions=allowed, **extra)
         if codes and reason.strip() not in codes:
             raise Invalid(
-                f"unknown reason {reason!r} for {target}",
+                MESSAGES.msg("error.unknown-reason", reason=reason, target=target),
                 allowed_transitions=allowed,
                 errors=[f"reason: one of {', '.join(sorted(codes))}"],
             )

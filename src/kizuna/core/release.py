@@ -32,6 +32,7 @@ from kizuna.core.labels import (
     LabelError,
     _code,
     is_group_name,
+    refused,
 )
 
 
@@ -92,15 +93,15 @@ def make_principal(
     """
     nat = _code(nation, "nation")
     if nat not in COUNTRIES:
-        raise LabelError(f"unknown nation {nation!r}")
+        raise refused("label.unknown-nation", nation=nation)
     if isinstance(groups, str):
         raise LabelError("groups must be a list of group names, not a string")
     claimed = {_code(g, "group") for g in groups}
     for g in sorted(claimed):
         if g not in registry:
-            raise LabelError(f"unknown group {g!r}")
+            raise refused("label.unknown-principal-group", group=g)
         if nat not in registry.members(g):
-            raise LabelError(f"nation {nat} is not a member of group {g}")
+            raise refused("label.not-a-member", nation=nat, group=g)
     return Principal(
         nation=nat,
         clearance=clearance,

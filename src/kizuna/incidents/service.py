@@ -52,8 +52,8 @@ from kizuna.incidents.rules import (
     precedence,
     tsunami_category,
 )
-from kizuna.incidents.text import intensity_text, title_and_summary, tsunami_kind_text
-from kizuna.kernel.access import filter_visible, get_visible
+from kizuna.incidents.text import CATALOG, intensity_text, title_and_summary, tsunami_kind_text
+from kizuna.kernel.access import filter_visible, get_visible, refusal_message
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.kernel.ingress import IngressRefused, rule
 from kizuna.store.base import Draft
@@ -290,7 +290,7 @@ class IncidentService:
         always marked EXERCISE."""
         key = bulletin.key_text
         if len(raw) > MAX_RAW_BYTES:
-            raise Invalid(f"document of {len(raw)} bytes is over the {MAX_RAW_BYTES}-byte limit")
+            raise Invalid(CATALOG.msg("error.too-large", size=len(raw), limit=MAX_RAW_BYTES))
         if bulletin.status == "test":
             self.filed.labels(bulletin.source, "test").inc()
             self.ctx.audit.append(
@@ -307,16 +307,14 @@ class IncidentService:
                 if held.get("sha256") != sha:
                     self.filed.labels(bulletin.source, "conflict").inc()
                     raise Conflict(
-                        f"bulletin {key} is held with a different document (sha256 "
-                        f"{held.get('sha256')}); refusing to replace it"
+                        CATALOG.msg(
+                            "error.bulletin-differs", bulletin=key, sha256=held.get("sha256")
+                        )
                     )
                 self.filed.labels(bulletin.source, "unchanged").inc()
                 return ApplyResult(outcome="unchanged", incident_id=rid, bulletin_key=key)
             if state is not None and state.origin != self.ctx.node_id:
-                raise Forbidden(
-                    f"incident {rid} belongs to node {state.origin}; it files its bulletins "
-                    "(sovereignty)"
-                )
+                raise Forbidden(CATALOG.msg("error.not-owner", id=rid, node=state.origin))
             chosen = self._label(state, bulletin, label)
             payload: dict[str, Any] = {
                 field: {
@@ -373,7 +371,9 @@ class IncidentService:
             return self._ingress.check(chosen, self._ingress.host)
         except IngressRefused as exc:
             self.ctx.refuse("write_label", "alerts", label=chosen.render(), why=exc.reason)
-            raise Forbidden(str(exc)) from None
+            raise Forbidden(
+                refusal_message(self._ingress, chosen, self._ingress.host, exc.refusal)
+            ) from None
 
     # -- reads -----------------------------------------------------------------
 
@@ -384,7 +384,7 @@ class IncidentService:
     def get(self, caller: Caller, incident_id: str) -> IncidentOut:
         state = get_visible(self.ctx, caller, INCIDENT, incident_id)
         if not _complete(state):
-            raise NotFound(f"no {INCIDENT} {incident_id}")
+            raise NotFound(CATALOG.msg("error.not-found", record_type=INCIDENT, id=incident_id))
         return incident_view(state)
 
     def geojson(self, caller: Caller) -> IncidentFeatures:

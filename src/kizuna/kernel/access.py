@@ -4,12 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.errors import BadLabel, Forbidden, NotFound
 from kizuna.core.labels import Label, LabelError
 from kizuna.core.records import RecordState
-from kizuna.core.release import may_release
+from kizuna.core.release import Principal, may_release
 from kizuna.kernel.context import Caller, NodeContext
-from kizuna.kernel.ingress import rule
+from kizuna.kernel.ingress import IngressRule, Refusal, rule
+
+MESSAGES = Catalog("kizuna.kernel")
+
+
+def label_error(exc: LabelError) -> Message:
+    """A marking the parser refused, as the problem detail of a write."""
+    return MESSAGES.msg("error.bad-label", reason=str(exc), reason_ja=label_reason(exc, "ja"))
+
+
+def label_reason(exc: LabelError, language: str) -> str:
+    """Why a marking or principal was refused, in ``language`` where the refusal has a
+    catalog message (its English text otherwise)."""
+    return exc.message.render(language) if exc.message is not None else str(exc)
+
+
+def refusal_message(
+    ingress: IngressRule, label: Label, writer: Principal, refusal: Refusal
+) -> Message | str:
+    """The ingress rule's refusal in the reader's language: the catalog's English is the
+    rule's ``message`` itself; a reason the catalog does not know, or a rule whose text has
+    changed since, keeps the rule's own message."""
+    values = {
+        "marking": label.render(),
+        "originator": ingress.originator,
+        "label_originator": label.originator,
+        "clearance": writer.clearance.marking,
+        "nation": writer.nation,
+    }
+    key = f"error.write.{refusal.reason}"
+    if not MESSAGES.has(key):
+        return refusal.message
+    message = MESSAGES.msg(key, **values)
+    return message if str(message) == refusal.message else refusal.message
 
 
 def label_for_write(node: NodeContext, caller: Caller, marking: str) -> Label:
@@ -21,11 +55,11 @@ def label_for_write(node: NodeContext, caller: Caller, marking: str) -> Label:
     try:
         label = ingress.parse(marking)
     except LabelError as exc:
-        raise BadLabel(f"bad security label: {exc}") from None
+        raise BadLabel(label_error(exc)) from None
     refusal = ingress.refusal(label, caller.principal)
     if refusal is not None:
         node.refuse("write_label", caller.name, label=label.render(), why=refusal.reason)
-        raise Forbidden(refusal.message)
+        raise Forbidden(refusal_message(ingress, label, caller.principal, refusal))
     return label
 
 
@@ -48,7 +82,9 @@ def get_visible(node: NodeContext, caller: Caller, record_type: str, record_id: 
     if not visible(node, caller, state):
         if state is not None and not state.deleted:
             node.refuse("read_label", caller.name, record_type=record_type, record_id=record_id)
-        raise NotFound(f"no {record_type} {record_id}")
+        raise NotFound(
+            MESSAGES.msg("error.not-found", record_type=record_type, record_id=record_id)
+        )
     assert state is not None
     return state
 

@@ -30,10 +30,11 @@ from collections.abc import Iterable
 
 import msgspec
 
+from kizuna.core.catalog import Message
 from kizuna.core.errors import Forbidden
 from kizuna.core.label_math import restrict
 from kizuna.core.labels import COUNTRIES, DEFAULT_GROUPS, GroupRegistry, Label
-from kizuna.kernel.access import label_for_write
+from kizuna.kernel.access import MESSAGES, label_for_write
 from kizuna.kernel.context import Caller, NodeContext
 
 # "classifier" is the role for this; "admin" holds it too until every node's users
@@ -110,23 +111,36 @@ def decide_relabel(
     """May a user of ``nation`` with ``roles``, on node ``node_id``, relabel a record that
     node ``record_origin`` originated from ``before`` to ``after``? (Pure.)"""
     widened = widenings(before, after, registry)
-    refusal = None
-    if widened:
-        what = ", ".join(widened)
-        head = (
-            f"changing {before.render()} to {after.render()} widens it ({what}): only the "
-            f"originator may do that"
-        )
-        if record_origin != node_id:
-            refusal = f"{head}, on node {record_origin}"
-        elif nation != before.originator:
-            refusal = f"{head}, a user of {before.originator}"
-        elif not CLASSIFIER_ROLES & set(roles):
-            refusal = (
-                f"{head}, a {before.originator} user holding the classifier role "
-                f"({', '.join(sorted(CLASSIFIER_ROLES))}); you may only restrict it"
-            )
+    message = _refusal(before, after, widened, record_origin, node_id, nation, roles)
+    refusal = None if message is None else str(message)
     return LabelDecision(before=before, after=after, widened=widened, refusal=refusal)
+
+
+def _refusal(
+    before: Label,
+    after: Label,
+    widened: tuple[str, ...],
+    record_origin: str,
+    node_id: str,
+    nation: str,
+    roles: Iterable[str],
+) -> Message | None:
+    """Why :func:`decide_relabel` refuses, as a catalog message (None: it does not)."""
+    if not widened:
+        return None
+    head = {"before": before.render(), "after": after.render(), "widened": ", ".join(widened)}
+    if record_origin != node_id:
+        return MESSAGES.msg("error.relabel.other-node", origin=record_origin, **head)
+    if nation != before.originator:
+        return MESSAGES.msg("error.relabel.other-nation", originator=before.originator, **head)
+    if not CLASSIFIER_ROLES & set(roles):
+        return MESSAGES.msg(
+            "error.relabel.not-classifier",
+            originator=before.originator,
+            roles=", ".join(sorted(CLASSIFIER_ROLES)),
+            **head,
+        )
+    return None
 
 
 def authorize_relabel(
@@ -159,7 +173,16 @@ def authorize_relabel(
             after=after.render(),
             widened=list(decision.widened),
         )
-        raise Forbidden(decision.refusal, widened=list(decision.widened))
+        message = _refusal(
+            before,
+            after,
+            decision.widened,
+            record_origin,
+            ctx.node_id,
+            caller.principal.nation,
+            caller.user.roles,
+        )
+        raise Forbidden(message or decision.refusal, widened=list(decision.widened))
     return decision
 
 

@@ -35,7 +35,7 @@ import msgspec
 import structlog
 from prometheus_client import Counter
 
-from kizuna.core.catalog import Catalog
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.errors import Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
@@ -85,6 +85,16 @@ COVER_POINTS = 64  # ... and at most this many per vessel
 MAX_VESSELS = 200_000  # vessels with partner fixes or gaps held for coverage
 _IMO = re.compile(r"\bIMO (\d{7})\b")
 _PRECEDENCE = {"encounter": Precedence.PRIORITY, "spoofing": Precedence.PRIORITY}
+
+
+def _joined(problems: Sequence[str | Message]) -> tuple[str, str]:
+    """Problems joined for a detail, in English and in Japanese (a plain string, from a
+    check that has no catalog message, as it is)."""
+
+    def text(p: str | Message, language: str) -> str:
+        return p.render(language) if isinstance(p, Message) else p
+
+    return "; ".join(text(p, "en") for p in problems), "; ".join(text(p, "ja") for p in problems)
 
 
 class Pipeline(Protocol):
@@ -742,17 +752,17 @@ class MdaService:
     def event(self, caller: Caller, rid: str) -> EventOut:
         state = get_visible(self.ctx, caller, MDA_EVENT, rid)
         if not rules.is_complete(state):
-            raise NotFound(f"no {MDA_EVENT} {rid}")
+            raise NotFound(CATALOG.msg("error.not-found", record_type=MDA_EVENT, id=rid))
         return event_view(state, _reader(caller))
 
     def give_verdict(self, caller: Caller, rid: str, data: VerdictIn) -> EventOut:
         """This node's verdict on an event (replacing its earlier one); it travels with the
         event to every node the verdict's label allows."""
         if not may_act(caller):
-            raise Forbidden("a viewer may not give verdicts")
+            raise Forbidden(CATALOG.msg("error.viewer-verdict"))
         state = get_visible(self.ctx, caller, MDA_EVENT, rid)
         if not rules.is_complete(state):
-            raise NotFound(f"no {MDA_EVENT} {rid}")
+            raise NotFound(CATALOG.msg("error.not-found", record_type=MDA_EVENT, id=rid))
         marking = data.label or state.label.render(fgi=False)
         label = child_label_for_write(self.ctx, caller, marking, state.label)
         payload = {
@@ -801,11 +811,11 @@ class MdaService:
 
     def _own(self, caller: Caller, record_type: str, rid: str) -> RecordState:
         if not may_act(caller):
-            raise Forbidden(f"a viewer may not change a {record_type}")
+            raise Forbidden(CATALOG.msg("error.viewer-change", record_type=record_type))
         state = get_visible(self.ctx, caller, record_type, rid)
         if state.origin != self.ctx.node_id:
             raise Forbidden(
-                f"{record_type} {rid} belongs to node {state.origin}; change it there (sovereignty)"
+                CATALOG.msg("error.not-owner", record_type=record_type, id=rid, node=state.origin)
             )
         return state
 
@@ -813,7 +823,7 @@ class MdaService:
         self, caller: Caller, record_type: str, marking: str, payload: dict[str, Any]
     ) -> RecordState:
         if not may_act(caller):
-            raise Forbidden(f"a viewer may not add a {record_type}")
+            raise Forbidden(CATALOG.msg("error.viewer-add", record_type=record_type))
         label = label_for_write(self.ctx, caller, marking)
         rid = new_id()
         self.ctx.events.append(
@@ -867,7 +877,9 @@ class MdaService:
     def _polygon(points: list[list[float]]) -> list[list[float]]:
         problems = rules.polygon_problems(points)
         if problems:
-            raise Invalid("bad polygon: " + "; ".join(problems), errors=problems)
+            raise Invalid(
+                CATALOG.msg("error.bad-polygon", problems="; ".join(problems)), errors=problems
+            )
         return rules.closed_ring(points)
 
     def create_zone(self, caller: Caller, data: ZoneIn) -> ZoneOut:
@@ -877,7 +889,7 @@ class MdaService:
             "kind": data.kind,
         }
         if not (data.name.en.strip() or data.name.ja.strip()):
-            raise Invalid("a zone needs a name (en or ja)", errors=["name: empty"])
+            raise Invalid(CATALOG.msg("error.zone-name"), errors=["name: empty"])
         return zone_view(self._create(caller, MDA_ZONE, data.label, payload))
 
     def update_zone(self, caller: Caller, rid: str, data: ZonePatch) -> ZoneOut:
@@ -902,7 +914,7 @@ class MdaService:
     def create_watch(self, caller: Caller, data: WatchIn) -> WatchOut:
         if data.mmsi is None and data.imo is None and not data.name.strip():
             raise Invalid(
-                "a watchlist entry names a vessel by mmsi, imo or name",
+                CATALOG.msg("error.watch-names"),
                 errors=["mmsi, imo or name: at least one"],
             )
         payload = {
@@ -935,21 +947,24 @@ class MdaService:
         zones under ``marking``: every one is checked first, then all are written in one
         commit; one bad area refuses the whole file."""
         if not may_act(caller):
-            raise Forbidden(f"a viewer may not add a {MDA_ZONE}")
+            raise Forbidden(CATALOG.msg("error.viewer-add", record_type=MDA_ZONE))
         label = label_for_write(self.ctx, caller, marking)
-        drafts, problems = [], []
+        drafts: list[Draft] = []
+        problems: list[str | Message] = []
         for n, f in enumerate(features):
             g = f.geometry
             if g.get("type") != "Polygon" or not g.get("coordinates"):
-                problems.append(f"feature {n} ({f.name}): a zone is an area, not a {g.get('type')}")
+                problems.append(
+                    CATALOG.msg("error.feature-not-area", n=n, name=f.name, type=g.get("type"))
+                )
                 continue
             points = [[p[1], p[0]] for p in g["coordinates"][0]]
             if len(points) > 1001:
-                problems.append(f"feature {n}: a zone has at most 1000 points")
+                problems.append(CATALOG.msg("error.feature-points", n=n, limit=1000))
                 continue
             bad = rules.polygon_problems(points)
             if bad:
-                problems.append(f"feature {n}: " + "; ".join(bad))
+                problems.append(CATALOG.msg("error.feature-polygon", n=n, problems="; ".join(bad)))
                 continue
             name = {"en": f.name.get("en", "")[:200], "ja": f.name.get("ja", "")[:200]}
             if not (name["en"].strip() or name["ja"].strip()):
@@ -967,7 +982,11 @@ class MdaService:
                 )
             )
         if problems:
-            raise Invalid("bad zones: " + "; ".join(problems[:20]), errors=problems[:100])
+            en, ja = _joined(problems[:20])
+            raise Invalid(
+                CATALOG.msg("error.bad-zones", problems=en, problems_ja=ja),
+                errors=[str(p) for p in problems[:100]],
+            )
         self.ctx.events.append(drafts)
         self.ctx.audit.append(
             f"{MDA_ZONE}.import", caller.name, "ok", count=len(drafts), label=label.render()

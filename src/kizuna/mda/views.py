@@ -30,7 +30,7 @@ from kizuna.mda.models import (
     ZoneOut,
     ZonePatch,
 )
-from kizuna.mda.service import MdaService
+from kizuna.mda.service import CATALOG, MdaService
 
 MdaServiceDep: TypeAlias = NamedDependency[MdaService]
 
@@ -61,7 +61,10 @@ LimitQuery = Annotated[int, QueryParameter(ge=1, le=10_000)]
 def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
     if value is None or value in allowed:
         return value
-    raise KizunaError(f"bad {name} {value[:40]!r}: one of {', '.join(allowed)}", parameter=name)
+    raise KizunaError(
+        CATALOG.msg("error.bad-choice", name=name, value=value[:40], allowed=", ".join(allowed)),
+        parameter=name,
+    )
 
 
 class MdaController(Controller):
@@ -89,14 +92,17 @@ class MdaController(Controller):
                     raise ValueError(problem)
                 box = rules.parse_bbox(bbox)
             except ValueError as exc:
-                raise KizunaError(f"bad bbox {bbox[:60]!r}: {exc}", parameter="bbox") from None
+                raise KizunaError(
+                    CATALOG.msg("error.bad-bbox", text=bbox[:60], reason=str(exc)),
+                    parameter="bbox",
+                ) from None
         after = None
         if since is not None:
             try:
                 after = parse_iso(since)
             except ValueError:
                 raise KizunaError(
-                    f"bad since {since[:60]!r}: not an ISO 8601 time", parameter="since"
+                    CATALOG.msg("error.bad-since", text=since[:60]), parameter="since"
                 ) from None
         return service.events(
             caller,

@@ -27,8 +27,11 @@ from collections.abc import Callable, Iterable, Sequence
 import msgspec
 from msgspec.structs import replace
 
+from kizuna.core.catalog import Catalog
 from kizuna.core.labels import Label
 from kizuna.picture.models import Provenance, Track
+
+MESSAGES = Catalog("kizuna.picture")
 
 Observations = tuple[Track, ...]  # sorted by (source, source_id), one per key
 

@@ -33,7 +33,7 @@ from kizuna.picture.models import (
     TrackIn,
     TrackOut,
 )
-from kizuna.picture.rules import BBox, parse_bbox
+from kizuna.picture.rules import MESSAGES, BBox, parse_bbox
 from kizuna.picture.service import PictureService, history_view, track_view
 from kizuna.picture.sidc import affiliation_from_cot_type, sidc_from_cot_type
 
@@ -52,7 +52,9 @@ def _bbox(text: str | None) -> BBox | None:
             raise ValueError(problem)
         return parse_bbox(text)
     except ValueError as exc:
-        raise KizunaError(f"bad bbox {text[:60]!r}: {exc}", parameter="bbox") from None
+        raise KizunaError(
+            MESSAGES.msg("error.bad-bbox", text=text[:60], reason=str(exc)), parameter="bbox"
+        ) from None
 
 
 def _time(text: str | None, what: str, index: int) -> float | None:
@@ -61,7 +63,7 @@ def _time(text: str | None, what: str, index: int) -> float | None:
     try:
         return parse_iso(text)
     except ValueError:
-        raise Invalid(f"item {index}: {what} {text!r} is not an ISO 8601 time") from None
+        raise Invalid(MESSAGES.msg("error.bad-time", n=index, field=what, text=text)) from None
 
 
 def _track_from(
@@ -69,7 +71,7 @@ def _track_from(
 ) -> Track:
     observed = _time(item.observed_at, "observed_at", index) or now
     if observed > now + max_future:
-        raise Invalid(f"item {index}: observed_at is more than {max_future:.0f} s in the future")
+        raise Invalid(MESSAGES.msg("error.future", n=index, limit=max_future))
     stale = _time(item.stale_at, "stale_at", index) or observed + DEFAULT_STALE
     stale = max(stale, observed)  # stale before it was observed: stale when observed
     source_id = item.source_id or item.id or new_id()
@@ -116,7 +118,7 @@ def _visible(service: PictureService, caller: Caller, track_id: str) -> Track:
     if view is None:
         if service.entry(track_id) is not None:
             service.ctx.refuse("read_label", caller.name, record_type=TRACK, record_id=track_id)
-        raise NotFound(f"no track {track_id}")
+        raise NotFound(MESSAGES.msg("error.track-not-found", id=track_id))
     return view
 
 
@@ -142,7 +144,7 @@ class TrackController(Controller):
         service: PictureServiceDep,
     ) -> ReportResult:
         if len(data) > MAX_REPORTS:  # the annotation documents it; Litestar does not check it
-            raise Invalid(f"a batch holds at most {MAX_REPORTS} reports, not {len(data)}")
+            raise Invalid(MESSAGES.msg("error.batch", limit=MAX_REPORTS, count=len(data)))
         labels: dict[str, Label] = {}
         tracks = []
         now = time.time()

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import msgspec
 
-from kizuna.core.catalog import Catalog
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.records import Event, RecordState, Text
 from kizuna.kernel.contract import origin_owns
 from kizuna.relief.items import CAPABILITIES, ITEMS, CapabilityCode
@@ -31,6 +31,23 @@ MAX_DAYS = 365.0
 MAX_QUANTITY = 1e12
 MAX_READINESS_HOURS = 24 * 365.0
 DAY = 86_400.0
+
+
+class RuleError(ValueError):
+    """A rule's refusal of a value, carrying its catalog message."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+def joined(problems: Sequence[Message]) -> Message:
+    """Several problems as one detail, each rendered in the reader's language."""
+    return CATALOG.msg(
+        "error.problems",
+        problems="; ".join(p.render("en") for p in problems),
+        problems_ja="; ".join(p.render("ja") for p in problems),
+    )
 
 
 # -- numbers ---------------------------------------------------------------------------
@@ -59,12 +76,12 @@ def in_packs(quantity: float | Fraction, pack_size: float | None) -> tuple[float
 # -- the needs calculator -----------------------------------------------------------------
 
 
-def needs_problems(population: int, days: float) -> list[str]:
+def needs_problems(population: int, days: float) -> list[Message]:
     problems = []
     if not 0 <= population <= MAX_POPULATION:
-        problems.append(f"population must be 0 to {MAX_POPULATION:,}, not {population}")
+        problems.append(CATALOG.msg("error.population", limit=MAX_POPULATION, value=population))
     if not (math.isfinite(days) and 0 < days <= MAX_DAYS):
-        problems.append(f"days must be more than 0 and at most {MAX_DAYS:g}, not {days}")
+        problems.append(CATALOG.msg("error.days", limit=MAX_DAYS, value=days))
     return problems
 
 
@@ -116,33 +133,33 @@ def needs(population: int, days: float) -> list[DraftLine]:
 # -- checks ------------------------------------------------------------------------------
 
 
-def position_problem(where: Where | None, field: str = "position") -> str | None:
+def position_problem(where: Where | None, field: str = "position") -> Message | None:
     if where is None:
         return None
     if not (math.isfinite(where.lat) and -90.0 <= where.lat <= 90.0):
-        return f"{field}: latitude must be -90 to 90, not {where.lat}"
+        return CATALOG.msg("error.latitude", field=field, value=where.lat)
     if not (math.isfinite(where.lon) and -180.0 <= where.lon <= 180.0):
-        return f"{field}: longitude must be -180 to 180, not {where.lon}"
+        return CATALOG.msg("error.longitude", field=field, value=where.lon)
     return None
 
 
-def quantity_problem(value: float | None, field: str, *, positive: bool = False) -> str | None:
+def quantity_problem(value: float | None, field: str, *, positive: bool = False) -> Message | None:
     if value is None:
         return None
     low_ok = value > 0 if positive else value >= 0
     if not (math.isfinite(value) and low_ok and value <= MAX_QUANTITY):
-        bound = "more than 0" if positive else "0 or more"
-        return f"{field} must be {bound} and at most {MAX_QUANTITY:g}, not {value}"
+        key = "error.quantity-positive" if positive else "error.quantity"
+        return CATALOG.msg(key, field=field, limit=MAX_QUANTITY, value=value)
     return None
 
 
-def text_problem(text: Text | None, field: str, *, needs_text: bool, limit: int) -> str | None:
+def text_problem(text: Text | None, field: str, *, needs_text: bool, limit: int) -> Message | None:
     if text is None:
         return None
     if needs_text and not (text.en.strip() or text.ja.strip()):
-        return f"{field} needs English or Japanese text"
+        return CATALOG.msg("error.text-needed", field=field)
     if max(len(text.en), len(text.ja)) > limit:
-        return f"{field} longer than {limit} characters"
+        return CATALOG.msg("error.text-too-long", field=field, limit=limit)
     return None
 
 
@@ -150,21 +167,21 @@ def capability_code(code: str) -> CapabilityCode | None:
     return CAPABILITIES.get(code)
 
 
-def window_problem(start: float | None, end: float | None) -> str | None:
+def window_problem(start: float | None, end: float | None) -> Message | None:
     if start is not None and end is not None and end <= start:
-        return "available_to must be after available_from"
+        return CATALOG.msg("error.window")
     return None
 
 
-def readiness_problem(hours: float | None) -> str | None:
+def readiness_problem(hours: float | None) -> Message | None:
     if hours is None:
         return None
     if not (math.isfinite(hours) and 0 <= hours <= MAX_READINESS_HOURS):
-        return f"readiness_hours must be 0 to {MAX_READINESS_HOURS:g}, not {hours}"
+        return CATALOG.msg("error.readiness", limit=MAX_READINESS_HOURS, value=hours)
     return None
 
 
-def shelter_problems(fields: dict[str, object]) -> list[str]:
+def shelter_problems(fields: dict[str, object]) -> list[Message]:
     """Counts must be whole and not negative; a population above capacity is allowed
     (people do not leave a full shelter) and flagged by :func:`over_capacity`."""
     problems = []
@@ -173,7 +190,7 @@ def shelter_problems(fields: dict[str, object]) -> list[str]:
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**7:
-            problems.append(f"{key} must be a whole number from 0 to 10,000,000, not {value}")
+            problems.append(CATALOG.msg("error.count", field=key, value=value))
     return problems
 
 
@@ -185,35 +202,35 @@ def stock_quantity(
     item: str, quantity: float | None, packs: float | None, pack_size: float | None
 ) -> tuple[float, float | None]:
     """(quantity in base units, the pack size held) from what a stock write gives;
-    ValueError naming the fault."""
+    :class:`RuleError` naming the fault."""
     spec = ITEMS.get(item)
     if spec is None:
-        raise ValueError(f"unknown relief item {item!r}; known: {', '.join(ITEMS)}")
+        raise RuleError(CATALOG.msg("error.unknown-item", item=item, known=", ".join(ITEMS)))
     if not spec.stockable:
-        raise ValueError(f"{item!r} is not held in stock")
+        raise RuleError(CATALOG.msg("error.not-stocked", item=item))
     for problem in (
         quantity_problem(quantity, "quantity"),
         quantity_problem(packs, "packs"),
         quantity_problem(pack_size, "pack_size", positive=True),
     ):
         if problem:
-            raise ValueError(problem)
+            raise RuleError(problem)
     size = pack_size if pack_size is not None else spec.pack_size
     if (quantity is None) == (packs is None):
-        raise ValueError("give either quantity (base units) or packs, not both or neither")
+        raise RuleError(CATALOG.msg("error.quantity-or-packs"))
     if packs is not None:
         if size is None:
-            raise ValueError(f"{item!r} has no pack size: give quantity in {spec.unit}")
+            raise RuleError(CATALOG.msg("error.no-pack-size", item=item, unit=spec.unit))
         return float(_exact(packs) * _exact(size)), size
     assert quantity is not None
     return float(quantity), size
 
 
-def plan_switch_problem(current: str, new: str, reason: Text | None) -> str | None:
+def plan_switch_problem(current: str, new: str, reason: Text | None) -> Message | None:
     if new == current:
-        return f"the plan is already {current}"
+        return CATALOG.msg("error.plan-already", mode=current)
     if reason is None or not (reason.en.strip() or reason.ja.strip()):
-        return "a switch of mode needs a reason"
+        return CATALOG.msg("error.switch-reason")
     return None
 
 

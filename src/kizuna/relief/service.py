@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from kizuna.core.catalog import Message
 from kizuna.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
@@ -58,7 +59,9 @@ from kizuna.relief.rules import (
     CATALOG,
     DAY,
     Offerable,
+    RuleError,
     fits,
+    joined,
     needs,
     needs_problems,
     over_capacity,
@@ -255,10 +258,10 @@ def is_complete(state: RecordState) -> bool:
 # -- input checks -------------------------------------------------------------------------
 
 
-def _invalid(problems: Sequence[str | None]) -> None:
+def _invalid(problems: Sequence[Message | None]) -> None:
     found = [p for p in problems if p]
     if found:
-        raise Invalid("; ".join(found), errors=found)
+        raise Invalid(joined(found), errors=[str(p) for p in found])
 
 
 def _position(where: Where | None, field: str = "position") -> dict[str, float] | None:
@@ -272,7 +275,7 @@ def _when(text: str | None, field: str) -> float | None:
     try:
         return parse_iso(text)
     except (ValueError, TypeError):
-        raise Invalid(f"{field} must be an ISO 8601 time, got {text!r}") from None
+        raise Invalid(CATALOG.msg("error.bad-time", field=field, text=text)) from None
 
 
 def _text(value: Any) -> dict[str, str] | None:
@@ -308,7 +311,7 @@ def _as_line(raw: Any, n: int) -> DraftLine:
             DraftLine,
         )
     except msgspec.ValidationError as exc:
-        raise Invalid(f"line {n}: {exc}", item=n) from None
+        raise Invalid(CATALOG.msg("error.bad-line", n=n, reason=str(exc)), item=n) from None
 
 
 # -- the service ----------------------------------------------------------------------------
@@ -350,7 +353,7 @@ class ReliefService:
     def _one(self, caller: Caller, rtype: str, rid: str) -> RecordState:
         state = get_visible(self.ctx, caller, rtype, rid)
         if not is_complete(state):
-            raise NotFound(f"no {rtype} {rid}")
+            raise NotFound(CATALOG.msg("error.not-found", record_type=rtype, id=rid))
         return state
 
     def capabilities(
@@ -434,7 +437,7 @@ class ReliefService:
         state = self._one(caller, rtype, rid)
         if not owner_may_edit(state.origin, self.ctx.node_id):
             raise Forbidden(
-                f"{rtype} {rid} belongs to node {state.origin}; change it there (sovereignty)"
+                CATALOG.msg("error.not-owner", record_type=rtype, id=rid, node=state.origin)
             )
         return state
 
@@ -462,7 +465,9 @@ class ReliefService:
         spec = CAPABILITIES.get(data.code)
         if spec is None:
             raise Invalid(
-                f"unknown capability code {data.code!r}; known: {', '.join(CAPABILITIES)}"
+                CATALOG.msg(
+                    "error.unknown-capability", code=data.code, known=", ".join(CAPABILITIES)
+                )
             )
         start = _when(data.available_from, "available_from")
         end = _when(data.available_to, "available_to")
@@ -472,7 +477,7 @@ class ReliefService:
                 readiness_problem(data.readiness_hours),
                 window_problem(start, end),
                 text_problem(data.caveats, "caveats", needs_text=False, limit=MAX_BODY),
-                None if data.unit_name.strip() else "unit_name must name the unit or asset",
+                None if data.unit_name.strip() else CATALOG.msg("error.unit-name"),
                 position_problem(data.position),
             ]
         )
@@ -508,7 +513,7 @@ class ReliefService:
                 text_problem(patch.caveats, "caveats", needs_text=False, limit=MAX_BODY),
                 None
                 if patch.unit_name is None or patch.unit_name.strip()
-                else "unit_name must name the unit or asset",
+                else CATALOG.msg("error.unit-name"),
                 position_problem(patch.position),
             ]
         )
@@ -532,8 +537,8 @@ class ReliefService:
     def create_stock(self, caller: Caller, data: StockIn) -> StockOut:
         try:
             quantity, size = stock_quantity(data.item, data.quantity, data.packs, data.pack_size)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
+        except RuleError as exc:
+            raise Invalid(exc.message) from None
         _invalid(
             [
                 text_problem(data.site_name, "site_name", needs_text=True, limit=MAX_TITLE),
@@ -549,8 +554,12 @@ class ReliefService:
                 and f.get("item") == data.item
             ):
                 raise Conflict(
-                    f"site {data.site_id} already holds a stock of {data.item} "
-                    f"({held.record_id}); update that one",
+                    CATALOG.msg(
+                        "error.stock-exists",
+                        site=data.site_id,
+                        item=data.item,
+                        id=held.record_id,
+                    ),
                     id=held.record_id,
                 )
         payload = {
@@ -573,8 +582,8 @@ class ReliefService:
             size = patch.pack_size if patch.pack_size is not None else state.fields.get("pack_size")
             try:
                 quantity, size = stock_quantity(item, patch.quantity, patch.packs, size)
-            except ValueError as exc:
-                raise Invalid(str(exc)) from None
+            except RuleError as exc:
+                raise Invalid(exc.message) from None
             changes.update(quantity=quantity, pack_size=size)
         elif patch.pack_size is not None:
             _invalid([quantity_problem(patch.pack_size, "pack_size", positive=True)])
@@ -659,13 +668,8 @@ class ReliefService:
         held = self.ctx.events.get(RELIEF_PLAN, data.incident_id)
         if held is not None and not held.deleted:
             if held.origin == self.ctx.node_id:
-                raise Conflict(
-                    f"incident {data.incident_id} has a relief plan; switch its mode with PATCH"
-                )
-            raise Conflict(
-                f"incident {data.incident_id}'s relief plan is held by another node; "
-                f"it is switched there"
-            )
+                raise Conflict(CATALOG.msg("error.plan-exists", incident=data.incident_id))
+            raise Conflict(CATALOG.msg("error.plan-elsewhere", incident=data.incident_id))
         at = _when(data.switched_at, "switched_at") or (time.time() if now is None else now)
         entry = {
             "mode": data.mode,
@@ -694,7 +698,7 @@ class ReliefService:
                 raise (Conflict if patch.mode == f["mode"] else Invalid)(problem)
             at = _when(patch.switched_at, "switched_at") or (time.time() if now is None else now)
             if at < f.get("switched_at", 0.0):
-                raise Invalid("switched_at is before the plan's last switch")
+                raise Invalid(CATALOG.msg("error.switched-at"))
             entry = {
                 "mode": patch.mode,
                 "switched_at": at,
@@ -703,7 +707,7 @@ class ReliefService:
             }
             changes = {**entry, "history": [*f.get("history", []), entry]}
         elif patch.reason is not None or patch.switched_at is not None:
-            raise Invalid("reason and switched_at go with a switch of mode")
+            raise Invalid(CATALOG.msg("error.switch-fields"))
         return plan_view(self._patch(caller, state, patch.label, changes))
 
     # needs
@@ -719,7 +723,7 @@ class ReliefService:
         population = data.population
         if population is None:
             if shelter is None:
-                raise Invalid("give population, or shelter_id to use the shelter's")
+                raise Invalid(CATALOG.msg("error.population-or-shelter"))
             population = max(shelter.population_day, shelter.population_night)
         return NeedsOut(
             population=population,
@@ -741,9 +745,7 @@ class ReliefService:
     ) -> list[LineMatch]:
         """For each line, the capabilities the caller may see that fit it over the need
         (from ``start``, default now, for ``days``), with how much of it each could cover."""
-        _invalid(
-            [None if 0 < days <= 365 else f"days must be more than 0 and at most 365, not {days}"]
-        )
+        _invalid([None if 0 < days <= 365 else CATALOG.msg("error.days", limit=365, value=days)])
         now = time.time() if now is None else now
         begin = now if start is None else start
         end = begin + days * DAY

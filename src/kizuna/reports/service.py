@@ -17,7 +17,7 @@ from kizuna.kernel.access import filter_visible, get_visible, label_for_write
 from kizuna.kernel.authority import audit_relabel, authorize_relabel
 from kizuna.kernel.context import Caller, NodeContext
 from kizuna.reports.models import REPORT, ReportIn, ReportOut, ReportPatch
-from kizuna.reports.rules import owner_may_edit
+from kizuna.reports.rules import MESSAGES, joined, owner_may_edit
 from kizuna.store.base import Draft
 
 # A report's content: what a peer needs to hold the whole report.
@@ -58,8 +58,12 @@ class ReportService:
         for n, data in enumerate(items):
             problems = text_problems(data.title, data.body)
             if problems:
-                where = f"item {n}: " if len(items) > 1 else ""
-                raise Invalid(where + "; ".join(problems), errors=problems, item=n)
+                detail = (
+                    MESSAGES.msg("error.item-problems", n=n, **joined(problems))
+                    if len(items) > 1
+                    else MESSAGES.msg("error.problems", **joined(problems))
+                )
+                raise Invalid(detail, errors=[str(p) for p in problems], item=n)
             label = label_for_write(self.node, caller, data.label)
             payload = {
                 "title": msgspec.to_builtins(data.title),
@@ -99,12 +103,13 @@ class ReportService:
     def update(self, caller: Caller, rid: str, patch: ReportPatch) -> RecordState:
         state = get_visible(self.node, caller, REPORT, rid)
         if not owner_may_edit(state.origin, self.node.node_id):
-            raise Forbidden(
-                f"report {rid} belongs to node {state.origin}; change it there (sovereignty)"
-            )
+            raise Forbidden(MESSAGES.msg("error.not-owner", id=rid, node=state.origin))
         problems = text_problems(patch.title, patch.body)
         if problems:
-            raise Invalid("; ".join(problems), errors=problems)
+            raise Invalid(
+                MESSAGES.msg("error.problems", **joined(problems)),
+                errors=[str(p) for p in problems],
+            )
         label = label_for_write(self.node, caller, patch.label) if patch.label else state.label
         decision = authorize_relabel(
             self.node, caller, REPORT, rid, state.origin, state.label, label

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from kizuna.core.errors import Invalid
 from kizuna.kernel.context import CallerDep
 from kizuna.reports.models import ReportIn, ReportOut, ReportPatch
+from kizuna.reports.rules import MESSAGES
 from kizuna.reports.service import ReportService, report_view
 
 MAX_BATCH = 1000
@@ -38,7 +39,7 @@ class ReportController(Controller):
     ) -> list[ReportOut]:
         # the annotation documents the bounds; Litestar does not check them
         if not 1 <= len(data) <= MAX_BATCH:
-            raise Invalid(f"a batch holds 1 to {MAX_BATCH} reports, not {len(data)}")
+            raise Invalid(MESSAGES.msg("error.batch", limit=MAX_BATCH, count=len(data)))
         return [report_view(s) for s in service.create_many(caller, data)]
 
     @get("/", summary="Reports the caller may see, newest first")

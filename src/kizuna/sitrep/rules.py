@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from kizuna.core.catalog import Catalog
 from kizuna.core.errors import Conflict
 from kizuna.core.label_math import restrict
 from kizuna.core.labels import (
@@ -20,6 +21,8 @@ from kizuna.core.labels import (
 )
 from kizuna.core.records import RecordState, Text
 from kizuna.sitrep.models import Version
+
+CATALOG = Catalog("kizuna.sitrep")
 
 # -- labels ----------------------------------------------------------------------
 
@@ -74,13 +77,13 @@ def next_issue(
     Final (only when asked for) closes the series."""
     issued = sorted(previous)
     if any(v == "Final" for _, v in issued):
-        raise Conflict("this incident's SITREP series is closed: a Final SITREP was issued")
+        raise Conflict(CATALOG.msg("error.series-closed"))
     number = (issued[-1][0] + 1) if issued else 1
     natural: Version = "Initial" if not issued else "Update"
     if requested is None or requested == natural or requested == "Final":
         return number, requested or natural
     raise Conflict(
-        f"SITREP {number} of this incident is an {natural}, not an {requested}",
+        CATALOG.msg("error.version", number=number, natural=natural, requested=requested),
         allowed=[natural, "Final"],
     )
 

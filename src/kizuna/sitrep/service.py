@@ -54,7 +54,7 @@ class SitrepService:
             deadline = time.monotonic() + wait
             while not self._leases.acquire(name):
                 if time.monotonic() > deadline:
-                    raise Conflict("another worker is issuing a SITREP of this incident")
+                    raise Conflict(CATALOG.msg("error.busy"))
                 time.sleep(0.02)
             try:
                 yield
@@ -101,7 +101,7 @@ class SitrepService:
     def _incident(self, caller: Caller, incident_id: str) -> tuple[dict[str, Any], Label]:
         found = self._released(caller, [self.incidents.get(caller, incident_id)])
         if not found or not found[0][0]:
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(CATALOG.msg("error.incident-not-found", id=incident_id))
         return found[0]
 
     def issues(self, caller: Caller | None, incident_id: str) -> list[RecordState]:
@@ -125,7 +125,9 @@ class SitrepService:
         if number is not None:
             issues = [s for s in issues if s.fields.get("number") == number]
             if not issues:
-                raise NotFound(f"no SITREP {number} of incident {incident_id}")
+                raise NotFound(
+                    CATALOG.msg("error.sitrep-not-found", number=number, incident=incident_id)
+                )
         return self.build(caller, incident_id, issues[-1] if issues else None, incident)
 
     # -- building -----------------------------------------------------------------
@@ -258,7 +260,7 @@ class SitrepService:
         else:
             start, end = self._period_start(issues, inc, now), iso(now)
         if parse_iso(start) > parse_iso(end):
-            raise Invalid("the reporting period ends before it starts", errors=["period"])
+            raise Invalid(CATALOG.msg("error.period"), errors=["period"])
         own = make_label(
             Classification.UNCLASSIFIED, originator=self.node.nation, groups=self.node.groups
         )
