@@ -10,6 +10,9 @@ import { FacilitiesView } from './components/facilities/FacilitiesView';
 import { OrbatView } from './components/orbat/OrbatView';
 import { LiaisonView } from './components/liaison/LiaisonView';
 import { MdaSide } from './components/mda/MdaSide';
+import { NetworkAlertStrip } from './components/network/AlertStrip';
+import { NetworkView } from './components/network/NetworkView';
+import { useNetwork } from './components/network/useNetwork';
 import { MdaStore } from './mda/store';
 import type { Map as MLMap } from 'maplibre-gl';
 import { Login } from './components/Login';
@@ -71,7 +74,7 @@ export function App() {
   return <Workspace token={token} me={me} onLogout={logout} />;
 }
 
-type Tab = 'map' | 'board' | 'hadr' | ExtraTab;
+type Tab = 'map' | 'board' | 'hadr' | 'network' | ExtraTab;
 // Views that mount on first use and stay mounted (their state survives a tab switch).
 type ExtraTab = 'exercise' | 'facilities' | 'orbat' | 'liaison';
 const EXTRA_TABS: { tab: ExtraTab; View: typeof ExerciseView }[] = [
@@ -109,6 +112,8 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
   const [trackMap, setTrackMap] = useState<MLMap | null>(null);
   const [opened, setOpened] = useState<Set<ExtraTab>>(() => new Set());
   const [extraItems, setExtraItems] = useState<Labelled[]>([]);
+  // Network (operators: the node answers 403 to anyone else, and the tab and alert strip stay hidden).
+  const { network, networkAllowed } = useNetwork(store);
   useEffect(() => {
     if (EXTRA_TABS.some((x) => x.tab === tab) && !opened.has(tab as ExtraTab)) setOpened(new Set([...opened, tab as ExtraTab]));
   }, [tab, opened]);
@@ -203,6 +208,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
               {t(`nav.${x}`)}
             </button>
           ))}
+          {networkAllowed && (
+            <button role="tab" aria-selected={tab === 'network'} className={tab === 'network' ? 'on' : ''} onClick={() => setTab('network')} data-testid="tab-network">
+              {t('nav.network')}
+            </button>
+          )}
         </nav>
         <div className="spacer" />
         <span className={`conn conn-${conn}`} data-testid="conn">
@@ -220,6 +230,7 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
           {t('user.logout')}
         </button>
       </header>
+      <NetworkAlertStrip store={network} onOpen={() => setTab('network')} />
       <main className="main">
         <div className={`view map-view with-mda ${tab === 'map' ? '' : 'hidden'}`}>
           <div className="map-area">
@@ -256,6 +267,11 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
             <View live={store} me={me} nodeId={meta?.node_id ?? me.node_id} visible={tab === x} onScreenItems={tab === x ? setExtraItems : () => undefined} />
           </div>
         ))}
+        {tab === 'network' && networkAllowed && (
+          <div className="view network-view-wrap">
+            <NetworkView store={network} onScreenItems={setExtraItems} />
+          </div>
+        )}
       </main>
       <ClassificationBanner state={banner} position="bottom" />
     </div>

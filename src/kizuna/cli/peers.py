@@ -149,6 +149,40 @@ def peer_digest(dir: DirOpt, peer: Annotated[str, typer.Option(help="Peer id.")]
         node.close()
 
 
+@peer_app.command("status")
+def peer_status(
+    dir: DirOpt,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The status as JSON (GET /api/v1/network's shape).")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the table: en or ja.")] = "en",
+) -> None:
+    """The running node's links: state, last contact, round trip, queues by precedence
+    with the age of the oldest (against ACP 121 objectives), throughput, refusals, digest
+    comparison, and active alerts (ADR 0020). Exit 1 when the node is not running."""
+    import msgspec
+
+    from kizuna.federation.table import NotRunning, read_status, render
+
+    nd = NodeDir(dir)
+    try:
+        config = nd.load()
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    if lang not in ("en", "ja"):
+        _fail(f"--lang {lang!r}: en or ja")
+    try:
+        status = read_status(nd.root, config.node_id, lang)
+    except NotRunning as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(msgspec.json.format(msgspec.json.encode(status), indent=2).decode())
+        return
+    for line in render(status, lang):
+        typer.echo(line)
+
+
 # -- onboarding and live changes (ADR 0019) -------------------------------------------------
 
 TypesOpt = Annotated[

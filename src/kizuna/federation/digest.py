@@ -11,10 +11,13 @@ import hashlib
 
 import msgspec
 
+from kizuna.core.catalog import Catalog
 from kizuna.core.errors import NotFound
 from kizuna.federation.peers import FederatedNode, load_peers
 from kizuna.federation.rules import Peer, event_envelope, send_refusal
 from kizuna.store.base import Outbox
+
+CATALOG = Catalog("kizuna.federation")
 
 
 class Digest(msgspec.Struct, kw_only=True):
@@ -43,5 +46,5 @@ def peer_digest(node: FederatedNode, peer_id: str, peers: dict[str, Peer] | None
     peers = load_peers(node) if peers is None else peers
     peer = peers.get(peer_id)
     if peer is None:
-        raise NotFound(f"no peer {peer_id!r} configured on node {node.context.node_id}")
+        raise NotFound(CATALOG.msg("digest.no-peer", peer=peer_id, node=node.context.node_id))
     return digest(node.backend.outbox, node.context.node_id, peer)

@@ -37,6 +37,7 @@ import structlog
 
 from kizuna.core.errors import NotFound
 from kizuna.federation.enrol import PATH as ENROL_PATH
+from kizuna.federation.linkstate import AnsweredError
 from kizuna.federation.peers import FederatedNode
 from kizuna.federation.server import CLIENT, FederationServer, problem
 from kizuna.federation.tls import client_context, server_context
@@ -79,7 +80,9 @@ class HttpsConnection:
         except (httpx.HTTPError, OSError) as exc:
             raise TransportError(str(exc) or type(exc).__name__) from exc
         if response.status_code != 200:
-            raise TransportError(f"peer answered {response.status_code}: {response.text[:200]}")
+            raise AnsweredError(
+                response.status_code, f"peer answered {response.status_code}: {response.text[:200]}"
+            )
         try:
             return msgspec.json.decode(response.content, type=Ack)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -91,7 +94,9 @@ class HttpsConnection:
         except (httpx.HTTPError, OSError) as exc:
             raise TransportError(str(exc) or type(exc).__name__) from exc
         if response.status_code != 200:
-            raise TransportError(f"peer answered {response.status_code}: {response.text[:200]}")
+            raise AnsweredError(
+                response.status_code, f"peer answered {response.status_code}: {response.text[:200]}"
+            )
         return dict(response.json())
 
     async def close(self) -> None:

@@ -18,13 +18,14 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
 
 from kizuna.core.records import Event, Precedence
 from kizuna.federation.events import EventStream
+from kizuna.federation.linkstate import LinkState
 from kizuna.federation.rules import EVENTS, Peer, event_envelope, send_refusal, wire_refusal
 from kizuna.kernel.metrics import Metrics
 from kizuna.kernel.streams import Ack, Connection, Envelope, FederatedStream, TransportError
@@ -56,6 +57,7 @@ class Link:
         events: EventStream,
         streams: Sequence[FederatedStream[Any]] = (),
         leases: Leases | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.node_id = node_id
         self.metrics = metrics
@@ -75,6 +77,9 @@ class Link:
         self.lease = f"outbox:{peer.id}"
         self.leased = False  # this worker drains the peer's outbox
         self._lease_checked = 0.0
+        # What the network status shows of this link (ADR 0020).
+        self.state = LinkState(clock)
+        self._exchanged = False  # a batch was acknowledged in this round
 
     def hold_lease(self) -> bool:
         """Whether this worker may fill and drain the peer's outbox now: take the lease
@@ -98,6 +103,7 @@ class Link:
         reason = send_refusal(self.peer, kind, env)
         if reason in ("label", "group_label"):
             self._denied.inc()
+            self.state.refused_out(reason)
         return reason is None
 
     def _may_wire(self, kind: str, env: Envelope) -> bool:
@@ -105,6 +111,7 @@ class Link:
         reason = wire_refusal(env)
         if reason is not None:
             self._denied.inc()
+            self.state.refused_out(reason)
             log.warning("withheld: not expandable", peer=self.peer.id, kind=kind, reason=reason)
         return reason is None
 
@@ -154,6 +161,7 @@ class Link:
                 depth.set(self.outbox.depth(self.peer.id))
                 urgent = any(e.precedence <= Precedence.IMMEDIATE for e in events)
                 started = time.monotonic()
+                self._exchanged = False
                 try:
                     ack = await self._send(EVENTS, self.events.encode(events)) if events else None
                     # The other streams ride along when no FLASH or IMMEDIATE traffic waits.
@@ -163,6 +171,7 @@ class Link:
                         log.warning("link down", peer=self.peer.id, error=str(exc)[:200])
                     self.connected = False
                     self.budget = max(MIN_BUDGET, self.budget // 2)
+                    self.state.failure(exc, backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(BACKOFF_MAX, backoff * 2)
                     continue
@@ -175,10 +184,14 @@ class Link:
                     log.info("link up", peer=self.peer.id)
                 self.connected = True
                 backoff = BACKOFF_MIN
-                self._adapt(time.monotonic() - started)
+                took = time.monotonic() - started
+                if self._exchanged:  # a batch went and was acknowledged
+                    self.state.success(took)
+                self._adapt(took)
                 if ack is not None:
                     self.outbox.ack(self.peer.id, positions)
                     sent.inc(ack.accepted)
+                    self.state.sent_events(ack.accepted)
         finally:
             if self.leased:
                 self.leased = False
@@ -186,7 +199,9 @@ class Link:
             await self.connection.close()
 
     async def _send(self, stream: str, body: bytes) -> Ack:
-        return await self.connection.send(stream, body, dedup_id(body))
+        ack = await self.connection.send(stream, body, dedup_id(body))
+        self._exchanged = True
+        return ack
 
     def releasable(self, stream: FederatedStream[Any], items: list[Any]) -> list[Any]:
         """``items`` of ``stream`` as they may go to this peer: release-checked, prepared

@@ -17,6 +17,11 @@ peers change (`kizuna peer add|set|revoke|join`, or an enrolment on this node), 
 them: new peers get a link, changed agreements apply to the next item sent or received, and
 a removed peer's link stops, its queued outbox is dropped (audited) and its certificate is
 no longer trusted on the federation port.
+
+The network status (ADR 0020, :mod:`monitor`): every link's state, queues by precedence,
+throughput, refusals and digest comparison, with alerts; on ``GET /api/v1/network``, the
+operators' WebSocket topic ``network`` and ``kizuna peer status``. ``[federation]`` in
+``node.toml`` sets its thresholds, read again when the file changes.
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ from kizuna.federation.digest import Digest, peer_digest
 from kizuna.federation.enrol import Enrolment
 from kizuna.federation.events import EventStream
 from kizuna.federation.link import Link
+from kizuna.federation.live import NetworkFeed
+from kizuna.federation.monitor import NetworkMonitor
 from kizuna.federation.peers import FederatedNode, endpoint, load_peers
 from kizuna.federation.rules import EVENTS, Peer, event_envelope, receipt_refusal
-from kizuna.federation.views import digest_route
+from kizuna.federation.status import NetworkStatus
+from kizuna.federation.views import digest_route, network_route
 from kizuna.kernel.contract import origin_owns
 from kizuna.kernel.plugins import transport_factory
 from kizuna.kernel.streams import (
@@ -95,7 +103,16 @@ class Federation:
         }
         # One drainer per peer's outbox among the node's workers (ADR 0011).
         self.leases = leases_of(node.backend)
-        self.links: dict[str, Link] = {pid: self._link(peer) for pid, peer in self.peers.items()}
+        self.links: dict[str, Link] = {}
+        self.monitor = NetworkMonitor(
+            self,
+            nation=ctx.nation,
+            outbox=self.events.outbox,
+            metrics=node.metrics,
+            root=node.dir.root,
+        )
+        self.monitor.configure(node.config.plugins.get("federation"))
+        self.links = {pid: self._link(peer) for pid, peer in self.peers.items()}
         self._seen: dict[tuple[str, str], OrderedDict[str, tuple[float, Ack]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._link_tasks: dict[str, asyncio.Task[None]] = {}
@@ -106,6 +123,9 @@ class Federation:
         self.events.on_change(self._wake)
         for stream in self.streams.values():
             stream.on_change(self._wake)
+        self._feed = NetworkFeed(
+            node.backend.users, lambda: (self.monitor.version, self.monitor.body)
+        )
 
     def _link(self, peer: Peer) -> Link:
         transport = self._transport(peer.config.transport)
@@ -117,6 +137,7 @@ class Federation:
             self.events,
             list(self.streams.values()),
             self.leases,
+            self.monitor.clock,
         )
 
     def _transport(self, name: str) -> Transport:
@@ -136,7 +157,7 @@ class Federation:
         return [
             Router(
                 path="/",
-                route_handlers=[digest_route],
+                route_handlers=[digest_route, network_route],
                 dependencies={
                     "federation": Provide(lambda: self, use_cache=True, sync_to_thread=False)
                 },
@@ -149,10 +170,17 @@ class Federation:
             self._serve(name)
         for pid, link in self.links.items():
             self._start_link(pid, link)
+        self.node.context.bus.add_feed(self._feed)
+        monitor = asyncio.create_task(self.monitor.run())
+        monitor.add_done_callback(_report_failure)
         try:
             await self.watch()
         finally:
-            await stop_tasks([*self._serve_tasks.values(), *self._link_tasks.values()])
+            await stop_tasks([monitor, *self._serve_tasks.values(), *self._link_tasks.values()])
+
+    def network(self) -> NetworkStatus:
+        """The node's network status (``GET /api/v1/network``)."""
+        return self.monitor.current()
 
     def _start_link(self, peer_id: str, link: Link) -> None:
         task = asyncio.create_task(link.run())
@@ -200,8 +228,10 @@ class Federation:
             self._config_stamp = stamp
 
     async def reload(self) -> None:
-        """Apply the peers of ``node.toml`` as it is now."""
-        configs = self.node.dir.load().peers
+        """Apply the peers and the ``[federation]`` settings of ``node.toml`` as it is now."""
+        config = self.node.dir.load()
+        self.monitor.configure(config.plugins.get("federation"))
+        configs = config.peers
         fresh = load_peers(self.node, configs)
         for peer in fresh.values():
             self._transport(peer.config.transport)  # raises for an unknown one
@@ -227,10 +257,14 @@ class Federation:
         self.node.config.peers = list(configs)
         # Links go first, then the listeners: nothing is sent to or taken from a removed
         # peer once this returns.
+        previous = self.links
         self.links = {
             pid: (self.links[pid] if pid in old and pid not in changed else self._link(peer))
             for pid, peer in fresh.items()
         }
+        for pid in changed:  # a changed agreement keeps what its link has seen
+            if pid in previous:
+                self.links[pid].state = previous[pid].state
         await stop_tasks(stopping)
         for name, transport in self.transports.items():
             reload = getattr(transport, "reload", None)
@@ -337,6 +371,9 @@ class Federation:
     def _violation(self, peer: Peer, reason: str, env: Envelope, **ids: object) -> None:
         """The sender should never have sent this: count it, audit it, log it."""
         self.node.metrics.federation_violations.labels(peer.id, reason).inc()
+        link = self.links.get(peer.id)
+        if link is not None:
+            link.state.refused_in(reason)
         self.node.audit.append(
             "federation.receive",
             f"node:{peer.id}",
@@ -408,6 +445,9 @@ class Federation:
         accepted = self._owned(peer, admitted)
         applied = self.events.accept(peer.id, accepted)
         self.node.metrics.federation_received.labels(peer.id).inc(applied)
+        link = self.links.get(peer.id)
+        if link is not None:
+            link.state.received_events(len(events))
         return Ack(accepted=len(events), applied=applied, refused=len(events) - len(accepted))
 
     def _receive_stream(self, peer: Peer, stream: FederatedStream[Any], body: bytes) -> Ack:
@@ -442,8 +482,11 @@ class Federation:
             ids = refused.setdefault(reason, [])
             if len(ids) < AUDIT_IDS:
                 ids.append(stream.item_id(item))
+        link = self.links.get(peer.id)
         for reason, n in counts.items():
             self.node.metrics.federation_violations.labels(peer.id, reason).inc(n)
+            if link is not None:
+                link.state.refused_in(reason, n)
             self.node.audit.append(
                 "federation.receive",
                 f"node:{peer.id}",

@@ -49,3 +49,46 @@ class Metrics:
             "kizuna_outbox_depth", "Events waiting per peer", ["peer"], registry=r
         )
         self.tracks = Gauge("kizuna_tracks", "Live tracks held", registry=r)
+        # The network status (issue 19, ADR 0020): links, queues by precedence, alerts.
+        self.link_up = Gauge(
+            "kizuna_link_up",
+            "Whether the link to the peer is up (1) or not (0)",
+            ["peer"],
+            registry=r,
+        )
+        self.outbox_queued = Gauge(
+            "kizuna_outbox_depth_by_precedence",
+            "Events waiting per peer and precedence (kizuna_outbox_depth is their sum)",
+            ["peer", "precedence"],
+            registry=r,
+        )
+        self.outbox_oldest = Gauge(
+            "kizuna_outbox_oldest_seconds",
+            "Age of the oldest event waiting per peer and precedence (0: none waits)",
+            ["peer", "precedence"],
+            registry=r,
+        )
+        self.link_rtt = Gauge(
+            "kizuna_link_rtt_seconds",
+            "Duration of the last successful exchange with the peer",
+            ["peer"],
+            registry=r,
+        )
+        self.network_alerts = Counter(
+            "kizuna_network_alerts_total",
+            "Network alerts raised, by kind (flash_overdue, link_cut, digest_differ)",
+            ["kind"],
+            registry=r,
+        )
+        self.network_alert_active = Gauge(
+            "kizuna_network_alert_active",
+            "Network alerts active now (1), by kind and peer",
+            ["kind", "peer"],
+            registry=r,
+        )
+        self.digest_agree = Gauge(
+            "kizuna_digest_agree",
+            "Last digest comparison with the peer: 1 agree, 0 differ, -1 not yet compared",
+            ["peer"],
+            registry=r,
+        )

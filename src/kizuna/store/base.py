@@ -226,6 +226,12 @@ class Outbox(Protocol):
 
     def depth(self, peer: str) -> int: ...
 
+    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+        """Per precedence waiting for ``peer``: (depth, oldest enqueue time, POSIX seconds;
+        None for entries queued before enqueue times were kept). Precedences with nothing
+        queued are left out."""
+        ...
+
     def events_from(self, origins: tuple[str, ...]) -> list[Event]: ...
 
 

@@ -3,16 +3,18 @@
 Each peer has a scan cursor over the event log. Enqueueing reads events after
 the cursor, keeps those the caller's decision allows, and advances the cursor
 in the same transaction, so a crash can neither lose nor double an entry.
-Draining reads by (precedence, hlc); acknowledged entries are deleted.
+Draining reads by (precedence, hlc); acknowledged entries are deleted. Each entry keeps
+the time it was queued (``enqueued_at``), for the age of the oldest per precedence.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import msgspec
 
-from kizuna.core.records import Event
+from kizuna.core.records import Event, Precedence
 from kizuna.store.sqlite import SqliteStore
 
 _SCHEMA = """
@@ -21,6 +23,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     pos INTEGER NOT NULL,
     precedence INTEGER NOT NULL,
     hlc INTEGER NOT NULL,
+    enqueued_at REAL,
     PRIMARY KEY (peer, pos)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox (peer, precedence, hlc, pos);
@@ -37,6 +40,9 @@ class SqliteOutbox:
         self._store = store
         self._conn = store.connection
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(outbox)")}
+        if "enqueued_at" not in columns:  # a store of an earlier release: NULL for its entries
+            self._conn.execute("ALTER TABLE outbox ADD COLUMN enqueued_at REAL")
 
     def cursor(self, peer: str) -> int:
         row = self._conn.execute("SELECT pos FROM outbox_cursor WHERE peer = ?", (peer,)).fetchone()
@@ -52,14 +58,18 @@ class SqliteOutbox:
             ).fetchall()
             if not rows:
                 return 0, 0
+            now = time.time()
             keep = [
-                (peer, pos, prec, hlc) for pos, prec, hlc, body in rows if decide(_dec.decode(body))
+                (peer, pos, prec, hlc, now)
+                for pos, prec, hlc, body in rows
+                if decide(_dec.decode(body))
             ]
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(
-                    "INSERT OR IGNORE INTO outbox (peer, pos, precedence, hlc) VALUES (?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO outbox (peer, pos, precedence, hlc, enqueued_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
                     keep,
                 )
                 conn.execute(
@@ -97,6 +107,17 @@ class SqliteOutbox:
     def depth(self, peer: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM outbox WHERE peer = ?", (peer,)).fetchone()
         return int(row[0])
+
+    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+        rows = self._conn.execute(
+            "SELECT precedence, count(*), min(enqueued_at) FROM outbox WHERE peer = ?"
+            " GROUP BY precedence",
+            (peer,),
+        ).fetchall()
+        return {
+            Precedence(int(prec)): (int(n), None if oldest is None else float(oldest))
+            for prec, n, oldest in rows
+        }
 
     def events_from(self, origins: tuple[str, ...]) -> list[Event]:
         marks = ",".join("?" * len(origins))

@@ -188,6 +188,15 @@ ALTER TABLE track_boxes ALTER COLUMN id SET NOT NULL;
 CREATE INDEX track_boxes_box ON track_boxes USING gist (box);
 """,
     ),
+    Migration(
+        5,
+        "outbox enqueue times",
+        """
+-- When each entry was queued (POSIX seconds), for the age of the oldest per precedence
+-- against its ACP 121 handling-time objective (ADR 0020). NULL: queued before.
+ALTER TABLE outbox ADD COLUMN enqueued_at double precision;
+""",
+    ),
 )
 
 # One key for every kizuna schema in the database: CREATE EXTENSION is database-wide.

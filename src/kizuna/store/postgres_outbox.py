@@ -8,13 +8,16 @@ for the same peer at once: the transaction locks the peer's cursor row first
 only what is left; entries go in with ``ON CONFLICT DO NOTHING`` on ``(peer, pos)`` and
 the cursor only moves forward (``greatest``). Event positions become visible in commit
 order (:mod:`kizuna.store.postgres`), so the scan never passes an event that commits later.
+Each entry keeps the time it was queued (``enqueued_at``, migration 5).
 """
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
-from kizuna.core.records import Event
+from kizuna.core.records import Event, Precedence
 from kizuna.store.base import Decide
 from kizuna.store.postgres import Pool
 
@@ -53,10 +56,11 @@ class PgOutbox:
             if keep:
                 positions, precedences, hlcs = (list(c) for c in zip(*keep, strict=True))
                 conn.execute(
-                    "INSERT INTO outbox (peer, pos, precedence, hlc)"
-                    " SELECT %s, * FROM unnest(%b::bigint[], %b::smallint[], %b::bigint[])"
+                    "INSERT INTO outbox (peer, pos, precedence, hlc, enqueued_at)"
+                    " SELECT %s, p, r, h, %s"
+                    " FROM unnest(%b::bigint[], %b::smallint[], %b::bigint[]) AS u (p, r, h)"
                     " ON CONFLICT (peer, pos) DO NOTHING",
-                    (peer, positions, precedences, hlcs),
+                    (peer, time.time(), positions, precedences, hlcs),
                 )
             conn.execute(
                 "UPDATE outbox_cursor SET pos = greatest(pos, %s) WHERE peer = %s",
@@ -87,6 +91,18 @@ class PgOutbox:
         with self._pool.connection() as conn:
             row = conn.execute("SELECT count(*) FROM outbox WHERE peer = %s", (peer,)).fetchone()
         return int(row[0]) if row else 0
+
+    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT precedence, count(*), min(enqueued_at) FROM outbox WHERE peer = %s"
+                " GROUP BY precedence",
+                (peer,),
+            ).fetchall()
+        return {
+            Precedence(int(prec)): (int(n), None if oldest is None else float(oldest))
+            for prec, n, oldest in rows
+        }
 
     def events_from(self, origins: tuple[str, ...]) -> list[Event]:
         with self._pool.connection() as conn:

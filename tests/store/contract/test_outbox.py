@@ -102,6 +102,37 @@ def test_ack_removes_only_the_acknowledged(backend: Backend) -> None:
     assert outbox.depth("jjoc") == 2
 
 
+def test_queue_stats_count_each_precedence_and_keep_the_oldest_enqueue_time(
+    backend: Backend,
+) -> None:
+    """Issue 19: depth and age of the oldest entry per precedence, per peer."""
+    log, outbox = backend.events, backend.outbox
+    assert outbox.queue_stats("jjoc") == {}
+    before = time.time()
+    log.append(_drafts(2, Precedence.FLASH, "flash"))
+    log.append(_drafts(3, Precedence.ROUTINE, "routine"))
+    outbox.enqueue_new("jjoc", lambda e: True)
+    first = time.time()
+    time.sleep(0.05)
+    log.append(_drafts(1, Precedence.FLASH, "late"))
+    outbox.enqueue_new("jjoc", lambda e: True)
+    outbox.enqueue_new("aus", lambda e: e.precedence == Precedence.ROUTINE)
+    stats = outbox.queue_stats("jjoc")
+    assert set(stats) == {Precedence.FLASH, Precedence.ROUTINE}
+    flash_depth, flash_oldest = stats[Precedence.FLASH]
+    routine_depth, routine_oldest = stats[Precedence.ROUTINE]
+    assert (flash_depth, routine_depth) == (3, 3)
+    # the oldest FLASH entry is one of the first scan, not the late one
+    assert flash_oldest is not None and before - 1 <= flash_oldest <= first + 0.01
+    assert routine_oldest is not None and before - 1 <= routine_oldest <= first + 0.01
+    assert {k: v[0] for k, v in outbox.queue_stats("aus").items()} == {Precedence.ROUTINE: 3}
+    # acknowledged entries leave the counts; an emptied precedence disappears
+    flash = [pos for pos, e, _ in outbox.next_batch("jjoc", 10) if e.precedence == 0]
+    outbox.ack("jjoc", flash)
+    assert {k: v[0] for k, v in outbox.queue_stats("jjoc").items()} == {Precedence.ROUTINE: 3}
+    assert sum(n for n, _ in outbox.queue_stats("jjoc").values()) == outbox.depth("jjoc")
+
+
 def test_peers_have_their_own_cursor_and_queue(backend: Backend) -> None:
     backend.events.append(_drafts(3))
     outbox = backend.outbox

@@ -924,6 +924,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Network status: each peer's link, queues by precedence, digest; active alerts
+         * @description For operators (role watch or admin); the same status is pushed on the WebSocket as topic `network` whenever it changes (ADR 0020).
+         */
+        get: operations["ApiV1NetworkNetworkRoute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/offers": {
         parameters: {
             query?: never;
@@ -2367,6 +2387,12 @@ export interface components {
             node: string;
             peer: string;
         };
+        /** DigestStatus */
+        DigestStatus: {
+            checked_at: string | null;
+            /** @enum {string} */
+            state: "agree" | "differ" | "not_yet";
+        };
         /**
          * DraftLine
          * @description A draft RFA line: ``packs × pack_size`` gives ``quantity`` (base units).
@@ -3111,6 +3137,22 @@ export interface components {
             shelter_id: string | null;
             shelter_name: components["schemas"]["Text"] | null;
         };
+        /** NetworkAlert */
+        NetworkAlert: {
+            /** @enum {string} */
+            kind: "flash_overdue" | "link_cut" | "digest_differ";
+            peer: string;
+            since: string;
+            title: components["schemas"]["Text"];
+        };
+        /** NetworkStatus */
+        NetworkStatus: {
+            alerts: components["schemas"]["NetworkAlert"][];
+            nation: string;
+            node: string;
+            now: string;
+            peers: components["schemas"]["PeerStatus"][];
+        };
         /** OfferIn */
         OfferIn: {
             /** @default null */
@@ -3335,6 +3377,35 @@ export interface components {
             /** @default [] */
             units: string[];
         };
+        /** PeerStatus */
+        PeerStatus: {
+            backoff_until: string | null;
+            cut_since: string | null;
+            digest: components["schemas"]["DigestStatus"];
+            /** @default  */
+            error: string;
+            id: string;
+            last_contact: string | null;
+            nation: string;
+            queues: components["schemas"]["QueueStatus"][];
+            received_per_s: number;
+            received_total: number;
+            refusals: {
+                [key: string]: number;
+            };
+            refusals_in?: {
+                [key: string]: number;
+            };
+            refusals_out?: {
+                [key: string]: number;
+            };
+            rtt_ms: number | null;
+            sent_per_s: number;
+            sent_total: number;
+            /** @enum {string} */
+            state: "connected" | "cut" | "refusing" | "backoff";
+            transport: string;
+        };
         /** Period */
         Period: {
             from: string;
@@ -3466,6 +3537,15 @@ export interface components {
             originator: string;
             rel_to: string[];
             sidc: string;
+        };
+        /** QueueStatus */
+        QueueStatus: {
+            depth: number;
+            objective_s: number;
+            oldest_age_s: number | null;
+            overdue: boolean;
+            /** @enum {string} */
+            precedence: "FLASH" | "IMMEDIATE" | "PRIORITY" | "ROUTINE";
         };
         /**
          * ReassignIn
@@ -10596,6 +10676,71 @@ export interface operations {
             };
             /** @description Too many requests: a rate limit; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ApiV1NetworkNetworkRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkStatus"];
+                };
+            };
+            /** @description Bad request: malformed parameters or body (JSON nested too deep, a bad query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated: no bearer token, or an unknown, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden: the caller may not do this, or may not write this label */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not releasable to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable: the body or a parameter fails validation */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
