@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ NODES = [  # node id, nation, port offset
     ("jjoc", "JPN", 100),
     ("aus", "AUS", 200),
 ]
-USERS = {  # node -> (name, nation, clearance, roles, groups)
+USERS: dict[str, list[tuple[str, str, str, list[str], list[str]]]] = {
+    # node -> (name, nation, clearance, roles, groups)
     "usfj": [
         ("us.watch", "USA", "SECRET", ["watch", "exercise_control"], []),
         ("jp.liaison", "JPN", "SECRET", ["liaison"], ["ACM"]),
@@ -48,12 +50,21 @@ USERS = {  # node -> (name, nation, clearance, roles, groups)
 }
 
 
+# The `kizuna` commands run in this process: one interpreter start-up for all of them (each
+# its own would cost about 1 s of CPU, most of it imports), so one at a time (CliRunner
+# swaps sys.stdout).
+_WORKERS = 1
+
+
 def _cli(*args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "kizuna.cli", *args], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"kizuna {' '.join(args)} failed:\n{out.stderr}")
+    from typer.testing import CliRunner
+
+    from kizuna.cli import build
+
+    out = CliRunner().invoke(build(), list(args))
+    if out.exit_code != 0:
+        why = out.output + (repr(out.exception) if out.exception else "")
+        raise SystemExit(f"kizuna {' '.join(args)} failed:\n{why}")
     return out.stdout
 
 
@@ -73,110 +84,142 @@ def _port_free(port: int) -> bool:
 
 
 def create(root: Path, base: int) -> None:
-    facilities = _shared_data() / "reference" / "facilities.csv"
-    for node_id, nation, offset in NODES:
-        d = root / node_id
-        port = base + offset
+    """The three nodes through the CLI: each node's own chain of commands in parallel with
+    the others' (one command at a time per node directory), then the peering."""
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        list(pool.map(lambda n: _set_up(root, base, *n), NODES))
+        certs = dict(
+            zip(
+                [n for n, _, _ in NODES],
+                pool.map(lambda n: _cli("node", "cert", "--dir", str(root / n[0])), NODES),
+                strict=True,
+            )
+        )
+        list(pool.map(lambda n: _link(root, base, n[0], certs), NODES))
+
+
+def _link(root: Path, base: int, a: str, certs: dict[str, str]) -> None:
+    """Node ``a`` learns its two peers (USFJ first ingests its AIS sensors' log)."""
+    if a == "usfj":
+        ais = demo_ais(root / "demo-ais.nmea", time.time())
+        _cli("ingest", "ais", str(ais), "--dir", str(root / a), "--label", "S//REL TO USA, JPN")
+    for b, nation, offset in NODES:
+        if a == b:
+            continue
+        cert = root / a / "peers" / f"{b}.import.pem"
+        cert.write_text(certs[b])
         _cli(
-            "init",
+            "peer",
+            "add",
             "--dir",
-            str(d),
-            "--node-id",
-            node_id,
+            str(root / a),
+            "--peer-id",
+            b,
             "--nation",
             nation,
-            "--port",
-            str(port),
-            "--cot-port",
-            str(port + 87),
-            "--cot-tls-port",
-            str(port + 89),
+            "--url",
+            f"https://127.0.0.1:{base + offset + 1}",
+            "--cert",
+            str(cert),
         )
-        # The simulator is a cleared TAK client of each node: a certificate from its CA.
-        _cli(
-            "tak",
-            "client-cert",
+        cert.unlink()
+
+
+def _set_up(root: Path, base: int, node_id: str, nation: str, offset: int) -> None:
+    """One node: `kizuna init`, the simulator's TAK certificate, settings, users."""
+    facilities = _shared_data() / "reference" / "facilities.csv"
+    d = root / node_id
+    port = base + offset
+    _cli(
+        "init",
+        "--dir",
+        str(d),
+        "--node-id",
+        node_id,
+        "--nation",
+        nation,
+        "--port",
+        str(port),
+        "--cot-port",
+        str(port + 87),
+        "--cot-tls-port",
+        str(port + 89),
+    )
+    # The simulator is a cleared TAK client of each node: a certificate from its CA.
+    _cli(
+        "tak",
+        "client-cert",
+        "--dir",
+        str(d),
+        "--name",
+        f"SIM-{node_id}",
+        "--nation",
+        nation,
+        "--clearance",
+        "SECRET",
+        "--out",
+        str(root / "sim" / node_id),
+    )
+    nd = NodeDir(d)
+    cfg = nd.load()
+    if facilities.exists():
+        cfg.plugins["facilities"] = {"csv": str(facilities.resolve())}
+    glossary = _shared_data() / "reference" / "glossary.csv"
+    if glossary.exists():  # the liaison workspace's term hints
+        cfg.plugins["liaison"] = {"glossary": str(glossary.resolve())}
+    jma = _shared_data() / "jma"
+    if node_id == "jjoc" and jma.is_dir():  # JJOC watches the JMA bulletins (HADR)
+        cfg.plugins["alerts"] = {"watch_dir": str(jma.resolve()), "watch_interval": 2.0}
+    nd.save(cfg)
+    for name, unation, clearance, roles, groups in USERS[node_id]:
+        args = [
+            "user",
+            "add",
             "--dir",
             str(d),
             "--name",
-            f"SIM-{node_id}",
+            name,
             "--nation",
-            nation,
+            unation,
             "--clearance",
-            "SECRET",
-            "--out",
-            str(root / "sim" / node_id),
-        )
-        nd = NodeDir(d)
-        cfg = nd.load()
-        if facilities.exists():
-            cfg.plugins["facilities"] = {"csv": str(facilities.resolve())}
-        glossary = _shared_data() / "reference" / "glossary.csv"
-        if glossary.exists():  # the liaison workspace's term hints
-            cfg.plugins["liaison"] = {"glossary": str(glossary.resolve())}
-        jma = _shared_data() / "jma"
-        if node_id == "jjoc" and jma.is_dir():  # JJOC watches the JMA bulletins (HADR)
-            cfg.plugins["alerts"] = {"watch_dir": str(jma.resolve()), "watch_interval": 2.0}
-        nd.save(cfg)
-        for name, unation, clearance, roles, groups in USERS[node_id]:
-            args = [
-                "user",
-                "add",
-                "--dir",
-                str(d),
-                "--name",
-                name,
-                "--nation",
-                unation,
-                "--clearance",
-                clearance,
-                "--password",
-                PASSWORD,
-            ]
-            for r in roles:
-                args += ["--role", r]
-            for g in groups:
-                args += ["--group", g]
-            _cli(*args)
-    ais = demo_ais(root / "demo-ais.nmea", time.time())
-    _cli("ingest", "ais", str(ais), "--dir", str(root / "usfj"), "--label", "S//REL TO USA, JPN")
-    for a, _, _ in NODES:
-        for b, nation, offset in NODES:
-            if a == b:
-                continue
-            cert = root / a / "peers" / f"{b}.import.pem"
-            cert.write_text(_cli("node", "cert", "--dir", str(root / b)))
-            _cli(
-                "peer",
-                "add",
-                "--dir",
-                str(root / a),
-                "--peer-id",
-                b,
-                "--nation",
-                nation,
-                "--url",
-                f"https://127.0.0.1:{base + offset + 1}",
-                "--cert",
-                str(cert),
-            )
-            cert.unlink()
+            clearance,
+            "--password",
+            PASSWORD,
+        ]
+        for r in roles:
+            args += ["--role", r]
+        for g in groups:
+            args += ["--group", g]
+        _cli(*args)
 
 
-def _sentence(mmsi: int, t: float, lat: float, lon: float) -> str:
+def _sentence(mmsi: int, t: float, lat: float, lon: float, speed: float = 10.0) -> str:
     import pyais
 
     from kizuna.sources.ais.nmea import checksum
 
-    data = {"type": 1, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": 10.0, "course": 0.0}
+    data: dict[str, str | int | float | bytes | bool] = {
+        "type": 1,
+        "mmsi": mmsi,
+        "lat": lat,
+        "lon": lon,
+        "speed": speed,
+        "course": 0.0,
+    }
     text = pyais.encode_dict(data, talker_id="AI", sentence_type="VDM")[0]
     tag = f"s:demo,c:{int(t)}".encode()
     return f"\\{tag.decode()}*{checksum(tag):02X}\\{text}"
 
 
+# Two vessels that meet and drift together far off the Boso peninsula (MDA: loitering, and
+# an encounter, a possible ship-to-ship transfer).
+MEETING = (352_001_303, 636_012_404)
+
+
 def demo_ais(path: Path, now: float) -> Path:
-    """Nine hours of two vessels off the Boso peninsula, reporting every 10 minutes at
-    10 kn, up to now; one falls silent for 7 h (an MDA gap on USFJ's own sensors)."""
+    """Nine hours of AIS off the Boso peninsula up to now, a report every 10 minutes: two
+    vessels at 10 kn, one falling silent for 7 h (an MDA gap on USFJ's own sensors), and two
+    that lie 200 m apart at half a knot for the last 4 h (loitering, an encounter)."""
     start = now - 9 * 3600
     lines = []
     for step in range(55):
@@ -184,6 +227,10 @@ def demo_ais(path: Path, now: float) -> Path:
         lines.append(_sentence(431_000_101, t, 34.60 + step * 0.0278, 140.30))
         if step <= 6 or step >= 49:
             lines.append(_sentence(431_000_202, t, 34.70 + step * 0.0278, 140.50))
+        if step >= 30:  # the last 4 h: drifting north together, about 0.5 kn
+            drift = (step - 30) * 0.00014
+            lines.append(_sentence(MEETING[0], t, 34.40 + drift, 140.90, 0.5))
+            lines.append(_sentence(MEETING[1], t, 34.40 + drift, 140.9022, 0.4))
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -257,7 +304,7 @@ REPORTS = [
 
 
 def seed(urls: dict[str, str]) -> None:
-    clients = {}
+    clients: dict[tuple[str, str], httpx.Client] = {}
     for node_id, name, label, en, ja, prec in REPORTS:
         c = clients.setdefault((node_id, name), login(urls[node_id], name))
         c.post(
@@ -343,29 +390,54 @@ def _until(probe: Any, timeout: float = 30.0) -> Any:
     raise SystemExit("the demo's HADR scenario did not federate in time; see the node logs")
 
 
+# The incident the HADR story hangs on: the major tsunami warning of 11 March 2011 (the
+# Great East Japan Earthquake, Operation Tomodachi), the last bulletin of the folder JJOC
+# watches, so it heads the incident list. Another folder: its largest earthquake.
+STORY_INCIDENT = "jma-20110311144640"
+SHELTER = {  # Ishinomaki, Miyagi: a city the 2011 tsunami struck
+    "name": {"en": "Ishinomaki General Gymnasium", "ja": "石巻市総合体育館"},
+    "municipality": {"en": "Ishinomaki", "ja": "石巻市"},
+    "municipality_code": "04202",
+    "position": {"lat": 38.4339, "lon": 141.2898},
+}
+POPULATION = 2_000  # sheltering: more than the gymnasium holds at night
+
+
+def _story_incident(jp: httpx.Client) -> dict[str, Any]:
+    """The story's incident once JJOC's folder watch has ingested it (or, from another
+    folder, the largest earthquake once the watch has gone through it all)."""
+    seen: list[int] = []
+
+    def probe() -> dict[str, Any] | None:
+        incidents = jp.get("/api/v1/incidents").json()
+        for i in incidents:
+            if i["id"] == STORY_INCIDENT:
+                return dict(i)
+        seen.append(len(incidents))
+        quakes = [i for i in incidents if i["hypocentre"] and i["magnitude"]]
+        if quakes and len(seen) > 10 and len(set(seen[-10:])) == 1:  # 3 s without news
+            return dict(max(quakes, key=lambda i: i["magnitude"].get("value") or 0))
+        return None
+
+    return dict(_until(probe, timeout=60.0))
+
+
 def seed_hadr(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
-    """An earthquake from the JMA bulletins JJOC watches: a shelter, a water RFA (Sphere
-    figures), capabilities, a stock, offers from USFJ and AUS (USFJ's accepted, AUS's
-    waiting for JJOC), and a first SITREP."""
-    quakes = _until(
-        lambda: [
-            i for i in jp.get("/api/v1/incidents").json() if i["magnitude"] and i["hypocentre"]
-        ]
-    )
-    incident = max(quakes, key=lambda i: i["magnitude"].get("value") or 0)
+    """An incident from the JMA bulletins JJOC watches: an over-full shelter, a water RFA
+    (Sphere figures) with offers from USFJ and AUS (USFJ's accepted, AUS's waiting for
+    JJOC), a second RFA (food) waiting for validation, capabilities, a stock and a first
+    SITREP."""
+    incident = _story_incident(jp)
     iid = incident["id"]
-    lat, lon = incident["hypocentre"]["lat"], incident["hypocentre"]["lon"]
     shelter = jp.post(
         "/api/v1/shelters",
         json={
             "label": "UNCLASSIFIED",
-            "name": {"en": "Municipal Gymnasium", "ja": "市民体育館"},
-            "municipality": {"en": "Affected city", "ja": "被災市"},
-            "position": {"lat": round(lat, 3), "lon": round(lon, 3)},
-            "capacity_day": 25_000,
-            "capacity_night": 20_000,
-            "population_day": 20_000,
-            "population_night": 20_000,
+            **SHELTER,
+            "capacity_day": 1_800,
+            "capacity_night": 1_500,
+            "population_day": POPULATION,
+            "population_night": POPULATION,
             "availability": "open",
             "incident_id": iid,
         },
@@ -379,9 +451,9 @@ def seed_hadr(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
         "/api/v1/stocks",
         json={
             "label": "UNCLASSIFIED",
-            "site_id": "kure-depot",
-            "site_name": {"en": "Kure relief depot", "ja": "呉 救援物資集積所"},
-            "position": {"lat": 34.24, "lon": 132.56},
+            "site_id": "sendai-depot",
+            "site_name": {"en": "Sendai relief depot", "ja": "仙台 救援物資集積所"},
+            "position": {"lat": 38.2682, "lon": 140.8694},
             "item": "blanket",
             "packs": 2_000,
             "incident_id": iid,
@@ -396,38 +468,35 @@ def seed_hadr(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
             "/api/v1/capabilities",
             json={"label": label, "code": code, "quantity": quantity, "unit_name": unit},
         ).raise_for_status()
-    needs = jp.post("/api/v1/needs", json={"population": 20_000, "days": 3})
+    needs = jp.post("/api/v1/needs", json={"population": POPULATION, "days": 3})
     needs.raise_for_status()
-    lines = [
-        {k: line[k] for k in ("item", "kind", "description", "quantity", "unit")}
+    drafted = {
+        line["item"]: {k: line[k] for k in ("item", "kind", "description", "quantity", "unit")}
         for line in needs.json()["lines"]
-        if line["item"] == "water"
-    ]
-    rfa = jp.post(
-        "/api/v1/rfas",
-        json={
-            "incident_id": iid,
-            "requesting_org": {"en": "Prefectural government", "ja": "県災害対策本部"},
-            "site": site,
-            "title": {
-                "en": "Drinking water for the gymnasium shelter",
-                "ja": "体育館避難所の飲料水",
-            },
-            "lines": lines,
-            "label": "UNCLASSIFIED",
-            "precedence": "IMMEDIATE",
-        },
+    }
+    rid = _rfa(
+        jp,
+        iid,
+        site,
+        {"en": "Drinking water for the gymnasium shelter", "ja": "体育館避難所の飲料水"},
+        [drafted["water"]],
+        ({"to": "SUBMITTED"}, {"to": "VALIDATED", "priority": "high"}, {"to": "OPEN"}),
     )
-    rfa.raise_for_status()
-    rid = rfa.json()["id"]
-    for step in ({"to": "SUBMITTED"}, {"to": "VALIDATED", "priority": "high"}, {"to": "OPEN"}):
-        jp.post(f"/api/v1/rfas/{rid}/transition", json=step).raise_for_status()
+    _rfa(
+        jp,
+        iid,
+        site,
+        {"en": "Food for the gymnasium shelter", "ja": "体育館避難所の食料"},
+        [drafted["food"]],
+        ({"to": "SUBMITTED"},),
+    )
     _until(lambda: us.get(f"/api/v1/rfas/{rid}").status_code == 200)
     _until(lambda: au.get(f"/api/v1/rfas/{rid}").status_code == 200)
+    water = float(drafted["water"]["quantity"])
     offers = {}
     for name, client, litres, unit in (
-        ("usfj", us, 600_000, "35th Combat Support Co"),
-        ("aus", au, 300_000, "1st Combat Engineer Regiment"),
+        ("usfj", us, round(water * 2 / 3), "35th Combat Support Co"),
+        ("aus", au, round(water / 3), "1st Combat Engineer Regiment"),
     ):
         r = client.post(
             "/api/v1/offers",
@@ -450,6 +519,34 @@ def seed_hadr(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
         f"/api/v1/incidents/{iid}/sitrep",
         json={"authorised_by": {"user": "jp.watch", "organisation": "JJOC"}},
     ).raise_for_status()
+
+
+def _rfa(
+    jp: httpx.Client,
+    iid: str,
+    site: dict[str, Any],
+    title: dict[str, str],
+    lines: list[dict[str, Any]],
+    steps: tuple[dict[str, str], ...],
+) -> str:
+    """An RFA of the prefecture at the shelter, moved through ``steps`` by JJOC."""
+    rfa = jp.post(
+        "/api/v1/rfas",
+        json={
+            "incident_id": iid,
+            "requesting_org": {"en": "Miyagi Prefecture", "ja": "宮城県災害対策本部"},
+            "site": site,
+            "title": title,
+            "lines": lines,
+            "label": "UNCLASSIFIED",
+            "precedence": "IMMEDIATE",
+        },
+    )
+    rfa.raise_for_status()
+    rid = str(rfa.json()["id"])
+    for step in steps:
+        jp.post(f"/api/v1/rfas/{rid}/transition", json=step).raise_for_status()
+    return rid
 
 
 # Simulated units: (uid, callsign, cot type, label access, rel, lat, lon, speed m/s, course, owner)
@@ -517,11 +614,39 @@ def simulate(root: Path, cot_ports: dict[str, int], stop: threading.Event) -> No
         stop.wait(2.0)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=Path, default=Path("demo"))
-    parser.add_argument("--base-port", type=int, default=8100)
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(os.environ.get("KIZUNA_DEMO_DIR", "demo")),
+        help="the nodes' directories (kept between runs; env KIZUNA_DEMO_DIR)",
+    )
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=int(os.environ.get("KIZUNA_DEMO_BASE_PORT", "8100")),
+        help="USFJ's API port; JJOC +100, AUS +200 (env KIZUNA_DEMO_BASE_PORT)",
+    )
     args = parser.parse_args()
+    # SIGTERM as Ctrl+C, whichever thread receives it: the nodes are stopped in order.
+    signal.signal(signal.SIGTERM, _interrupt)
+    began = time.monotonic()
     root: Path = args.dir
     fresh = not (root / "usfj" / "node.toml").exists()
     if fresh:
@@ -530,56 +655,56 @@ def main() -> None:
                 if not _port_free(args.base_port + offset + p):
                     raise SystemExit(f"port {args.base_port + offset + p} is busy: use --base-port")
         create(root, args.base_port)
-    procs = []
-    urls, cot_ports = {}, {}
-    for node_id, _, _ in NODES:
-        cfg = NodeDir(root / node_id).load()
-        urls[node_id] = cfg.api_url
-        cot_ports[node_id] = int(cfg.plugins["cot"]["tls_port"])
-        log = (root / node_id / "node.log").open("ab")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "kizuna.cli", "serve", "--dir", str(root / node_id)],
-                stdout=log,
-                stderr=log,
-            )
-        )
-    for node_id, url in urls.items():
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit(f"{node_id} did not start; see {root / node_id / 'node.log'}")
-    if fresh:
-        seed(urls)
+    procs: list[subprocess.Popen[bytes]] = []
     stop = threading.Event()
-    threading.Thread(target=simulate, args=(root, cot_ports, stop), daemon=True).start()
-    print("\nKizuna (絆) demo federation is running:\n")
-    for node_id, nation, _ in NODES:
-        print(
-            f"  {node_id:5} ({nation})  {urls[node_id]}   CoT tls://127.0.0.1:{cot_ports[node_id]}"
-        )
-    print(f"\nDemo logins (password: {PASSWORD}):")
-    for node_id, users in USERS.items():
-        for name, nation, clearance, _, _ in users:
-            print(f"  {urls[node_id]:24}  {name:11} {nation} {clearance}")
-    print("\nAPI docs: <node URL>/api/docs   Stop with Ctrl+C. Data stays in ./demo.\n")
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        urls, cot_ports = {}, {}
+        for node_id, _, _ in NODES:
+            cfg = NodeDir(root / node_id).load()
+            urls[node_id] = cfg.api_url
+            cot_ports[node_id] = int(cfg.plugins["cot"]["tls_port"])
+            log = (root / node_id / "node.log").open("ab")
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "kizuna.cli", "serve", "--dir", str(root / node_id)],
+                    stdout=log,
+                    stderr=log,
+                )
+            )
+        for node_id, url in urls.items():
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                raise SystemExit(f"{node_id} did not start; see {root / node_id / 'node.log'}")
+        if fresh:
+            seed(urls)
+        threading.Thread(target=simulate, args=(root, cot_ports, stop), daemon=True).start()
+        print("\nKizuna (絆) demo federation is running:\n")
+        for node_id, nation, _ in NODES:
+            print(
+                f"  {node_id:5} ({nation})  {urls[node_id]}   "
+                f"CoT tls://127.0.0.1:{cot_ports[node_id]}"
+            )
+        print(f"\nDemo logins (password: {PASSWORD}):")
+        for node_id, users in USERS.items():
+            for name, nation, clearance, _, _ in users:
+                print(f"  {urls[node_id]:24}  {name:11} {nation} {clearance}")
+        print(
+            f"\nAPI docs: <node URL>/api/docs   Stop with Ctrl+C. Data stays in {root}."
+            f"\nReady in {time.monotonic() - began:.1f} s.\n",
+            flush=True,
+        )
+        while True:
+            signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop(procs)
 
 
 if __name__ == "__main__":

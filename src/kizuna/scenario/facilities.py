@@ -4,7 +4,8 @@ USFJ defines the North Fuji range (a JGSDF maneuver area U.S. forces use for lim
 periods, SOFA Article II-4(b)); JJOC a sea area off the Boso peninsula. AUS reserves the
 range for live fire next week under the Japan–Australia RAA; JJOC reserves the sea area
 (at least 48 h ahead, as a sea area needs). Idempotent: an area or reservation already held
-(by name, or by unit and place) is left alone. HTTP API only.
+(by name, or by unit and place) is left alone. USFJ also holds the range from today for
+PACIFIC KIZUNA 26, so the facilities calendar's first week is not empty. HTTP API only.
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ def _reserve(client: httpx.Client, body: dict[str, Any]) -> None:
 def seed(jp: httpx.Client, us: httpx.Client, au: httpx.Client) -> None:
     range_id = _area(us, RANGE)
     sea_id = _area(jp, SEA)
+    soon = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=10)
+    _reserve(
+        us,
+        {
+            "label": "CONFIDENTIAL//REL TO USA, JPN, AUS",
+            "place_id": range_id,
+            "start": _iso(soon),
+            "end": _iso(soon + dt.timedelta(hours=8)),
+            "activity": "ground_manoeuvre",
+            "nation": "USA",
+            "unit": "III MEF",
+            "altitude": {"floor": 0, "ceiling": 150},
+            "title": {
+                "en": "PACIFIC KIZUNA 26: ground manoeuvre",
+                "ja": "パシフィック絆26：地上機動訓練",
+            },
+        },
+    )
     _wait_for(au, range_id)
     monday = _next_monday()
     _reserve(
