@@ -18,6 +18,8 @@ import re
 
 import msgspec
 
+from kizuna.core.catalog import Message
+from kizuna.exercises.messages import MESSAGES, Joined, RowError
 from kizuna.exercises.models import InjectIn
 
 COLUMNS = (
@@ -44,18 +46,22 @@ _BOOL = {"": False, "no": False, "false": False, "0": False, "yes": True, "true"
 
 
 class MselError(ValueError):
-    """A CSV that cannot be imported; ``problems`` names each bad row."""
+    """A CSV that cannot be imported; ``problems`` names each bad row (in English; the
+    catalog messages are ``messages``, and ``message`` the first twenty of them joined, to
+    render in the reader's language)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems[:20]))
-        self.problems = problems
+    def __init__(self, messages: list[Message]) -> None:
+        self.message: Message = Joined(messages[:20])
+        super().__init__(str(self.message))
+        self.messages = messages
+        self.problems = [str(m) for m in messages]
 
 
 def parse_time(text: str) -> float:
     """Minutes after STARTEX (negative before it) from ``HH:MM``, ``-HH:MM``, ``D+HH:MM``."""
     m = _TIME.match(text.strip())
     if m is None:
-        raise ValueError(f"time {text!r} is not HH:MM, -HH:MM or D+HH:MM")
+        raise RowError(MESSAGES.msg("msel.time", text=repr(text)))
     sign, day, hours, minutes = m.groups()
     total = int(day or 0) * 1440 + int(hours) * 60 + int(minutes)
     return float(-total if sign else total)
@@ -65,17 +71,17 @@ def _row(n: int, row: dict[str, str]) -> InjectIn:
     get = {k: (v or "").strip() for k, v in row.items()}
     hidden = _BOOL.get(get.get("hidden", "").lower())
     if hidden is None:
-        raise ValueError(f"hidden {get['hidden']!r} is not yes or no")
+        raise RowError(MESSAGES.msg("msel.hidden", value=repr(get["hidden"])))
     position = None
     if get.get("lat") or get.get("lon"):
         try:
             position = {"lat": float(get["lat"]), "lon": float(get["lon"])}
         except (KeyError, ValueError):
-            raise ValueError("lat and lon must both be numbers") from None
+            raise RowError(MESSAGES.msg("msel.lat-lon")) from None
     try:
         seq = int(get["seq"])
     except ValueError:
-        raise ValueError(f"seq {get['seq']!r} is not a whole number") from None
+        raise RowError(MESSAGES.msg("msel.seq", value=repr(get["seq"]))) from None
     data = {
         "seq": seq,
         "offset_minutes": parse_time(get["time"]),
@@ -101,16 +107,16 @@ def _row(n: int, row: dict[str, str]) -> InjectIn:
 def parse_msel(text: str) -> list[InjectIn]:
     """The injects of a CSV MSEL (MselError naming every bad row; nothing half-read)."""
     if len(text.encode()) > MAX_BYTES:
-        raise MselError([f"the file is larger than {MAX_BYTES} bytes"])
+        raise MselError([MESSAGES.msg("msel.too-large", limit=MAX_BYTES)])
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
-    problems = []
+    problems: list[Message] = []
     unknown = sorted(set(header) - set(COLUMNS))
     missing = sorted(REQUIRED - set(header))
     if unknown:
-        problems.append(f"row 1: unknown columns {', '.join(unknown)}")
+        problems.append(MESSAGES.msg("msel.unknown-columns", columns=", ".join(unknown)))
     if missing:
-        problems.append(f"row 1: missing columns {', '.join(missing)}")
+        problems.append(MESSAGES.msg("msel.missing-columns", columns=", ".join(missing)))
     if problems:
         raise MselError(problems)
     reader.fieldnames = header
@@ -119,24 +125,27 @@ def parse_msel(text: str) -> list[InjectIn]:
     for i, row in enumerate(reader):
         n = i + 2
         if n - 1 > MAX_ROWS:
-            raise MselError([f"more than {MAX_ROWS} rows"])
+            raise MselError([MESSAGES.msg("msel.too-many-rows", limit=MAX_ROWS)])
         if None in row:
-            problems.append(f"row {n}: more fields than columns")
+            problems.append(MESSAGES.msg("msel.extra-fields", n=n))
             continue
         if not any((v or "").strip() for v in row.values()):
             continue  # a blank line
         try:
             inject = _row(n, row)
         except (ValueError, KeyError) as exc:
-            problems.append(f"row {n}: {exc}")
+            why = exc.message if isinstance(exc, RowError) else str(exc)
+            problems.append(MESSAGES.msg("msel.row", n=n, problem=why))
             continue
         if inject.seq in seen:
-            problems.append(f"row {n}: seq {inject.seq} repeats row {seen[inject.seq]}")
+            problems.append(
+                MESSAGES.msg("msel.seq-repeats", n=n, seq=inject.seq, first=seen[inject.seq])
+            )
             continue
         seen[inject.seq] = n
         out.append(inject)
     if problems:
         raise MselError(problems)
     if not out:
-        raise MselError(["the file has no injects"])
+        raise MselError([MESSAGES.msg("msel.no-injects")])
     return out

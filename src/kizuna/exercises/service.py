@@ -47,6 +47,7 @@ from kizuna.core.release import make_principal, may_release
 from kizuna.core.time import iso, parse_iso
 from kizuna.exercises import archive as arch
 from kizuna.exercises import rules
+from kizuna.exercises.messages import Joined
 from kizuna.exercises.models import (
     CARRIED,
     EXERCISE,
@@ -617,7 +618,7 @@ class ExerciseService:
         startex, endex = _when(data.startex, "startex"), _when(data.endex, "endex")
         if endex <= startex:
             raise Invalid(CATALOG.msg("error.endex-before-startex"))
-        problems = []
+        problems: list[Message] = []
         stages = []
         for s in data.stages:
             start, end = (
@@ -625,10 +626,10 @@ class ExerciseService:
                 _when(s.end, f"stage {s.stage} end"),
             )
             if end < start:
-                problems.append(f"stage {s.stage}: ends before it starts")
+                problems.append(CATALOG.msg("problem.stage-ends-first", stage=s.stage))
             stages.append({"stage": s.stage, "start": start, "end": end})
         if len({s["stage"] for s in stages}) != len(stages):
-            problems.append("a stage is given twice")
+            problems.append(CATALOG.msg("problem.stage-twice"))
         stages.sort(key=lambda s: STAGES.index(s["stage"]))
         milestones = sorted(
             (
@@ -644,7 +645,7 @@ class ExerciseService:
         parts: dict[str, dict[str, Any]] = {}
         for p in data.participants:
             if p.node in parts:
-                problems.append(f"participant node {p.node} is given twice")
+                problems.append(CATALOG.msg("problem.participant-twice", node=p.node))
             parts[p.node] = {"nation": p.nation, "node": p.node, "units": list(p.units)}
         if self.ctx.node_id not in parts:
             parts[self.ctx.node_id] = {
@@ -653,13 +654,13 @@ class ExerciseService:
                 "units": [],
             }
         elif parts[self.ctx.node_id]["nation"] != self.ctx.nation:
-            problems.append(f"this node ({self.ctx.node_id}) is of {self.ctx.nation}")
-        if len(data.area) in (1, 2):
-            problems.append("an area needs at least three points")
-        if problems:
-            raise Invalid(
-                CATALOG.msg("error.problems", problems="; ".join(problems)), errors=problems
+            problems.append(
+                CATALOG.msg("problem.node-nation", node=self.ctx.node_id, nation=self.ctx.nation)
             )
+        if len(data.area) in (1, 2):
+            problems.append(CATALOG.msg("problem.area-points"))
+        if problems:
+            raise Invalid(Joined(problems), errors=[str(p) for p in problems])
         label = self._exercise_label(caller, data.label)
         nations = {part["nation"] for part in parts.values()}
         self._check_reach(label, nations, "exercise")
@@ -763,20 +764,18 @@ class ExerciseService:
     def _inject_draft(
         self, caller: Caller, exercise: RecordState, data: InjectIn, taken: set[int]
     ) -> Draft:
-        problems = []
+        problems: list[Message] = []
         if data.seq in taken:
-            problems.append(f"seq {data.seq} is taken in this exercise")
+            problems.append(CATALOG.msg("problem.seq-taken", seq=data.seq))
         if not (data.description.en.strip() or data.description.ja.strip()):
-            problems.append("an inject needs a description in English or Japanese")
+            problems.append(CATALOG.msg("problem.inject-description"))
         nodes = {str(p.get("node")): str(p.get("nation")) for p in self._participants(exercise)}
         if data.to_node is not None and data.to_node not in nodes:
-            problems.append(f"to_node {data.to_node} is not a participating node")
+            problems.append(CATALOG.msg("problem.to-node", node=data.to_node))
         if data.delivery == "request" and data.to_node is None:
-            problems.append("an inject delivered as a request names its addressee node (to_node)")
+            problems.append(CATALOG.msg("problem.request-to-node"))
         if problems:
-            raise Invalid(
-                CATALOG.msg("error.problems", problems="; ".join(problems)), errors=problems
-            )
+            raise Invalid(Joined(problems), errors=[str(p) for p in problems])
         label = (
             self._exercise_label(caller, data.label)
             if data.label.strip()
@@ -846,18 +845,25 @@ class ExerciseService:
         try:
             rows = parse_msel(text)
         except MselError as exc:
-            raise Invalid(CATALOG.msg("error.msel", problems=exc), errors=exc.problems) from None
+            raise Invalid(
+                CATALOG.msg("error.msel", problems=exc.message),
+                errors=exc.problems,
+            ) from None
         taken = self._taken(eid)
-        drafts, problems = [], []
+        drafts: list[Draft] = []
+        problems: list[Message] = []
         for n, data in enumerate(rows):
             try:
                 drafts.append(self._inject_draft(caller, exercise, data, taken))
                 taken.add(data.seq)
             except (Invalid, Forbidden) as exc:
-                problems.append(f"inject seq {data.seq} (data row {n + 1}): {exc.detail}")
+                why = exc.message or exc.detail
+                problems.append(
+                    CATALOG.msg("msel.inject-row", seq=data.seq, row=n + 1, problem=why)
+                )
         if problems:
-            detail = CATALOG.msg("error.msel", problems="; ".join(problems[:20]))
-            raise Invalid(detail, errors=problems)
+            detail = CATALOG.msg("error.msel", problems=Joined(problems[:20]))
+            raise Invalid(detail, errors=[str(p) for p in problems])
         self._commit(drafts, "inject.import", caller, exercise=eid, count=len(drafts))
         out = [self.inject(caller, d.record_id) for d in drafts]
         return ImportResult(imported=len(out), injects=out)

@@ -9,17 +9,43 @@ point) overlaps an area that contains it, and another reservation of the same fa
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from shapely.geometry import Point  # type: ignore[import-untyped]
 from shapely.geometry import Polygon as ShapelyPolygon
 
-from kizuna.core.catalog import Catalog
+from kizuna.core.catalog import Catalog, Message
 from kizuna.facilities.models import AltitudeBandIn, Facility, Place
 
 CATALOG = Catalog("kizuna.facilities")
+
+
+class AreaError(ValueError):
+    """A training area that cannot be used; ``message`` says why (``str()``: its English)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class Joined(Message):
+    """Problems (messages, or text not for a language) as one message, each rendered in
+    the reader's language and joined with that language's separator."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[Message | str]) -> None:
+        super().__init__(CATALOG, "list.separator", {})
+        self.parts = list(parts)
+
+    def render(self, language: str) -> str:
+        separator = super().render(language)
+        return separator.join(
+            p.render(language) if isinstance(p, Message) else p for p in self.parts
+        )
+
 
 ROW_ERRORS = (KeyError, ValueError, TypeError, AttributeError)
 FT = 0.3048  # metres in a foot
@@ -56,14 +82,14 @@ def metres(value: float, unit: str) -> float:
 
 
 def band(alt: AltitudeBandIn | None) -> tuple[float, float | None]:
-    """A band in metres (floor, ceiling; ceiling None: unlimited); ValueError if the
-    ceiling is not above the floor."""
+    """A band in metres (floor, ceiling; ceiling None: unlimited); :class:`AreaError` if
+    the ceiling is not above the floor."""
     if alt is None:
         return 0.0, None
     floor = round(metres(alt.floor, alt.unit), 2)
     ceiling = None if alt.ceiling is None else round(metres(alt.ceiling, alt.unit), 2)
     if ceiling is not None and ceiling <= floor:
-        raise ValueError("altitude: the ceiling must be above the floor")
+        raise AreaError(CATALOG.msg("problem.ceiling"))
     return floor, ceiling
 
 
@@ -89,24 +115,24 @@ def ring(points: Sequence[Sequence[float]]) -> list[list[float]]:
     return pts
 
 
-def polygon_problems(points: Sequence[Sequence[float]]) -> list[str]:
+def polygon_problems(points: Sequence[Sequence[float]]) -> list[Message]:
     """Why ``[[lat, lon], …]`` is not a usable area (empty: it is)."""
     pts = ring(points)
-    problems = []
+    problems: list[Message] = []
     for i, (lat, lon) in enumerate(pts):
         if not (math.isfinite(lat) and math.isfinite(lon)):
-            problems.append(f"polygon point {i}: not a number")
+            problems.append(CATALOG.msg("problem.point-number", i=i))
         elif not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            problems.append(f"polygon point {i}: ({lat}, {lon}) out of range")
+            problems.append(CATALOG.msg("problem.point-range", i=i, lat=lat, lon=lon))
     if problems:
         return problems
     if len({(a, b) for a, b in pts}) < 3:
-        return ["polygon: an area needs at least 3 distinct points"]
+        return [CATALOG.msg("problem.distinct")]
     shape = ShapelyPolygon([(lon, lat) for lat, lon in pts])
     if not shape.is_valid:
-        return ["polygon: its edges cross or touch (not a simple polygon)"]
+        return [CATALOG.msg("problem.cross")]
     if shape.area <= 0:
-        return ["polygon: the points are collinear, it has no area"]
+        return [CATALOG.msg("problem.collinear")]
     return []
 
 
@@ -160,15 +186,15 @@ def geojson_polygon(polygon: Sequence[Sequence[float]]) -> dict[str, Any]:
 
 
 def polygon_from_geojson(geometry: Mapping[str, Any]) -> list[list[float]]:
-    """``[[lat, lon], …]`` of a GeoJSON Polygon's outer ring (ValueError otherwise)."""
+    """``[[lat, lon], …]`` of a GeoJSON Polygon's outer ring (:class:`AreaError` otherwise)."""
     if geometry.get("type") != "Polygon":
-        raise ValueError(f"a training area is a Polygon, not {geometry.get('type')!r}")
+        raise AreaError(CATALOG.msg("problem.not-polygon", type=repr(geometry.get("type"))))
     rings = geometry.get("coordinates")
     if not isinstance(rings, list | tuple) or not rings or not isinstance(rings[0], list | tuple):
-        raise ValueError("a Polygon needs an outer ring")
+        raise AreaError(CATALOG.msg("problem.outer-ring"))
     out = []
     for p in rings[0][: MAX_VERTICES + 1]:
         if not isinstance(p, list | tuple) or len(p) < 2:
-            raise ValueError("a ring's positions are [lon, lat]")
+            raise AreaError(CATALOG.msg("problem.ring-position"))
         out.append([float(p[1]), float(p[0])])
     return ring(out)

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 import structlog
 
+from kizuna.core.catalog import Message
 from kizuna.core.errors import Forbidden, Invalid
 from kizuna.core.hlc import to_seconds
 from kizuna.core.ids import new_id
@@ -217,10 +218,10 @@ class FacilityService:
 
     def _fields(self, data: TrainingAreaIn | TrainingAreaPatch) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: list[Message] = []
         if data.name is not None:
             if not (data.name.en.strip() or data.name.ja.strip()):
-                problems.append("name: empty (give en or ja)")
+                problems.append(CATALOG.msg("problem.name"))
             out["name"] = msgspec.to_builtins(data.name)
         if data.polygon is not None:
             problems += rules.polygon_problems(data.polygon)
@@ -228,10 +229,10 @@ class FacilityService:
         if data.altitude is not None:
             try:
                 out["floor_m"], out["ceiling_m"] = rules.band(data.altitude)
-            except ValueError as exc:
-                problems.append(str(exc))
+            except rules.AreaError as exc:
+                problems.append(exc.message)
         if data.facility_id is not None and not any(f.id == data.facility_id for f in self.all()):
-            problems.append(f"facility_id: no facility {data.facility_id!r} on this node")
+            problems.append(CATALOG.msg("problem.facility", id=repr(data.facility_id)))
         for key in ("kind", "basis", "facility_id"):
             if (value := getattr(data, key)) is not None:
                 out[key] = value
@@ -239,9 +240,8 @@ class FacilityService:
             if (value := getattr(data, key)) is not None:
                 out[key] = msgspec.to_builtins(value)
         if problems:
-            # The problems are field codes and the rules' own words (English).
-            detail = CATALOG.msg("error.bad-area", problems="; ".join(problems))
-            raise Invalid(detail, errors=problems)
+            detail = CATALOG.msg("error.bad-area", problems=rules.Joined(problems))
+            raise Invalid(detail, errors=[str(p) for p in problems])
         return out
 
     def create_area(self, caller: Caller, data: TrainingAreaIn) -> TrainingAreaOut:
@@ -308,14 +308,12 @@ class FacilityService:
                 items.append(area_from_feature(feature, marking))
                 self._fields(items[-1])  # validate all before writing any
             except (ValueError, TypeError, msgspec.ValidationError) as exc:
-                raise Invalid(
-                    CATALOG.msg("error.feature", n=n, text=str(exc), text_ja=str(exc)),
-                    errors=[f"feature {n}: {exc}"],
-                ) from None
+                # a library's own words (msgspec, float()) are English
+                why = exc.message if isinstance(exc, rules.AreaError) else str(exc)
+                detail = CATALOG.msg("error.feature", n=n, text=why)
+                raise Invalid(detail, errors=[str(detail)]) from None
             except Invalid as exc:
-                detail = CATALOG.msg(
-                    "error.feature", n=n, text=exc.render("en"), text_ja=exc.render("ja")
-                )
+                detail = CATALOG.msg("error.feature", n=n, text=exc.message or exc.detail)
                 raise Invalid(detail, item=n) from None
         return [self.create_area(caller, item) for item in items]
 
@@ -342,12 +340,13 @@ class FacilityService:
 
 
 def area_from_feature(feature: dict[str, Any], marking: str) -> TrainingAreaIn:
-    """An :class:`TrainingAreaIn` from one GeoJSON feature (ValueError naming what is wrong)."""
+    """An :class:`TrainingAreaIn` from one GeoJSON feature (ValueError naming what is
+    wrong: :class:`~kizuna.facilities.rules.AreaError` where the words are ours)."""
     if not isinstance(feature, dict):
-        raise ValueError("a feature is an object")
+        raise rules.AreaError(CATALOG.msg("problem.feature-object"))
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        raise ValueError("properties must be an object")
+        raise rules.AreaError(CATALOG.msg("problem.properties-object"))
     name = props.get("name")
     text = (
         name

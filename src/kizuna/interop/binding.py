@@ -38,6 +38,7 @@ import msgspec
 from kizuna.core.label_math import restrict
 from kizuna.core.labels import Classification, GroupRegistry, Label, LabelError, make_label
 from kizuna.core.stanag4774 import from_xml, to_xml
+from kizuna.interop.messages import MESSAGES, MessageError
 
 NS_4778 = "urn:nato:stanag:4778:bindinginformation:1:0"
 DIGEST_ALGORITHM = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -46,8 +47,8 @@ JSON_CANON = "urn:kizuna:json-sorted-compact"
 MAX_VERIFY_BYTES = 64 * 1024 * 1024
 
 
-class BindingError(ValueError):
-    """A document whose marking, label or digest does not check out."""
+class BindingError(MessageError):
+    """A document whose marking, label or digest does not check out (``message``: why)."""
 
 
 class Checked(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,9 +100,9 @@ def parse_xml(data: bytes) -> ET.Element:
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
     except defusedxml.DefusedXmlException as exc:
-        raise BindingError(f"unsafe XML refused ({type(exc).__name__})") from None
+        raise BindingError(MESSAGES.msg("binding.unsafe-xml", error=type(exc).__name__)) from None
     except (ET.ParseError, ValueError, LookupError) as exc:
-        raise BindingError(f"malformed XML ({exc})") from None
+        raise BindingError(MESSAGES.msg("binding.malformed-xml", error=exc)) from None
     return root
 
 
@@ -111,7 +112,7 @@ def check_xml_digest(root: ET.Element, slot: ET.Element) -> None:
     actual = digest(canonical_xml(root))
     slot.text = claimed
     if claimed != actual:
-        raise BindingError("the STANAG 4778 digest does not match the content (changed)")
+        raise BindingError(MESSAGES.msg("binding.digest"))
 
 
 # -- JSON (GeoJSON) -------------------------------------------------------------------
@@ -149,19 +150,19 @@ def _label(text: str, groups: GroupRegistry | None) -> Label:
     try:
         return from_xml(text) if groups is None else from_xml(text, groups)
     except LabelError as exc:
-        raise BindingError(str(exc)) from None
+        raise BindingError(exc.message or MESSAGES.msg("binding.label", error=exc)) from None
 
 
 def _shown(label: Label, marking: str) -> None:
     if label.render() not in marking and label.render(fgi=False) not in marking:
-        raise BindingError(f"the marking shown ({marking!r}) is not the bound label's")
+        raise BindingError(MESSAGES.msg("binding.marking", marking=repr(marking)))
 
 
 def verify(data: bytes, fmt: str, groups: GroupRegistry | None = None) -> Checked:
     """Check an export of ``fmt`` (kml, nvg, geojson, csv): the label parses, the marking
     shown is the label's, and the digest matches. Raises :class:`BindingError`."""
     if len(data) > MAX_VERIFY_BYTES:
-        raise BindingError("document too large to verify")
+        raise BindingError(MESSAGES.msg("binding.too-large"))
     if fmt == "csv":
         return _verify_csv(data, groups)
     if fmt == "geojson":
@@ -170,25 +171,25 @@ def verify(data: bytes, fmt: str, groups: GroupRegistry | None = None) -> Checke
         return _verify_kml(data, groups)
     if fmt == "nvg":
         return _verify_nvg(data, groups)
-    raise BindingError(f"unknown format {fmt!r}")
+    raise BindingError(MESSAGES.msg("binding.unknown-format", format=repr(fmt)))
 
 
 def _verify_csv(data: bytes, groups: GroupRegistry | None) -> Checked:
     lines = data.split(b"\r\n", 3)
     if len(lines) < 4:
-        raise BindingError("a labelled CSV starts with marking, label and digest lines")
+        raise BindingError(MESSAGES.msg("binding.csv-lines"))
     marking, label_line, digest_line, _body = (x.decode("utf-8", "replace") for x in lines)
     if not label_line.startswith(CSV_LABEL_PREFIX) or not digest_line.startswith(CSV_DIGEST_PREFIX):
-        raise BindingError("the label or digest line is missing")
+        raise BindingError(MESSAGES.msg("binding.csv-missing"))
     try:
         xml = base64.b64decode(label_line[len(CSV_LABEL_PREFIX) :], validate=True).decode()
     except (ValueError, UnicodeError):
-        raise BindingError("the label line is not base64 XML") from None
+        raise BindingError(MESSAGES.msg("binding.csv-base64")) from None
     label = _label(xml, groups)
     _shown(label, marking)
     actual = digest(lines[0] + b"\r\n" + lines[1] + b"\r\n" + lines[3])
     if digest_line[len(CSV_DIGEST_PREFIX) :].strip() != actual:
-        raise BindingError("the STANAG 4778 digest does not match the content (changed)")
+        raise BindingError(MESSAGES.msg("binding.digest"))
     return Checked(format="csv", label=label, marking=marking)
 
 
@@ -201,12 +202,12 @@ def _verify_geojson(data: bytes, groups: GroupRegistry | None) -> Checked:
         marking = props["marking"]
         xml = props["stanag4774"]
     except (ValueError, KeyError, TypeError):
-        raise BindingError("no marking, label and binding in the top-level properties") from None
+        raise BindingError(MESSAGES.msg("binding.geojson")) from None
     label = _label(xml, groups)
     _shown(label, marking)
     binding["digest"] = ""
     if claimed != digest(canonical_json(doc)):
-        raise BindingError("the STANAG 4778 digest does not match the content (changed)")
+        raise BindingError(MESSAGES.msg("binding.digest"))
     return Checked(format="geojson", label=label, marking=marking)
 
 
@@ -221,14 +222,14 @@ def _verify_kml(data: bytes, groups: GroupRegistry | None) -> Checked:
     k = "{" + KML_NS + "}"
     doc = root.find(f"{k}Document")
     if doc is None:
-        raise BindingError("no KML Document")
+        raise BindingError(MESSAGES.msg("binding.kml-document"))
     values: dict[str, ET.Element] = {}
     for d in doc.findall(f"{k}ExtendedData/{k}Data"):
         value = d.find(f"{k}value")
         if value is not None:
             values[d.get("name", "")] = value
     if KML_LABEL not in values or KML_DIGEST not in values:
-        raise BindingError("the KML Document's ExtendedData has no label or binding")
+        raise BindingError(MESSAGES.msg("binding.kml-extended"))
     label = _label(values[KML_LABEL].text or "", groups)
     _shown(label, doc.findtext(f"{k}name") or "")
     check_xml_digest(root, values[KML_DIGEST])
@@ -240,14 +241,14 @@ def _verify_nvg(data: bytes, groups: GroupRegistry | None) -> Checked:
     n = "{" + NVG_NS + "}"
     b = "{" + NS_4778 + "}"
     if root.tag != f"{n}nvg":
-        raise BindingError("not an NVG document")
+        raise BindingError(MESSAGES.msg("binding.nvg"))
     binding = root.find(f"{n}metadata/{b}BindingInformation")
     if binding is None:
-        raise BindingError("the NVG metadata has no STANAG 4778 binding")
+        raise BindingError(MESSAGES.msg("binding.nvg-binding"))
     label_el = binding.find(f"{b}Metadata/{{{_SLAB}}}originatorConfidentialityLabel")
     slot = binding.find(f"{b}DataReference/{b}DigestValue")
     if label_el is None or slot is None:
-        raise BindingError("the binding has no label or digest")
+        raise BindingError(MESSAGES.msg("binding.parts"))
     label = _label(ET.tostring(label_el, encoding="unicode"), groups)
     group = root.find(f"{n}g")
     marking = group.get("label", "") if group is not None else ""

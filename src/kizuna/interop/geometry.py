@@ -6,29 +6,31 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from kizuna.interop.messages import MESSAGES, MessageError
+
 Position = tuple[float, float]  # lon, lat
 BBox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
 
 TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 
 
-class GeometryError(ValueError):
-    """A geometry that is not a usable GeoJSON geometry."""
+class GeometryError(MessageError):
+    """A geometry that is not a usable GeoJSON geometry (``message``: why, from the catalog)."""
 
 
 def _position(p: Any) -> Position:
     if not isinstance(p, list | tuple) or len(p) < 2:
-        raise GeometryError("a position is [lon, lat]")
+        raise GeometryError(MESSAGES.msg("geometry.position"))
     lon, lat = p[0], p[1]
     if isinstance(lon, bool) or isinstance(lat, bool):
-        raise GeometryError("a coordinate is a number")
+        raise GeometryError(MESSAGES.msg("geometry.number"))
     if not isinstance(lon, int | float) or not isinstance(lat, int | float):
-        raise GeometryError("a coordinate is a number")
+        raise GeometryError(MESSAGES.msg("geometry.number"))
     lon, lat = float(lon), float(lat)
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise GeometryError("a coordinate is a finite number")
+        raise GeometryError(MESSAGES.msg("geometry.finite"))
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        raise GeometryError(f"position ({lon}, {lat}) is out of range")
+        raise GeometryError(MESSAGES.msg("geometry.range", lon=lon, lat=lat))
     return lon, lat
 
 
@@ -36,13 +38,13 @@ def parts(geometry: dict[str, Any]) -> Iterator[tuple[str, list[list[Position]]]
     """A geometry as simple parts: ("Point", [[p]]), ("LineString", [[p, …]]),
     ("Polygon", [outer, *holes]). Raises :class:`GeometryError`."""
     if not isinstance(geometry, dict):
-        raise GeometryError("a geometry is an object")
+        raise GeometryError(MESSAGES.msg("geometry.object"))
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind not in TYPES:
-        raise GeometryError(f"unsupported geometry type {kind!r}")
+        raise GeometryError(MESSAGES.msg("geometry.type", kind=repr(kind)))
     if not isinstance(coords, list):
-        raise GeometryError(f"{kind} has no coordinates")
+        raise GeometryError(MESSAGES.msg("geometry.no-coordinates", kind=kind))
     if kind == "Point":
         yield "Point", [[_position(coords)]]
     elif kind == "MultiPoint":
@@ -62,20 +64,20 @@ def parts(geometry: dict[str, Any]) -> Iterator[tuple[str, list[list[Position]]]
 
 def _line(coords: Any, least: int) -> list[Position]:
     if not isinstance(coords, list) or len(coords) < least:
-        raise GeometryError(f"a line or ring needs at least {least} positions")
+        raise GeometryError(MESSAGES.msg("geometry.too-short", least=least))
     return [_position(p) for p in coords]
 
 
 def _rings(coords: Any) -> list[list[Position]]:
     if not isinstance(coords, list) or not coords:
-        raise GeometryError("a polygon needs an outer ring")
+        raise GeometryError(MESSAGES.msg("geometry.no-outer-ring"))
     rings = []
     for ring in coords:
         pts = _line(ring, 3)
         if pts[0] != pts[-1]:
             pts.append(pts[0])
         if len(pts) < 4:
-            raise GeometryError("a ring needs at least 3 distinct positions")
+            raise GeometryError(MESSAGES.msg("geometry.ring-distinct"))
         rings.append(pts)
     return rings
 
@@ -132,4 +134,4 @@ def wkt(geometry: dict[str, Any]) -> str:
     if kinds == {"Polygon"}:
         polys = ["(" + ", ".join(ring(r) for r in rs) + ")" for _, rs in items]
         return "MULTIPOLYGON (" + ", ".join(polys) + ")"
-    raise GeometryError("mixed geometry")
+    raise GeometryError(MESSAGES.msg("geometry.mixed"))

@@ -22,8 +22,10 @@ import defusedxml  # type: ignore[import-untyped, unused-ignore]
 import defusedxml.ElementTree as DET  # type: ignore[import-untyped, unused-ignore]
 import msgspec
 
+from kizuna.core.catalog import Message
 from kizuna.interop import geometry as geo
 from kizuna.interop.binding import KML_NS, NVG_NS
+from kizuna.interop.messages import MESSAGES, MessageError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_KMZ_ENTRIES = 64
@@ -39,10 +41,11 @@ MAX_TEXT = 2_000  # characters of a name or description kept
 FORMATS = ("kml", "kmz", "geojson", "nvg")
 
 
-class ImportRefused(ValueError):
-    """A file refused; ``reason`` is a short code (counted), the message says why."""
+class ImportRefused(MessageError):
+    """A file refused; ``reason`` is a short code (counted), ``message`` says why (a catalog
+    message, rendered in the reader's language)."""
 
-    def __init__(self, reason: str, message: str, status: int = 422) -> None:
+    def __init__(self, reason: str, message: Message, status: int = 422) -> None:
         super().__init__(message)
         self.reason = reason
         self.status = status
@@ -76,14 +79,16 @@ def sniff(data: bytes, filename: str = "") -> str:
         return "kml"
     if NVG_NS.encode() in data[:2048] or b"<nvg" in head:
         return "nvg"
-    raise ImportRefused("unknown_format", "the file is not KML, KMZ, GeoJSON or NVG")
+    raise ImportRefused("unknown_format", MESSAGES.msg("import.not-recognised"))
 
 
 def read_overlay(data: bytes, fmt: str) -> list[Overlay]:
     """The features of a file (raises :class:`ImportRefused`)."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
-            "too_large", f"the file is {len(data)} bytes, more than {MAX_FILE_BYTES}", 413
+            "too_large",
+            MESSAGES.msg("import.too-large", size=len(data), limit=MAX_FILE_BYTES),
+            413,
         )
     if fmt == "kmz":
         data = kmz_document(data)
@@ -95,13 +100,16 @@ def read_overlay(data: bytes, fmt: str) -> list[Overlay]:
     elif fmt == "nvg":
         features = _nvg(_xml(data))
     else:
-        raise ImportRefused("unknown_format", f"unknown format {fmt!r}")
+        raise ImportRefused(
+            "unknown_format", MESSAGES.msg("import.unknown-format", format=repr(fmt))
+        )
     if not features:
-        raise ImportRefused("empty", "the file holds no features with a geometry")
+        raise ImportRefused("empty", MESSAGES.msg("import.empty"))
     total = sum(geo.count(f.geometry) for f in features)
     if total > MAX_TOTAL_POSITIONS:
         raise ImportRefused(
-            "too_many_positions", f"the file has {total} positions, more than {MAX_TOTAL_POSITIONS}"
+            "too_many_positions",
+            MESSAGES.msg("import.too-many-positions", total=total, limit=MAX_TOTAL_POSITIONS),
         )
     return features
 
@@ -115,27 +123,27 @@ def kmz_document(data: bytes) -> bytes:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ImportRefused("bad_kmz", f"not a readable KMZ (zip): {exc}") from None
+        raise ImportRefused("bad_kmz", MESSAGES.msg("import.bad-kmz", error=exc)) from None
     if len(infos) > MAX_KMZ_ENTRIES:
         raise ImportRefused(
-            "kmz_entries", f"the KMZ has {len(infos)} entries, more than {MAX_KMZ_ENTRIES}"
+            "kmz_entries",
+            MESSAGES.msg("import.kmz-entries", count=len(infos), limit=MAX_KMZ_ENTRIES),
         )
     kml = [i for i in infos if i.filename.lower().endswith(".kml")]
     if not kml:
-        raise ImportRefused("bad_kmz", "the KMZ holds no .kml document")
+        raise ImportRefused("bad_kmz", MESSAGES.msg("import.kmz-no-kml"))
     chosen = next((i for i in kml if i.filename.lower() == "doc.kml"), kml[0])
     declared = sum(i.file_size for i in infos)
     if declared > MAX_KMZ_BYTES:
         raise ImportRefused(
             "zip_bomb",
-            f"the KMZ would decompress to {declared} bytes, more than {MAX_KMZ_BYTES} "
-            "(a zip bomb?)",
+            MESSAGES.msg("import.kmz-bomb-total", size=declared, limit=MAX_KMZ_BYTES),
         )
     for info in infos:
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
             raise ImportRefused(
                 "zip_bomb",
-                f"entry {info.filename!r} is compressed more than {MAX_RATIO}:1 (a zip bomb?)",
+                MESSAGES.msg("import.kmz-bomb-entry", entry=repr(info.filename), ratio=MAX_RATIO),
             )
     limit = min(MAX_FILE_BYTES, MAX_KMZ_BYTES)
     out = bytearray()
@@ -146,15 +154,15 @@ def kmz_document(data: bytes) -> bytes:
                 if len(out) > limit:
                     raise ImportRefused(
                         "zip_bomb",
-                        f"the KML in the KMZ decompresses past {limit} bytes (a zip bomb?)",
+                        MESSAGES.msg("import.kmz-bomb-size", limit=limit),
                     )
                 if len(out) > MAX_RATIO * max(chosen.compress_size, 1):
                     raise ImportRefused(
                         "zip_bomb",
-                        f"the KML in the KMZ decompresses more than {MAX_RATIO}:1 (a zip bomb?)",
+                        MESSAGES.msg("import.kmz-bomb-ratio", ratio=MAX_RATIO),
                     )
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise ImportRefused("bad_kmz", f"the KMZ entry cannot be read: {exc}") from None
+        raise ImportRefused("bad_kmz", MESSAGES.msg("import.kmz-unreadable", error=exc)) from None
     return bytes(out)
 
 
@@ -167,27 +175,25 @@ def _xml(data: bytes) -> ET.Element:
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
     except defusedxml.DTDForbidden:
-        raise ImportRefused(
-            "dtd", "a DTD is not allowed (entity expansion and external entities are refused)"
-        ) from None
+        raise ImportRefused("dtd", MESSAGES.msg("import.dtd")) from None
     except defusedxml.EntitiesForbidden:
-        raise ImportRefused(
-            "entities", "entity declarations are not allowed (entity expansion)"
-        ) from None
+        raise ImportRefused("entities", MESSAGES.msg("import.entities")) from None
     except defusedxml.ExternalReferenceForbidden:
-        raise ImportRefused("external_reference", "external references are not allowed") from None
+        raise ImportRefused(
+            "external_reference", MESSAGES.msg("import.external-reference")
+        ) from None
     except defusedxml.DefusedXmlException as exc:
-        raise ImportRefused("unsafe_xml", f"unsafe XML refused ({exc})") from None
+        raise ImportRefused("unsafe_xml", MESSAGES.msg("import.unsafe-xml", error=exc)) from None
     except ET.ParseError as exc:
-        raise ImportRefused("malformed", f"malformed XML ({exc})") from None
+        raise ImportRefused("malformed", MESSAGES.msg("import.malformed-xml", error=exc)) from None
     except (ValueError, LookupError, UnicodeError) as exc:
-        raise ImportRefused("malformed", f"unreadable XML ({exc})") from None
+        raise ImportRefused("malformed", MESSAGES.msg("import.unreadable-xml", error=exc)) from None
     depth, todo = 0, [(root, 1)]
     while todo:
         el, d = todo.pop()
         depth = max(depth, d)
         if depth > MAX_DEPTH:
-            raise ImportRefused("too_deep", f"the XML nests more than {MAX_DEPTH} levels")
+            raise ImportRefused("too_deep", MESSAGES.msg("import.xml-too-deep", limit=MAX_DEPTH))
         todo.extend((child, d + 1) for child in el)
     return root
 
@@ -213,28 +219,33 @@ def _tuples(textval: str | None, sep: str = " ", *, lonlat: bool = True) -> list
     if len(raw) > MAX_COORD_TEXT:
         raise ImportRefused(
             "too_many_positions",
-            f"a coordinate list is longer than {MAX_COORD_TEXT} characters "
-            f"(at most {MAX_POSITIONS} positions in one geometry)",
+            MESSAGES.msg(
+                "import.coordinates-too-long", limit=MAX_COORD_TEXT, positions=MAX_POSITIONS
+            ),
         )
     items = raw.split()
     if len(items) > MAX_POSITIONS:
         raise ImportRefused(
             "too_many_positions",
-            f"a geometry has {len(items)} positions, more than {MAX_POSITIONS}",
+            MESSAGES.msg("import.geometry-too-many", count=len(items), limit=MAX_POSITIONS),
         )
     out = []
     for item in items:
         parts = item.split(",")
         if len(parts) < 2:
-            raise ImportRefused("bad_geometry", f"coordinate {item[:40]!r} is not lon,lat")
+            raise ImportRefused(
+                "bad_geometry", MESSAGES.msg("import.coordinate-not-pair", item=repr(item[:40]))
+            )
         try:
             lon, lat = float(parts[0]), float(parts[1])
         except ValueError:
             raise ImportRefused(
-                "bad_geometry", f"coordinate {item[:40]!r} is not a number"
+                "bad_geometry", MESSAGES.msg("import.coordinate-not-number", item=repr(item[:40]))
             ) from None
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise ImportRefused("bad_geometry", f"coordinate {item[:40]!r} is not finite")
+            raise ImportRefused(
+                "bad_geometry", MESSAGES.msg("import.coordinate-not-finite", item=repr(item[:40]))
+            )
         out.append([lon, lat])
     return out
 
@@ -246,7 +257,7 @@ def _kml_geometries(el: ET.Element) -> list[dict[str, Any]]:
         if name == "Point":
             pts = _tuples(_first_text(child, "coordinates") or None)
             if len(pts) != 1:
-                raise ImportRefused("bad_geometry", "a KML Point has one position")
+                raise ImportRefused("bad_geometry", MESSAGES.msg("import.kml-point"))
             out.append({"type": "Point", "coordinates": pts[0]})
         elif name == "LineString":
             coords = next((c.text for c in child if _local(c.tag) == "coordinates"), "")
@@ -266,13 +277,15 @@ def _kml_geometries(el: ET.Element) -> list[dict[str, Any]]:
 
 def _kml(root: ET.Element) -> list[Overlay]:
     if _local(root.tag) != "kml":
-        raise ImportRefused("not_kml", f"the root element is <{_local(root.tag)}>, not <kml>")
+        raise ImportRefused("not_kml", MESSAGES.msg("import.not-kml", root=_local(root.tag)))
     features: list[Overlay] = []
     for mark in root.iter():
         if _local(mark.tag) != "Placemark":
             continue
         if len(features) >= MAX_FEATURES:
-            raise ImportRefused("too_many_features", f"more than {MAX_FEATURES} features")
+            raise ImportRefused(
+                "too_many_features", MESSAGES.msg("import.too-many-features", limit=MAX_FEATURES)
+            )
         for g in _kml_geometries(mark):
             features.append(
                 _overlay(_first_text(mark, "name"), g, _first_text(mark, "description"))
@@ -282,14 +295,16 @@ def _kml(root: ET.Element) -> list[Overlay]:
 
 def _nvg(root: ET.Element) -> list[Overlay]:
     if _local(root.tag) != "nvg":
-        raise ImportRefused("not_nvg", f"the root element is <{_local(root.tag)}>, not <nvg>")
+        raise ImportRefused("not_nvg", MESSAGES.msg("import.not-nvg", root=_local(root.tag)))
     features: list[Overlay] = []
     for el in root.iter():
         kind = _local(el.tag)
         if kind not in ("point", "polygon", "polyline", "multipoint"):
             continue
         if len(features) >= MAX_FEATURES:
-            raise ImportRefused("too_many_features", f"more than {MAX_FEATURES} features")
+            raise ImportRefused(
+                "too_many_features", MESSAGES.msg("import.too-many-features", limit=MAX_FEATURES)
+            )
         name = " ".join((el.get("label") or "").split())[:MAX_TEXT]
         info = _first_text(el, "textInfo")
         if kind == "point":
@@ -315,28 +330,31 @@ def _geojson(data: bytes) -> list[Overlay]:
     try:
         doc = json.loads(data)
     except RecursionError:
-        raise ImportRefused("too_deep", "the JSON nests too deep") from None
+        raise ImportRefused("too_deep", MESSAGES.msg("import.json-too-deep")) from None
     except ValueError as exc:
-        raise ImportRefused("malformed", f"malformed JSON ({exc})") from None
+        raise ImportRefused("malformed", MESSAGES.msg("import.malformed-json", error=exc)) from None
     if not isinstance(doc, dict):
-        raise ImportRefused("not_geojson", "GeoJSON is an object")
+        raise ImportRefused("not_geojson", MESSAGES.msg("import.geojson-object"))
     kind = doc.get("type")
     if kind == "FeatureCollection":
         items = doc.get("features")
         if not isinstance(items, list):
-            raise ImportRefused("not_geojson", "a FeatureCollection has a features list")
+            raise ImportRefused("not_geojson", MESSAGES.msg("import.geojson-features"))
     elif kind == "Feature":
         items = [doc]
     elif kind in geo.TYPES:
         items = [{"type": "Feature", "geometry": doc, "properties": {}}]
     else:
-        raise ImportRefused("not_geojson", f"unsupported GeoJSON type {kind!r}")
+        raise ImportRefused("not_geojson", MESSAGES.msg("import.geojson-type", kind=repr(kind)))
     if len(items) > MAX_FEATURES:
-        raise ImportRefused("too_many_features", f"{len(items)} features, more than {MAX_FEATURES}")
+        raise ImportRefused(
+            "too_many_features",
+            MESSAGES.msg("import.too-many-features-count", count=len(items), limit=MAX_FEATURES),
+        )
     features = []
     for n, item in enumerate(items):
         if not isinstance(item, dict) or item.get("type") != "Feature":
-            raise ImportRefused("not_geojson", f"feature {n} is not a Feature")
+            raise ImportRefused("not_geojson", MESSAGES.msg("import.geojson-not-feature", n=n))
         g = item.get("geometry")
         if g is None:
             continue
@@ -358,10 +376,15 @@ def _overlay(name: str, geometry: Any, description: str) -> Overlay:
     try:
         n = geo.count(geometry)
     except geo.GeometryError as exc:
-        raise ImportRefused("bad_geometry", f"feature {name[:60]!r}: {exc}") from None
+        raise ImportRefused(
+            "bad_geometry",
+            MESSAGES.msg("import.feature-geometry", name=repr(name[:60]), problem=exc.message),
+        ) from None
     if n > MAX_POSITIONS:
         raise ImportRefused(
             "too_many_positions",
-            f"feature {name[:60]!r} has {n} positions, more than {MAX_POSITIONS}",
+            MESSAGES.msg(
+                "import.feature-too-many", name=repr(name[:60]), count=n, limit=MAX_POSITIONS
+            ),
         )
     return Overlay(name=name[:MAX_TEXT], geometry=geometry, description=description[:MAX_TEXT])

@@ -39,7 +39,7 @@ class Refused(KizunaError):
     """An import refused: problem type ``/problems/import-<reason>``."""
 
     def __init__(self, exc: ImportRefused) -> None:
-        super().__init__(str(exc), reason=exc.reason)
+        super().__init__(exc.message, reason=exc.reason)
         self.status = exc.status
         self.kind = f"import-{exc.reason.replace('_', '-')}"
 
@@ -177,7 +177,9 @@ class InteropService:
         try:
             chosen = fmt or sniff(data, filename)
             if chosen not in IMPORT_FORMATS:
-                raise ImportRefused("unknown_format", f"unknown format {chosen!r}")
+                raise ImportRefused(
+                    "unknown_format", MESSAGES.msg("import.unknown-format", format=repr(chosen))
+                )
             overlays = read_overlay(data, chosen)
         except ImportRefused as exc:
             self.ctx.metrics.bad_input.labels("interop", exc.reason).inc()

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kizuna.core.catalog import Catalog, Message
 from kizuna.core.records import Event, RecordState
 from kizuna.kernel.contract import origin_owns
 from kizuna.orbat.models import COMMAND_KINDS, ECHELON_CODES, KINDS
+
+MESSAGES = Catalog("kizuna.orbat")
 
 # 2525D symbol sets a unit may be drawn with (land unit, sea surface, air, space, cyber...).
 SYMBOL_SETS = frozenset({"01", "05", "10", "15", "20", "30", "35", "40", "60"})
@@ -17,18 +20,18 @@ SYMBOL_SETS = frozenset({"01", "05", "10", "15", "20", "30", "35", "40", "60"})
 PARENT_ORDER = ("ATTACHED", "OPCON", "TACON", "ORGANIC", "ADCON")
 
 
-def sidc_problem(sidc: str) -> str | None:
-    """What is wrong with a 20-digit 2525D SIDC (None: fine)."""
+def sidc_problem(sidc: str) -> Message | None:
+    """What is wrong with a 20-digit 2525D SIDC (None: fine), as a catalog message."""
     if len(sidc) != 20 or not sidc.isdigit():
-        return "a SIDC has 20 digits (MIL-STD-2525D)"
+        return MESSAGES.msg("sidc.digits")
     if sidc[:2] not in ("10", "11", "13"):
-        return f"SIDC version {sidc[:2]} is not 2525D (10, 11 or 13)"
+        return MESSAGES.msg("sidc.version", version=sidc[:2])
     if sidc[2] not in "012":
-        return "SIDC context must be 0 (reality), 1 (exercise) or 2 (simulation)"
+        return MESSAGES.msg("sidc.context")
     if sidc[3] not in "0123456":
-        return "SIDC standard identity must be 0-6"
+        return MESSAGES.msg("sidc.identity")
     if sidc[4:6] not in SYMBOL_SETS:
-        return f"SIDC symbol set {sidc[4:6]} is not one a unit is drawn with"
+        return MESSAGES.msg("sidc.symbol-set", set=sidc[4:6])
     return None
 
 

@@ -70,7 +70,7 @@ def refused(code: str, detail_code: str | None = None, **values: str) -> Invalid
 
 def _within(where: str, exc: KizunaError, **extra: Any) -> Invalid:
     """An item's refusal, prefixed with where in the document it is."""
-    detail = CATALOG.msg("error.at", where=where, text=exc.render("en"), text_ja=exc.render("ja"))
+    detail = CATALOG.msg("error.at", where=where, text=exc.message or exc.detail)
     return Invalid(detail, **extra)
 
 

@@ -195,8 +195,7 @@ class ReservationService:
             detail = MESSAGES.msg(
                 "error.bad-week",
                 week=repr(week[:20]),
-                problem=exc.message.render("en"),
-                problem_ja=exc.message.render("ja"),
+                problem=exc.message,
             )
             raise KizunaError(detail, parameter="week") from None
         items = self.list(caller, after=start.timestamp(), before=end.timestamp(), active_only=True)

@@ -93,10 +93,10 @@ def _joined(problems: Sequence[Message]) -> Message:
 
 def _refusal(exc: KizunaError, iid: str | None = None) -> Message:
     """Another part's refusal as one of several, in the reader's language."""
-    texts = {"text": exc.render("en"), "text_ja": exc.render("ja")}
+    text = exc.message or exc.detail
     if iid is None:
-        return CATALOG.msg("error.refusal", **texts)
-    return CATALOG.msg("reassign.refused", id=iid, **texts)
+        return CATALOG.msg("error.refusal", text=text)
+    return CATALOG.msg("reassign.refused", id=iid, text=text)
 
 
 def _check_texts(**texts: Text | None) -> None:
