@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from kizuna.kernel import panels
 from kizuna.kernel.contract import OpenNode
 
 DirOpt = Annotated[Path, typer.Option("--dir", help="Node directory.")]
@@ -21,7 +22,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def export_app(open_node: OpenNode) -> typer.Typer:
-    app = typer.Typer(help="Export what a user may see, labelled.", invoke_without_command=True)
+    app = typer.Typer(
+        help="Export what a user may see, labelled.",
+        invoke_without_command=True,
+        rich_help_panel=panels.DATA,
+    )
 
     @app.callback()
     def export(
@@ -75,7 +80,9 @@ def export_app(open_node: OpenNode) -> typer.Typer:
 
 def import_app(open_node: OpenNode) -> typer.Typer:
     app = typer.Typer(
-        help="Import an overlay (KML, KMZ, GeoJSON, NVG).", invoke_without_command=True
+        help="Import an overlay (KML, KMZ, GeoJSON, NVG).",
+        invoke_without_command=True,
+        rich_help_panel=panels.DATA,
     )
 
     @app.callback()
