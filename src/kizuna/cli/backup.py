@@ -48,9 +48,11 @@ def register(app: typer.Typer) -> None:
         dir: Annotated[Path, typer.Option("--dir", help="Node directory.")],
         out: Annotated[Path, typer.Option("--out", help="The archive to write (.tar.gz).")],
     ) -> None:
-        """Back the node up into one archive (safe while the node serves): its directory,
-        keys included (keep the archive as safe as the node), and its store (SQLite online
-        backup; pg_dump for PostgreSQL), with a manifest of digests."""
+        """Back the node up into one archive, safe while the node serves.
+
+        The archive holds the node's directory, keys included (keep it as safe as the
+        node), and its store (SQLite online backup; pg_dump for PostgreSQL), with a
+        manifest of digests."""
         from kizuna.node.backup import backup
         from kizuna.node.runtime import Node
 
@@ -72,8 +74,9 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="PostgreSQL backups: the database to load the schema into."),
         ] = None,
     ) -> None:
-        """Restore an archive into a new node directory; checks every file and that the
-        restored node's content digest equals the backed-up one."""
+        """Restore an archive into a new node directory, checking every file.
+
+        The restored node's content digest must equal the backed-up one."""
         from kizuna.node.backup import restore
         from kizuna.node.runtime import Node
 
