@@ -4,7 +4,10 @@
  *   - time to first render: page navigation start → all 10,000 tracks rendered by MapLibre;
  *   - frame time (requestAnimationFrame deltas, p50/p95) with the map idle (reference)
  *     and while 1,000 tracks/s are updated through the node;
- * prints a table and writes bench/results/web_map.json (repo root).
+ * prints a table and writes bench/results/web_map.json (repo root), or PERF_OUT.
+ * bench/web_map.py runs it against a baseline build and the working tree's (KIZUNA_WEB_DIST).
+ * PERF_TRACKS, PERF_RATE, PERF_SECONDS change the load; PERF_NODE=0 skips the node phase;
+ * PERF_PROFILE=1 adds where the time goes (forced frames per layer group, CPU profiles).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -13,7 +16,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { cotConnect, cotWrite, cotXml, loginWithPassword, nodeState, type CotTrack } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RESULTS = resolve(here, '../../bench/results/web_map.json');
+// PERF_OUT: where to write the JSON (bench/web_map.py runs this spec once per build).
+const RESULTS = process.env.PERF_OUT ? resolve(process.env.PERF_OUT) : resolve(here, '../../bench/results/web_map.json');
 const N = Number(process.env.PERF_TRACKS ?? 10_000);
 const RATE = Number(process.env.PERF_RATE ?? 1_000); // track updates per second
 const SECONDS = Number(process.env.PERF_SECONDS ?? 10);
@@ -98,6 +102,31 @@ async function trackUpdates(page: Page): Promise<number> {
   );
 }
 
+/** In the page: `tracks` messages of RATE updates/s, every 100 ms (needs clientPhase's __perfMake). */
+async function startClientUpdates(page: Page): Promise<void> {
+  await page.evaluate(
+    ({ n, rate }) => {
+      const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
+      const mk = (window as unknown as { __perfMake: (i: number, j: number) => unknown }).__perfMake;
+      // Like the node's coalescing: each batch carries every update due since the last one.
+      let sent = 0;
+      const start = performance.now();
+      (window as unknown as { __perfTimer: number }).__perfTimer = window.setInterval(() => {
+        const due = Math.floor(((performance.now() - start) * rate) / 1000) - sent;
+        const items = [];
+        for (let j = 0; j < due; j++) items.push(mk((sent + j) % n, 0.01 * (1 + Math.floor((sent + j) / n))));
+        sent += due;
+        if (items.length) k.store.handle({ type: 'tracks', items });
+      }, 100);
+    },
+    { n: N, rate: RATE },
+  );
+}
+
+async function stopClientUpdates(page: Page): Promise<void> {
+  await page.evaluate(() => clearInterval((window as unknown as { __perfTimer: number }).__perfTimer));
+}
+
 /**
  * Browser only: the same `tracks` messages the WebSocket delivers, generated in the page
  * (no node in the loop). Isolates the app's rendering cost.
@@ -131,28 +160,12 @@ async function clientPhase(page: Page): Promise<Phase> {
   const idle = await frameTimes(page, SECONDS * 1000);
   const full = await frameTimes(page, SECONDS * 1000, true);
   const before = await trackUpdates(page);
-  await page.evaluate(
-    ({ n, rate }) => {
-      const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
-      const mk = (window as unknown as { __perfMake: (i: number, j: number) => unknown }).__perfMake;
-      // Like the node's coalescing: each batch carries every update due since the last one.
-      let sent = 0;
-      const start = performance.now();
-      (window as unknown as { __perfTimer: number }).__perfTimer = window.setInterval(() => {
-        const due = Math.floor(((performance.now() - start) * rate) / 1000) - sent;
-        const items = [];
-        for (let j = 0; j < due; j++) items.push(mk((sent + j) % n, 0.01 * (1 + Math.floor((sent + j) / n))));
-        sent += due;
-        if (items.length) k.store.handle({ type: 'tracks', items });
-      }, 100);
-    },
-    { n: N, rate: RATE },
-  );
+  await startClientUpdates(page);
   const t0 = Date.now();
   const updating = await frameTimes(page, SECONDS * 1000);
   const secs = (Date.now() - t0) / 1000;
   const after = await trackUpdates(page);
-  await page.evaluate(() => clearInterval((window as unknown as { __perfTimer: number }).__perfTimer));
+  await stopClientUpdates(page);
   return {
     time_to_first_render_ms: +ttfr.toFixed(0),
     time_to_first_render_from: 'tracks message handled in the page',
@@ -163,6 +176,92 @@ async function clientPhase(page: Page): Promise<Phase> {
     updates_sent_per_s: RATE,
     updates_received_per_s: +((after - before) / secs).toFixed(0),
   };
+}
+
+/** Median rAF delta (ms) over 2 s of forced full map frames, with the given layers hidden ('*': all but the sea). */
+async function forcedFrame(page: Page, hide: string[]): Promise<number> {
+  return await page.evaluate(
+    (hide) =>
+      new Promise<number>((resolve) => {
+        const m = (window as unknown as { __kizuna: { map: any } }).__kizuna.map;
+        const ids: string[] = (m.getStyle().layers as { id: string }[]).map((l) => l.id);
+        const hidden = ids.filter((id) => (hide.includes('*') ? id !== 'sea' : hide.includes(id)));
+        const before = hidden.map((id) => m.getLayoutProperty(id, 'visibility') ?? 'visible');
+        hidden.forEach((id) => m.setLayoutProperty(id, 'visibility', 'none'));
+        const deltas: number[] = [];
+        let last = 0;
+        const start = performance.now() + 500;
+        const tick = (now: number) => {
+          if (now > start) {
+            if (last) deltas.push(now - last);
+            last = now;
+          }
+          m.triggerRepaint();
+          if (now - start < 2000) requestAnimationFrame(tick);
+          else {
+            hidden.forEach((id, i) => m.setLayoutProperty(id, 'visibility', before[i]));
+            deltas.sort((x, y) => x - y);
+            resolve(+deltas[Math.floor(deltas.length / 2)].toFixed(1));
+          }
+        };
+        requestAnimationFrame(tick);
+      }),
+    hide,
+  );
+}
+
+/**
+ * PERF_PROFILE=1: where a frame's time goes. Forced synchronous redraws with layer groups
+ * hidden, and a CPU profile (CDP Profiler) of the page while 1,000 updates/s arrive:
+ * self time per function, top 25.
+ */
+async function profile(page: Page, update: () => Promise<void>, stop: () => Promise<void>): Promise<Record<string, unknown>> {
+  const layers = await page.evaluate(() =>
+    ((window as unknown as { __kizuna: { map: any } }).__kizuna.map.getStyle().layers as { id: string }[]).map((l) => l.id),
+  );
+  const tracks = layers.filter((id) => id.startsWith('tracks'));
+  const frames = {
+    layers,
+    all_ms: await forcedFrame(page, []),
+    without_tracks_ms: await forcedFrame(page, tracks),
+    without_basemap_ms: await forcedFrame(page, ['land', 'borders']),
+    background_only_ms: await forcedFrame(page, ['*']),
+    land_only_ms: await forcedFrame(page, layers.filter((id) => id !== 'sea' && id !== 'land')),
+    tracks_only_ms: await forcedFrame(page, layers.filter((id) => id !== 'sea' && !id.startsWith('tracks'))),
+  };
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await update();
+  await cdp.send('Profiler.start');
+  await page.waitForTimeout(5000);
+  const { profile: prof } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+  await stop();
+  const { total, top } = topSelf(prof);
+  console.log(`\nprofile (forced frames ms): ${JSON.stringify(frames)}\nCPU self time, 5 s while updating (total ${total.toFixed(0)} ms):\n${top.join('\n')}`);
+  return { forced_frames: frames, cpu_top: top };
+}
+
+type CpuProfile = {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+};
+
+/** Self time per function of a CDP CPU profile, the 25 largest. */
+function topSelf(prof: CpuProfile): { total: number; top: string[] } {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    const cf = byId.get(id)!.callFrame;
+    const key = `${cf.functionName || '(anon)'} ${cf.url.split('/').pop()}:${cf.lineNumber}`;
+    const dt = prof.timeDeltas[i] / 1000;
+    total += dt;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0).padStart(6)} ms  ${k}`);
+  return { total, top };
 }
 
 /** Through the node: CoT TCP ingest → picture → WebSocket → map. */
@@ -190,12 +289,22 @@ async function nodePhase(page: Page): Promise<Phase> {
     const nodeReadyMs = Date.now() - t0;
 
     // Time to first render: a fresh page load (already logged in) until all tracks are drawn.
+    const cdp = process.env.PERF_PROFILE ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
     await page.reload();
     await page.waitForFunction(
       (n) => ((window as unknown as { __kizuna?: { mapStats?: { renderedCount: number } } }).__kizuna?.mapStats?.renderedCount ?? 0) >= n,
       N,
       { timeout: 120_000 },
     );
+    if (cdp) {
+      const { total, top } = topSelf(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile);
+      console.log(`\nCPU self time, page load to first render (total ${total.toFixed(0)} ms):\n${top.join('\n')}`);
+    }
     const { renderedAt, timeline } = await page.evaluate(() => {
       const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
@@ -278,9 +387,13 @@ test('@perf live map with 10,000 tracks and 1,000 updates/s', async ({ page, bro
     return gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : 'unknown';
   });
   const client = await clientPhase(page);
-  let node: Phase | { error: string };
+  const prof = process.env.PERF_PROFILE
+    ? await profile(page, () => startClientUpdates(page), () => stopClientUpdates(page))
+    : undefined;
+  let node: Phase | { error: string } | { skipped: string };
   try {
-    node = await nodePhase(page);
+    // PERF_NODE=0 measures the page alone (quicker, for profiling); the result says so.
+    node = process.env.PERF_NODE === '0' ? { skipped: 'PERF_NODE=0' } : await nodePhase(page);
   } catch (e) {
     node = { error: String(e).split('\n')[0] };
   }
@@ -296,6 +409,7 @@ test('@perf live map with 10,000 tracks and 1,000 updates/s', async ({ page, bro
     seconds_per_measurement: SECONDS,
     client,
     node,
+    ...(prof ? { profile: prof } : {}),
     notes:
       'Frame times are requestAnimationFrame deltas. "idle": same map and tracks, no updates (reference; ratios are ' +
       'p95 updating / p95 idle in the same run). "forced_repaint": MapLibre redraws every frame, i.e. the cost of ' +
@@ -305,10 +419,12 @@ test('@perf live map with 10,000 tracks and 1,000 updates/s', async ({ page, bro
   };
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
-  const row = (name: string, p: Phase | { error: string }) =>
+  const row = (name: string, p: Phase | { error: string } | { skipped: string }) =>
     'error' in p
       ? [`  ${name.padEnd(8)} error: ${p.error}`]
-      : [
+      : 'skipped' in p
+        ? [`  ${name.padEnd(8)} skipped: ${p.skipped}`]
+        : [
           `  ${name.padEnd(8)} first render ${String(p.time_to_first_render_ms).padStart(6)} ms | ` +
             `idle p50/p95 ${p.frame_time_idle.p50_ms}/${p.frame_time_idle.p95_ms} ms | ` +
             `updating p50/p95 ${p.frame_time_updating.p50_ms}/${p.frame_time_updating.p95_ms} ms | ` +

@@ -1,13 +1,13 @@
 import { useEffect, useRef } from 'react';
-import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource, type MapLayerMouseEvent } from 'maplibre-gl';
+import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { FeatureCollection, Point, LineString } from 'geojson';
 import { addDetailedBasemap, basemapStyle, DETAIL_ZOOM } from './basemap';
 import { addPmtilesOverlay } from './pmtiles';
-import { clusterImage, IMAGE_PIXEL_RATIO, symbolImage } from './symbols';
+import { TrackOverlay } from './trackOverlay';
 import type { Bbox, LiveStore } from '../live';
-import type { Facility, HistoryPoint, Labelled, Track } from '../types';
+import type { Facility, HistoryPoint, Labelled } from '../types';
 import type { Lang } from '../i18n';
 
 setWorkerUrl(workerUrl);
@@ -22,11 +22,9 @@ export const mapStats = {
   lastLatencyMs: 0,
   createdAt: 0,
   loadedAt: 0,
-  /** Last pushes: [performance.now() at setData, features, push-to-render latency ms]. */
+  /** Last draws of the track overlay: [performance.now() drawn, tracks, change-to-draw latency ms]. */
   log: [] as [number, number, number][],
 };
-
-const PUSH_INTERVAL_MS = 200;
 
 interface Props {
   store: LiveStore;
@@ -41,19 +39,6 @@ interface Props {
   onScreenItems: (items: Labelled[]) => void;
   /** The map once its style has loaded (null when it is removed): overlays such as MDA draw on it. */
   onMapReady?: (map: MLMap | null) => void;
-}
-
-function trackFeatures(tracks: Iterable<Track>): FeatureCollection<Point> {
-  const features: FeatureCollection<Point>['features'] = [];
-  for (const t of tracks) {
-    if (typeof t.lat !== 'number' || typeof t.lon !== 'number') continue;
-    features.push({
-      type: 'Feature',
-      geometry: { type: 'Point', coordinates: [t.lon, t.lat] },
-      properties: { id: t.id, sidc: t.sidc || '10012500001100000000' },
-    });
-  }
-  return { type: 'FeatureCollection', features };
 }
 
 function inBounds(lon: number, lat: number, b: Bbox): boolean {
@@ -96,6 +81,7 @@ export function MapView(props: Props) {
   const facilityMarkers = useRef<Marker[]>([]);
   const selectedMarker = useRef<Marker | null>(null);
   const loaded = useRef(false);
+  const overlayRef = useRef<TrackOverlay | null>(null);
 
   // Create the map once.
   useEffect(() => {
@@ -114,62 +100,29 @@ export function MapView(props: Props) {
     });
     mapRef.current = map;
     map.touchZoomRotate.disableRotation();
-    map.setMissingStyleImageResolver((id: string) => {
-      if (map.hasImage(id)) return;
-      if (id.startsWith('sidc-')) map.addImage(id, symbolImage(id.slice(5)), { pixelRatio: IMAGE_PIXEL_RATIO });
-      else if (id.startsWith('cluster-'))
-        map.addImage(id, clusterImage(id.slice(8)), { pixelRatio: IMAGE_PIXEL_RATIO });
-    });
-
-    let lastVersion = -1;
-    let pendingCount = 0;
-    let pushAt = 0;
-    let minInterval = PUSH_INTERVAL_MS;
-    let lastPushSize = 0;
-    const push = () => {
-      if (!loaded.current || store.trackVersion === lastVersion) return;
-      const now = performance.now();
-      // Back-pressure: one setData in flight at a time, and no more often than 1.5 times the
-      // last push-to-render latency (so a slow machine renders less often, never falls behind).
-      // While a snapshot is filling the store (size grew by a fifth or more), push as soon as
-      // the previous push has rendered; otherwise keep to the adaptive interval.
-      const growing = store.tracks.size > lastPushSize * 1.2 + 100;
-      // A snapshot streams in as back-to-back chunks: wait for it rather than render halves.
-      const st = store.stats;
-      if (st.snapshotAt && now - st.snapshotAt < 1500 && now - st.lastMessageAt < 150) return;
-      if (!growing && now - pushAt < minInterval) return;
-      if (pendingCount && now - pushAt < 2000) return;
-      lastPushSize = store.tracks.size;
-      pushAt = now;
-      lastVersion = store.trackVersion;
-      const t0 = performance.now();
-      const fc = trackFeatures(store.tracks.values());
-      (map.getSource('tracks') as GeoJSONSource).setData(fc);
-      mapStats.pushes++;
-      mapStats.lastPushCount = fc.features.length;
-      mapStats.lastPushMs = performance.now() - t0;
-      mapStats.log.push([Math.round(pushAt), fc.features.length, -1]);
+    // The track overlay projects without bearing or pitch (trackOverlay.ts).
+    map.keyboard.disableRotation();
+    const onDrawn = () => {
+      const st = overlay.stats;
+      mapStats.pushes = st.draws;
+      mapStats.lastPushCount = st.drawnTracks;
+      mapStats.lastPushMs = st.drawMs;
+      mapStats.renderedCount = st.drawnTracks;
+      mapStats.renderedAt = st.drawnAt;
+      mapStats.lastLatencyMs = st.latencyMs;
+      mapStats.log.push([Math.round(st.drawnAt), st.drawnTracks, Math.round(st.latencyMs)]);
       if (mapStats.log.length > 30) mapStats.log.shift();
-      pendingCount = fc.features.length;
       const sel = propsRef.current.selectedId;
       if (sel && selectedMarker.current) {
         const t = store.tracks.get(sel);
         if (t) selectedMarker.current.setLngLat([t.lon, t.lat]);
       }
     };
-    const onRender = () => {
-      if (pendingCount && map.isSourceLoaded('tracks')) {
-        mapStats.renderedCount = pendingCount;
-        mapStats.renderedAt = performance.now();
-        mapStats.lastLatencyMs = mapStats.renderedAt - pushAt;
-        const last = mapStats.log[mapStats.log.length - 1];
-        if (last) last[2] = Math.round(mapStats.lastLatencyMs);
-        minInterval = Math.min(1500, Math.max(PUSH_INTERVAL_MS, 1.5 * mapStats.lastLatencyMs));
-        pendingCount = 0;
-      }
-    };
-    map.on('render', onRender);
-    const pushTimer = setInterval(push, 50);
+    // Tracks are drawn as soon as they arrive, while the basemap's style, tiles and shaders
+    // still load (with software WebGL the first full map frame comes 1-2 s after navigation).
+    const overlay = new TrackOverlay(map, store, (id) => propsRef.current.onSelect(id));
+    overlay.onDraw = onDrawn;
+    overlayRef.current = overlay;
     // Subscribe for the initial view right away: the snapshot then arrives while the
     // style and its workers are still loading, instead of after them.
     let subscribed: Bbox | null = viewBbox(map, 0.25);
@@ -191,13 +144,6 @@ export function MapView(props: Props) {
     const offTracks = store.onTracks(() => scheduleScreen(1000));
 
     map.on('load', () => {
-      map.addSource('tracks', {
-        type: 'geojson',
-        data: { type: 'FeatureCollection', features: [] },
-        cluster: true,
-        clusterMaxZoom: 7,
-        clusterRadius: 48,
-      });
       map.addSource('trail', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       map.addSource('facilities', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       map.addLayer({
@@ -217,47 +163,12 @@ export function MapView(props: Props) {
           'circle-stroke-width': 2,
         },
       });
-      map.addLayer({
-        id: 'tracks-clusters',
-        type: 'symbol',
-        source: 'tracks',
-        filter: ['has', 'point_count'],
-        layout: {
-          'icon-image': ['concat', 'cluster-', ['get', 'point_count_abbreviated']],
-          'icon-allow-overlap': true,
-          'icon-ignore-placement': true,
-        },
-      });
-      map.addLayer({
-        id: 'tracks-symbols',
-        type: 'symbol',
-        source: 'tracks',
-        filter: ['!', ['has', 'point_count']],
-        layout: {
-          'icon-image': ['concat', 'sidc-', ['get', 'sidc']],
-          'icon-allow-overlap': true,
-          'icon-ignore-placement': true,
-        },
-      });
-      map.addLayer({
-        id: 'tracks-selected',
-        type: 'circle',
-        source: 'tracks',
-        filter: ['==', ['get', 'id'], ''],
-        paint: {
-          'circle-radius': 16,
-          'circle-color': 'rgba(0,0,0,0)',
-          'circle-stroke-color': '#ffd84d',
-          'circle-stroke-width': 2.5,
-        },
-      });
       loaded.current = true;
       mapStats.loadedAt = performance.now();
       // Warm the 1:10m chunk in the background so zooming in finds it ready.
       setTimeout(() => void import('world-atlas/countries-10m.json').catch(() => undefined), 5000);
       const pm = propsRef.current.pmtilesUrl;
       if (pm) void addPmtilesOverlay(map, pm);
-      push();
       scheduleScreen(0);
       propsRef.current.onMapReady?.(map);
     });
@@ -279,23 +190,6 @@ export function MapView(props: Props) {
     map.on('moveend', onViewChanged);
     map.once('load', onViewChanged);
 
-    const onClickTrack = (e: MapLayerMouseEvent) => {
-      const f = e.features?.[0];
-      if (f?.properties?.id) propsRef.current.onSelect(String(f.properties.id));
-    };
-    const onClickCluster = async (e: MapLayerMouseEvent) => {
-      const f = e.features?.[0];
-      if (!f) return;
-      const src = map.getSource('tracks') as GeoJSONSource;
-      const zoom = await src.getClusterExpansionZoom(f.properties!.cluster_id as number);
-      map.easeTo({ center: (f.geometry as Point).coordinates as [number, number], zoom });
-    };
-    map.on('click', 'tracks-symbols', onClickTrack);
-    map.on('click', 'tracks-clusters', (e) => void onClickCluster(e));
-    for (const layer of ['tracks-symbols', 'tracks-clusters']) {
-      map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
-      map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
-    }
     const pruneTimer = setInterval(() => store.pruneStale(), 15_000);
 
     (window as unknown as { __kizuna?: object }).__kizuna = {
@@ -305,7 +199,8 @@ export function MapView(props: Props) {
     };
 
     return () => {
-      clearInterval(pushTimer);
+      overlay.remove();
+      overlayRef.current = null;
       clearInterval(pruneTimer);
       if (screenTimer) clearTimeout(screenTimer);
       offTracks();
@@ -356,7 +251,7 @@ export function MapView(props: Props) {
     if (!map) return;
     const apply = () => {
       const id = props.selectedId ?? '';
-      map.setFilter('tracks-selected', ['all', ['!', ['has', 'point_count']], ['==', ['get', 'id'], id]]);
+      overlayRef.current?.setSelected(id || null);
       selectedMarker.current?.remove();
       selectedMarker.current = null;
       const t = id ? props.store.tracks.get(id) : undefined;
