@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -175,6 +176,35 @@ async def test_slow_client_gets_coalesced_latest_state(usfj: NodeProcess) -> Non
     assert stats["pending_max"] <= n_tracks
     assert stats["items_sent"] < n_tracks * rounds  # updates were coalesced, not queued
     assert stats["pending"] == 0 and stats["shown"] == n_tracks
+
+
+async def test_subscription_carried_by_the_handshake(usfj: NodeProcess) -> None:
+    """``&msg=`` subscribes as the socket opens: the snapshot comes unasked, release-checked,
+    in one frame; a bad one is answered with an error and the session goes on."""
+    alice = token_of(usfj.user("alice", "USA", "TOP SECRET"))
+    kenji = token_of(usfj.user("kenji", "JPN", "SECRET"))
+    await post(
+        usfj,
+        alice,
+        [report("U", 35 + i % 100 / 100, 139 + i // 100 / 10, id=f"u-{i}") for i in range(1500)]
+        + [report("S//NOFORN", 35.2, 139.2, id="noforn"), report("U", 10.0, 120.0, id="out")],
+    )
+    first = quote(json.dumps({"type": "subscribe", "bbox": [138, 34, 141, 37]}))
+    async with connect(f"{ws_url(usfj, kenji)}&msg={first}", max_size=None) as ws:
+        snap = await recv(ws)  # nothing sent by the client
+        assert snap["type"] == "tracks" and snap["snapshot"] is True
+        assert {i["id"] for i in snap["items"]} == {f"u-{i}" for i in range(1500)}
+        # live updates follow as before
+        await post(usfj, alice, [report("U", 36.0, 140.0, id="sentinel")])
+        await until(ws, has("sentinel"))
+
+    bad = quote(json.dumps({"type": "subscribe", "bbox": [1, 2, 3]}))
+    async with connect(f"{ws_url(usfj, kenji)}&msg={bad}", max_size=None) as ws:
+        err = await recv(ws)
+        assert err["type"] == "error" and "bbox" in err["detail"]
+        await ws.send(json.dumps({"type": "subscribe", "bbox": [138, 34, 141, 37]}))
+        snap = await until(ws, lambda m: m.get("snapshot") is True)
+        assert "noforn" not in ids_in(snap) and "u-0" in ids_in(snap)
 
 
 def test_generic_publish_and_stale_sweep_in_process(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, getToken, setToken, setUnauthorizedHandler } from './api';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'react';
+import { api, ApiError, getMe, getToken, setMe as storeMe, setToken, setUnauthorizedHandler } from './api';
 import { computeBanner } from './banner';
 import { ClassificationBanner, ExerciseBanner } from './components/Banner';
 import { Board } from './components/Board';
@@ -26,7 +26,9 @@ import type { Facility, HistoryPoint, Labelled, Me, Meta, Track } from './types'
 export function App() {
   const { t } = useI18n();
   const [token, setTok] = useState<string | null>(() => getToken());
-  const [me, setMe] = useState<Me | null>(null);
+  // After a reload, the session's user as last confirmed: the workspace (and its live
+  // socket) starts at once, while the node is asked again below.
+  const [me, setMe] = useState<Me | null>(() => getMe());
   const [checking, setChecking] = useState<boolean>(() => !!getToken());
 
   useEffect(() => {
@@ -34,16 +36,28 @@ export function App() {
   }, [t]);
 
   useEffect(() => {
-    if (!token || me) return;
+    if (!token) return;
+    let current = true;
     api
       .me()
-      .then(setMe)
-      .catch(() => {
+      .then((m) => {
+        if (!current) return;
+        storeMe(m);
+        setMe(m);
+      })
+      .catch((e: unknown) => {
+        // A node that is unreachable for now leaves a confirmed user at work (the live
+        // socket retries); a refused token, or no user to show, is the login form.
+        if (!current || (getMe() && !(e instanceof ApiError && e.status === 401))) return;
         setToken(null);
         setTok(null);
+        setMe(null);
       })
       .finally(() => setChecking(false));
-  }, [token, me]);
+    return () => {
+      current = false;
+    };
+  }, [token]);
 
   const logout = useCallback(() => {
     setToken(null);
@@ -62,6 +76,7 @@ export function App() {
         <ClassificationBanner state={computeBanner([])} position="top" />
         <Login
           onLoggedIn={(tok, m) => {
+            storeMe(m);
             setTok(tok);
             setMe(m);
             setChecking(false);
@@ -118,7 +133,9 @@ function Workspace({ token, me, onLogout }: { token: string; me: Me; onLogout: (
     if (EXTRA_TABS.some((x) => x.tab === tab) && !opened.has(tab as ExtraTab)) setOpened(new Set([...opened, tab as ExtraTab]));
   }, [tab, opened]);
 
-  useEffect(() => {
+  // A layout effect: the socket is opening before the map's (passive) effect subscribes,
+  // so the first picture comes as the socket's snapshot rather than also by REST.
+  useLayoutEffect(() => {
     const offConn = store.onConn(() => setConn(store.conn));
     store.connect();
     void store.loadRequests().catch(() => undefined);

@@ -9,6 +9,27 @@ export function getToken(): string | null {
 export function setToken(token: string | null): void {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(ME_KEY); // whoever the new token is, setMe says
+}
+
+const ME_KEY = 'kizuna.me';
+
+/**
+ * Who the session's token belonged to when the node last said (`/api/v1/me`), kept beside
+ * the token: a reload shows the workspace at once and asks the node again meanwhile (a
+ * token no longer valid logs out on that answer, or on any other).
+ */
+export function getMe(): Me | null {
+  try {
+    const raw = sessionStorage.getItem(ME_KEY);
+    return raw && getToken() ? (JSON.parse(raw) as Me) : null;
+  } catch {
+    return null;
+  }
+}
+export function setMe(me: Me | null): void {
+  if (me) sessionStorage.setItem(ME_KEY, JSON.stringify(me));
+  else sessionStorage.removeItem(ME_KEY);
 }
 
 let onUnauthorized: (() => void) | null = null;
@@ -93,7 +114,9 @@ export const api = {
     call<CoordRequest>('POST', `/api/v1/requests/${encodeURIComponent(id)}/comments`, { label, text }),
 };
 
-export function wsUrl(token: string): string {
+/** The node's WebSocket; `first` is a client message carried by the handshake (`&msg=`). */
+export function wsUrl(token: string, first?: object): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/api/v1/ws?token=${encodeURIComponent(token)}`;
+  const msg = first ? `&msg=${encodeURIComponent(JSON.stringify(first))}` : '';
+  return `${proto}//${location.host}/api/v1/ws?token=${encodeURIComponent(token)}${msg}`;
 }

@@ -41,3 +41,90 @@ describe('LiveStore', () => {
     expect(s.requests.get('r1')!.overdue).toBe(true);
   });
 });
+
+/** A stand-in WebSocket: records the URL and what is sent; the test opens and closes it. */
+class FakeSocket {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSED = 3;
+  static last: FakeSocket | null = null;
+  readyState = FakeSocket.CONNECTING;
+  sent: string[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((ev: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+  }
+  send(text: string) {
+    this.sent.push(text);
+  }
+  close() {
+    this.readyState = FakeSocket.CLOSED;
+  }
+  open() {
+    this.readyState = FakeSocket.OPEN;
+    this.onopen?.();
+  }
+}
+
+describe('LiveStore socket', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  const setup = () => {
+    vi.stubGlobal('WebSocket', FakeSocket);
+    vi.stubGlobal('location', { protocol: 'http:', host: '127.0.0.1:8080' });
+    const fetches = vi.fn(async () => new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetches);
+    vi.stubGlobal('sessionStorage', { getItem: () => null, setItem: () => undefined, removeItem: () => undefined });
+    return fetches;
+  };
+  const trackFetches = (f: ReturnType<typeof vi.fn>) => f.mock.calls.filter(([u]) => String(u).includes('/api/v1/tracks')).length;
+
+  it('carries the first subscription in the handshake, and asks no REST snapshot as well', () => {
+    const fetches = setup();
+    const s = new LiveStore('tok');
+    s.subscribe([130, 30, 140, 40]);
+    s.connect();
+    const ws = FakeSocket.last!;
+    const url = new URL(ws.url);
+    expect(url.pathname).toBe('/api/v1/ws');
+    expect(url.searchParams.get('token')).toBe('tok');
+    expect(JSON.parse(url.searchParams.get('msg')!)).toEqual({ type: 'subscribe', bbox: [130, 30, 140, 40] });
+    ws.open();
+    expect(ws.sent).toEqual([]); // the handshake said it already
+    expect(trackFetches(fetches)).toBe(0);
+    s.close();
+  });
+
+  it('subscribes on open to a view that moved while connecting, by frame once open', () => {
+    const fetches = setup();
+    const s = new LiveStore('tok');
+    s.subscribe([130, 30, 140, 40]);
+    s.connect();
+    const ws = FakeSocket.last!;
+    s.subscribe([131, 31, 141, 41]); // connecting: neither sent nor fetched
+    expect(trackFetches(fetches)).toBe(0);
+    ws.open();
+    expect(ws.sent.map((t) => JSON.parse(t))).toEqual([{ type: 'subscribe', bbox: [131, 31, 141, 41] }]);
+    s.subscribe([132, 32, 142, 42]);
+    expect(JSON.parse(ws.sent[1])).toEqual({ type: 'subscribe', bbox: [132, 32, 142, 42] });
+    s.close();
+  });
+
+  it('falls back to REST at once when the socket closes', () => {
+    vi.useFakeTimers();
+    const fetches = setup();
+    const s = new LiveStore('tok');
+    s.subscribe([130, 30, 140, 40]);
+    s.connect();
+    FakeSocket.last!.onclose?.();
+    expect(s.conn).toBe('closed');
+    expect(trackFetches(fetches)).toBe(1);
+    s.close();
+    vi.useRealTimers();
+  });
+});

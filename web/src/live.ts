@@ -18,7 +18,7 @@ export class LiveStore {
   requestVersion = 0;
   conn: ConnState = 'closed';
   /** Counters for diagnostics and the performance test. */
-  stats = { messages: 0, trackUpdates: 0, lastMessageAt: 0, openedAt: 0, firstTracksAt: 0, snapshotAt: 0 };
+  stats = { messages: 0, badFrames: 0, trackUpdates: 0, lastMessageAt: 0, openedAt: 0, firstTracksAt: 0, snapshotAt: 0 };
 
   private trackListeners = new Set<Listener>();
   private requestListeners = new Set<Listener>();
@@ -28,6 +28,9 @@ export class LiveStore {
   private pushListeners = new Set<(msg: { type: string; item?: unknown }) => void>();
   private ws: WebSocket | null = null;
   private bbox: Bbox | null = null;
+  /** The subscription the current socket was opened with (its handshake carried it). */
+  private sentBbox: Bbox | null = null;
+  private started = false;
   private closed = false;
   private retry = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -137,11 +140,12 @@ export class LiveStore {
 
   subscribe(bbox: Bbox): void {
     this.bbox = bbox;
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ type: 'subscribe', bbox }));
-    } else {
-      void this.poll();
-    }
+    const state = this.ws?.readyState;
+    if (state === WebSocket.OPEN) this.ws!.send(JSON.stringify({ type: 'subscribe', bbox }));
+    // Before connect() the socket's handshake will carry the subscription, and while it
+    // connects its snapshot answers (subscribing on open): a REST answer as well would cost
+    // the node and the page the same 10,000 tracks twice.
+    else if (this.started && state !== WebSocket.CONNECTING) void this.poll();
   }
 
   /** REST fallback while the WebSocket is down: fetch the tracks in the current view. */
@@ -168,40 +172,51 @@ export class LiveStore {
         }
       }, 5000);
     this.setConn('connecting');
-    const ws = new WebSocket(wsUrl(this.token));
+    this.started = true;
+    // The subscription rides the handshake: the node starts the snapshot at once rather than
+    // when this page, busy starting the map, gets round to the socket's open event.
+    this.sentBbox = this.bbox;
+    const url = wsUrl(this.token, this.bbox ? { type: 'subscribe', bbox: this.bbox } : undefined);
+    const ws = new WebSocket(url);
     this.ws = ws;
-    ws.onopen = () => {
-      this.retry = 0;
-      if (!this.stats.openedAt) this.stats.openedAt = performance.now();
-      this.setConn('open');
-      if (this.bbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
-      // Pushes missed while disconnected: reconcile the board once per (re)connect.
-      if (this.everOpened) {
-        void this.loadRequests().catch(() => undefined);
-        this.reconnectListeners.forEach((l) => l());
-      }
-      this.everOpened = true;
-    };
+    ws.onopen = () => this.opened(ws);
     ws.onmessage = (ev) => {
       let msg: ServerMessage;
       try {
         msg = JSON.parse(typeof ev.data === 'string' ? ev.data : '') as ServerMessage;
       } catch {
+        this.stats.badFrames++;
         return;
       }
       this.stats.messages++;
       this.stats.lastMessageAt = performance.now();
       this.handle(msg);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.setConn('closed');
-      if (!this.closed) {
-        const delay = Math.min(10_000, 500 * 2 ** this.retry++);
-        this.retryTimer = setTimeout(() => this.connect(), delay);
-      }
-    };
+    ws.onclose = () => this.lost(ws);
+  }
+
+  private opened(ws: WebSocket): void {
+    this.retry = 0;
+    if (!this.stats.openedAt) this.stats.openedAt = performance.now();
+    this.setConn('open');
+    if (this.bbox && this.bbox !== this.sentBbox) ws.send(JSON.stringify({ type: 'subscribe', bbox: this.bbox }));
+    // Pushes missed while disconnected: reconcile the board once per (re)connect.
+    if (this.everOpened) {
+      void this.loadRequests().catch(() => undefined);
+      this.reconnectListeners.forEach((l) => l());
+    }
+    this.everOpened = true;
+  }
+
+  private lost(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.setConn('closed');
+    if (!this.closed) {
+      void this.poll(); // the REST fallback at once, then every 5 s while down
+      const delay = Math.min(10_000, 500 * 2 ** this.retry++);
+      this.retryTimer = setTimeout(() => this.connect(), delay);
+    }
   }
 
   handle(msg: ServerMessage): void {

@@ -135,7 +135,8 @@ async def live(socket: WebSocket[Any, Any, Any]) -> None:
             return
         await socket.accept()
         node: Node = socket.app.state.node
-        await node.bus.serve(socket, caller.principal, caller.name)
+        first = socket.query_params.get("msg")  # the first client message, if any (bus.py)
+        await node.bus.serve(socket, caller.principal, caller.name, first)
     finally:
         _let_go(socket)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 import signal
 import sys
@@ -28,6 +29,8 @@ from typing import Any
 import structlog
 import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.server import ServerProtocol
 
 from kizuna.api.app import create_app
 from kizuna.federation.service import Federation
@@ -40,6 +43,7 @@ GRACE = 1.5  # seconds open requests and sessions get once the node is stopping
 RELEASE_AFTER = 3.0  # seconds a finished WebSocket connection may linger before it is cut
 COLLECT_EVERY = 256  # finished WebSocket connections between full garbage collections
 WS_MAX_MESSAGE = 64 * 1024  # bytes in one client message (subscriptions are small)
+WS_DEFLATE_LEVEL = 2  # zlib level of permessage-deflate (speed over the last 30 % of size)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -57,6 +61,21 @@ class ReleasingWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.config.ws_per_message_deflate:
+            # uvicorn's permessage-deflate, at zlib level 2 rather than 6: a 10,000-track
+            # snapshot (6.7 MB of JSON) deflates in ~30 ms instead of ~95 ms, to 570 kB
+            # instead of 380 kB (ADR 0022).
+            self.conn = ServerProtocol(
+                extensions=[
+                    ServerPerMessageDeflateFactory(
+                        server_max_window_bits=12,
+                        client_max_window_bits=12,
+                        compress_settings={"memLevel": 5, "level": WS_DEFLATE_LEVEL},
+                    )
+                ],
+                max_size=self.config.ws_max_size,
+                logger=logging.getLogger("uvicorn.error"),
+            )
         self.close_timeout = self.release_after
         self._release: asyncio.TimerHandle | None = None
         self._app_done = False

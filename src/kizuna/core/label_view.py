@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -23,6 +24,14 @@ class LabelView(msgspec.Struct, kw_only=True):
 
 
 def label_fields(label: Label) -> dict[str, Any]:
+    """The fields of :class:`LabelView` for ``label`` (a fresh dict: callers may change it)."""
+    fields = _label_fields(label)
+    return {**fields, "rel_to": list(fields["rel_to"])}
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_fields(label: Label) -> dict[str, Any]:
+    # Labels are frozen and few: a snapshot of 10,000 tracks renders the same handful.
     return {
         "label": label.render(fgi=False),
         "label_fgi": label.render(),

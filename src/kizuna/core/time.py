@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 from typing import Annotated
 
 import msgspec
 
 
+@functools.lru_cache(maxsize=16_384)
+def _iso_second(whole: int) -> str:
+    return dt.datetime.fromtimestamp(whole, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def iso(seconds: float) -> str:
-    return (
-        dt.datetime.fromtimestamp(seconds, dt.UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+    """``2026-12-02T03:20:38.195Z``: milliseconds, truncated as ``datetime.isoformat`` does.
+
+    The whole seconds are formatted once each (a snapshot of 10,000 tracks formats 30,000
+    times, mostly of the same recent seconds); the fraction is rounded to microseconds
+    half-to-even first, exactly as ``datetime.fromtimestamp`` rounds it.
+    """
+    frac, whole_f = math.modf(seconds)
+    whole, micros = int(whole_f), round(frac * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    return f"{_iso_second(whole)}.{micros // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> float:

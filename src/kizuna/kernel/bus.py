@@ -12,7 +12,10 @@ messages it names and sends its own frames from the session's single sender.
 Protocol (JSON text frames) on ``/api/v1/ws?token=TOKEN``: client messages are
 ``{"type": ..., ...}`` objects routed to the feed that names the type, or
 ``{"type": "stats"}``; the server answers bad messages with
-``{"type": "error", "detail": ...}`` and closes after ``MAX_BAD_MESSAGES``.
+``{"type": "error", "detail": ...}`` and closes after ``MAX_BAD_MESSAGES``. The first
+client message may ride the handshake instead, as ``&msg=<JSON>``: the server then
+answers it (a picture's snapshot) without waiting for the client to see the socket open,
+which a busy page does late.
 
 Every session ends in bounded time, whoever ends it: each send must complete within
 ``send_timeout`` (a client that stops reading is dropped, not kept), the close within
@@ -204,8 +207,11 @@ class PushBus:
                     session.messages_dropped += 1
 
     # -- a connection --------------------------------------------------------
-    async def serve(self, socket: Socket, principal: Principal, name: str) -> None:
-        """Run an accepted connection until either side ends it.
+    async def serve(
+        self, socket: Socket, principal: Principal, name: str, first: str | None = None
+    ) -> None:
+        """Run an accepted connection until either side ends it; ``first`` is a client
+        message that came with the handshake, handled before any other.
 
         A client that stops reading ends it after ``send_timeout``; once ended, this
         returns within ``2 * close_timeout`` whatever the client does, the session out of
@@ -215,6 +221,8 @@ class PushBus:
         session = Session(principal, name)
         for feed in self._feeds:
             feed.open(session)
+        if first is not None:
+            self._accept(session, first.encode())
         current = asyncio.current_task()
         if current is not None:
             self._serving.add(current)
@@ -310,6 +318,18 @@ class PushBus:
                 return
         raise ValueError(f"unknown message type {kind!r}")
 
+    def _accept(self, session: Session, raw: Any) -> bool:
+        """Route one client message and wake the sender; False (an error frame queued)
+        if the message was bad."""
+        try:
+            self._route(session, raw)
+            return True
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            session.errors.append(f"bad message: {exc}")
+            return False
+        finally:
+            session.wake.set()
+
     async def _receive_loop(self, socket: Socket, session: Session) -> None:
         from litestar.exceptions import WebSocketDisconnect
 
@@ -320,17 +340,11 @@ class PushBus:
             except WebSocketDisconnect:
                 session.end(CLOSE_NORMAL, "")
                 return
-            try:
-                self._route(session, raw)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            if not self._accept(session, raw):
                 bad += 1
-                session.errors.append(f"bad message: {exc}")
-                session.wake.set()
                 if bad >= MAX_BAD_MESSAGES:
                     session.end(CLOSE_POLICY, "too many bad messages")
                     return
-                continue
-            session.wake.set()
 
     async def _send_loop(self, socket: Socket, session: Session) -> None:
         loop = asyncio.get_running_loop()

@@ -158,7 +158,11 @@ def merge_all(
 
 def fuse(observations: Sequence[Track], visible: Callable[[Label], bool]) -> Track | None:
     """The view of an entry for someone who may see the labels ``visible`` accepts."""
-    seen = [o for o in observations if visible(o.label)]
+    return fuse_seen([o for o in observations if visible(o.label)])
+
+
+def fuse_seen(seen: Sequence[Track]) -> Track | None:
+    """The view of an entry's observations that its viewer may see (all of ``seen``)."""
     best = newest(seen)
     if best is None:
         return None

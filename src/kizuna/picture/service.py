@@ -75,6 +75,7 @@ from kizuna.picture import rules
 from kizuna.picture.live import PictureFeed
 from kizuna.picture.models import HistoryOut, SourceOut, Track, TrackOut
 from kizuna.picture.rules import BBox, Observations
+from kizuna.picture.shown import Shown, ShownViews
 from kizuna.picture.sidc import exercise_context
 from kizuna.store.base import EntryRow, HistoryPoint, RemoteEntries, SpatialIndex
 
@@ -187,6 +188,7 @@ class PictureService:
         self.persist_max = persist_max
         self.stats = IngestStats()
         self.feed = PictureFeed(self, ctx.bus)
+        self._shown = ShownViews(track_view)
         self._lock = threading.RLock()
         self._entries: dict[str, Observations] = {}
         self._version = 0
@@ -467,6 +469,7 @@ class PictureService:
                 self._entries.update(updated)
                 for tid in removed:
                     del self._entries[tid]
+                    self._shown.discard(tid)
         self.stats.swept += len(removed)
         if updated or removed or flipped:
             self._gauge()
@@ -492,6 +495,22 @@ class PictureService:
         if not quarantined and any(q(view) for q in self._quarantine):
             return None
         return view
+
+    def shown(
+        self, tid: str, observations: Observations, principal: Principal, now: float
+    ) -> Shown | None:
+        """:meth:`view_of`, with the view's JSON, from views shared by every session
+        (``shown.py``): what the live feed sends."""
+        mask = tuple(may_release(o.label, principal) for o in observations)
+        if not any(mask):
+            return None
+        shown = self._shown.get(tid, observations, mask)
+        if shown is None:
+            return None
+        view = shown.view
+        if view.stale_at + self.grace < now or any(q(view) for q in self._quarantine):
+            return None
+        return shown
 
     def entry(self, track_id: str) -> Observations | None:
         _ = self.store

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
@@ -24,6 +24,8 @@ export const mapStats = {
   loadedAt: 0,
   /** Last draws of the track overlay: [performance.now() drawn, tracks, change-to-draw latency ms]. */
   log: [] as [number, number, number][],
+  /** Each draw that showed more tracks than any before: [performance.now() drawn, tracks]. */
+  peaks: [] as [number, number][],
 };
 
 interface Props {
@@ -83,8 +85,9 @@ export function MapView(props: Props) {
   const loaded = useRef(false);
   const overlayRef = useRef<TrackOverlay | null>(null);
 
-  // Create the map once.
-  useEffect(() => {
+  // Create the map once; a layout effect, so that the view's subscription is known before the
+  // workspace (a parent: its layout effects run after this one) opens the live socket.
+  useLayoutEffect(() => {
     const { store } = propsRef.current;
     mapStats.createdAt = performance.now();
     const map = new MLMap({
@@ -112,6 +115,8 @@ export function MapView(props: Props) {
       mapStats.lastLatencyMs = st.latencyMs;
       mapStats.log.push([Math.round(st.drawnAt), st.drawnTracks, Math.round(st.latencyMs)]);
       if (mapStats.log.length > 30) mapStats.log.shift();
+      const peak = mapStats.peaks[mapStats.peaks.length - 1]?.[1] ?? 0;
+      if (st.drawnTracks > peak && mapStats.peaks.length < 100) mapStats.peaks.push([st.drawnAt, st.drawnTracks]);
       const sel = propsRef.current.selectedId;
       if (sel && selectedMarker.current) {
         const t = store.tracks.get(sel);

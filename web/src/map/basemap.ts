@@ -1,22 +1,21 @@
 /**
- * Offline basemap: Natural Earth countries (world-atlas, 1:50m) bundled into the app.
+ * Offline basemap: Natural Earth countries (world-atlas, 1:50m) served with the app as GeoJSON
+ * files made at build time (vite.config.ts), 1:10m loaded on demand.
  * No tile server, no glyphs, no sprite: every label is drawn in the DOM or as an image.
  */
 import type { StyleSpecification } from 'maplibre-gl';
 import { feature, mesh } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
-import countries50m from 'world-atlas/countries-50m.json';
+import { BORDERS_URL, LAND_URL } from 'virtual:basemap';
 
 export function basemapStyle(): StyleSpecification {
-  const topo = countries50m as unknown as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
-  const land = feature(topo, topo.objects.land);
-  const borders = mesh(topo, topo.objects.countries, (a, b) => a !== b);
+  // URLs, not objects: MapLibre's worker fetches and parses them, off the page's main thread.
   return {
     version: 8,
     name: 'kizuna-offline',
     sources: {
-      land: { type: 'geojson', data: land, maxzoom: 8 },
-      borders: { type: 'geojson', data: borders, maxzoom: 8 },
+      land: { type: 'geojson', data: LAND_URL, maxzoom: 8 },
+      borders: { type: 'geojson', data: BORDERS_URL, maxzoom: 8 },
     },
     layers: [
       { id: 'sea', type: 'background', paint: { 'background-color': '#0e2233' } },
