@@ -6,9 +6,10 @@ WebGL). It runs once per build, each time against a fresh node serving that buil
 (``KIZUNA_WEB_DIST``), with the spec of the working tree, so both builds meet the same load:
 
   * ``baseline``: the web app of ``--baseline REF`` (default ``HEAD``, i.e. before the
-    uncommitted change), taken with ``git archive REF web`` into a temporary directory
-    beside a symlink to ``web/node_modules`` and built there;
-  * ``current``: the working tree's ``web/`` (built with ``npm run build``).
+    uncommitted change), taken with ``git archive REF web src`` into a temporary directory
+    beside a symlink to ``web/node_modules`` and built there, served by a node running that
+    ref's ``src/`` (the same interpreter and libraries, ``PYTHONPATH``; ``KIZUNA_BIN``);
+  * ``current``: the working tree's ``web/`` (built with ``npm run build``) and node.
 
 Prints first render (navigation start to all tracks drawn; beside it when the basemap's
 style had loaded, MapLibre's "load": tracks may be drawn before it), frame times idle and while
@@ -53,7 +54,7 @@ def build(web: Path) -> None:
 def baseline_web(ref: str, tmp: Path) -> Path:
     """The ``web/`` folder of ``ref``, built in ``tmp`` (no checkout, no worktree)."""
     archive = subprocess.run(
-        ["git", "archive", ref, "web"], cwd=ROOT, check=True, capture_output=True
+        ["git", "archive", ref, "web", "src"], cwd=ROOT, check=True, capture_output=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
     web = tmp / "web"
@@ -62,9 +63,25 @@ def baseline_web(ref: str, tmp: Path) -> Path:
     return web
 
 
-def measure(name: str, dist: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+def baseline_node(tmp: Path) -> Path:
+    """A ``kizuna`` command running the baseline's ``src/`` with this interpreter."""
+    command = tmp / "kizuna"
+    command.write_text(
+        "#!/bin/sh\n"
+        f'PYTHONPATH="{tmp / "src"}" exec "{sys.executable}" -c '
+        "'import sys; from kizuna.cli import main; sys.argv[0] = \"kizuna\"; sys.exit(main())' "
+        '"$@"\n'
+    )
+    command.chmod(0o755)
+    return command
+
+
+def measure(
+    name: str, dist: Path, out: Path, args: argparse.Namespace, kizuna: Path | None = None
+) -> dict[str, Any]:
     env = {
         **os.environ,
+        **({"KIZUNA_BIN": str(kizuna)} if kizuna is not None else {}),
         "KIZUNA_WEB_DIST": str(dist),
         "PERF_OUT": str(out),
         "PERF_TRACKS": str(args.tracks),
@@ -127,7 +144,7 @@ def main() -> None:
     ).stdout.strip()
     dirty = bool(
         subprocess.run(
-            ["git", "status", "--porcelain", "--", "web"],
+            ["git", "status", "--porcelain", "--", "web", "src"],
             cwd=ROOT,
             check=True,
             capture_output=True,
@@ -140,7 +157,9 @@ def main() -> None:
         base_web = baseline_web(args.baseline, tmp)
         build(WEB)
         runs = {
-            "baseline": measure("baseline", base_web / "dist", tmp / "baseline.json", args),
+            "baseline": measure(
+                "baseline", base_web / "dist", tmp / "baseline.json", args, baseline_node(tmp)
+            ),
             "current": measure("current", WEB / "dist", tmp / "current.json", args),
         }
     rows: list[list[Any]] = []
@@ -172,7 +191,8 @@ def main() -> None:
             "seconds_per_measurement": args.seconds,
             "baseline_ref": args.baseline,
             "baseline_rev": base_rev,
-            "current": "working tree" + (" (uncommitted changes under web/)" if dirty else ""),
+            "current": "working tree"
+            + (" (uncommitted changes under web/ or src/)" if dirty else ""),
             "targets": {
                 "updating_p95_ms": TARGET_P95_MS,
                 "first_render_s": TARGET_FIRST_RENDER_S,
