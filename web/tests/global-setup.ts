@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, openSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { aisPositionLine, MDA_GAP_MMSI, mdaGapFixes } from './helpers';
+import { aisPositionLine, MDA_GAP_MMSI, mdaGapFixes, stopChild } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -121,26 +121,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.stdout.write(`kizuna node usfj on ${base} (CoT TCP ${cotPort}), dir ${dir}\n`);
 
   return async () => {
-    await stop(jjoc);
-    await stop(child);
+    await stopChild(jjoc);
+    await stopChild(child);
     if (!process.env.KIZUNA_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
   };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => {
-          if (child.exitCode === null) child.kill('SIGKILL');
-          r();
-        }, 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-  }
 }
 
 /** Tell node ``a`` about node ``b`` (its certificate and federation URL). */

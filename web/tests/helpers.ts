@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { expect, type Page } from '@playwright/test';
@@ -188,4 +189,20 @@ export function mdaGapFixes(now = Date.now() / 1000): AisFix[] {
   for (let t = begin; t <= silentFrom; t += 60) fixes.push(at(t));
   for (let t = resume; t <= end; t += 60) fixes.push(at(t));
   return fixes;
+}
+
+/** Stop a node process: SIGTERM, then SIGKILL if it is still running 5 s later. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((r) => {
+    const t = setTimeout(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      r();
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+    child.kill('SIGTERM');
+  });
 }

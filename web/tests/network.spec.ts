@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { stopChild } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -114,21 +115,6 @@ class FaultProxy {
     await this.command('shutdown').catch(() => undefined);
     await stopChild(this.proc);
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    const t = setTimeout(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      r();
-    }, 5000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      r();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 interface TestNode {

@@ -207,6 +207,18 @@ class Meta(Protocol):
 Decide = Callable[[Event], bool]
 
 
+# Per precedence: (depth, oldest enqueue time in POSIX seconds, or None if unknown).
+QueueStats = dict[Precedence, tuple[int, float | None]]
+
+
+def queue_stats_of(rows: Iterable[Sequence[Any]]) -> QueueStats:
+    """:data:`QueueStats` from ``(precedence, count, min(enqueued_at))`` rows (both backends)."""
+    return {
+        Precedence(int(prec)): (int(n), None if oldest is None else float(oldest))
+        for prec, n, oldest in rows
+    }
+
+
 class Outbox(Protocol):
     """Per-peer queues of events, filled by a cursor scan of the log."""
 
@@ -226,7 +238,7 @@ class Outbox(Protocol):
 
     def depth(self, peer: str) -> int: ...
 
-    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+    def queue_stats(self, peer: str) -> QueueStats:
         """Per precedence waiting for ``peer``: (depth, oldest enqueue time, POSIX seconds;
         None for entries queued before enqueue times were kept). Precedences with nothing
         queued are left out."""

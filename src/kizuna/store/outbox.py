@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import msgspec
 
-from kizuna.core.records import Event, Precedence
+from kizuna.core.records import Event
+from kizuna.store.base import QueueStats, queue_stats_of
 from kizuna.store.sqlite import SqliteStore
 
 _SCHEMA = """
@@ -108,16 +109,13 @@ class SqliteOutbox:
         row = self._conn.execute("SELECT count(*) FROM outbox WHERE peer = ?", (peer,)).fetchone()
         return int(row[0])
 
-    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+    def queue_stats(self, peer: str) -> QueueStats:
         rows = self._conn.execute(
             "SELECT precedence, count(*), min(enqueued_at) FROM outbox WHERE peer = ?"
             " GROUP BY precedence",
             (peer,),
         ).fetchall()
-        return {
-            Precedence(int(prec)): (int(n), None if oldest is None else float(oldest))
-            for prec, n, oldest in rows
-        }
+        return queue_stats_of(rows)
 
     def events_from(self, origins: tuple[str, ...]) -> list[Event]:
         marks = ",".join("?" * len(origins))

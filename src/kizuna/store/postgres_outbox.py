@@ -17,8 +17,8 @@ import time
 
 import msgspec
 
-from kizuna.core.records import Event, Precedence
-from kizuna.store.base import Decide
+from kizuna.core.records import Event
+from kizuna.store.base import Decide, QueueStats, queue_stats_of
 from kizuna.store.postgres import Pool
 
 _dec = msgspec.msgpack.Decoder(Event)
@@ -92,17 +92,14 @@ class PgOutbox:
             row = conn.execute("SELECT count(*) FROM outbox WHERE peer = %s", (peer,)).fetchone()
         return int(row[0]) if row else 0
 
-    def queue_stats(self, peer: str) -> dict[Precedence, tuple[int, float | None]]:
+    def queue_stats(self, peer: str) -> QueueStats:
         with self._pool.connection() as conn:
             rows = conn.execute(
                 "SELECT precedence, count(*), min(enqueued_at) FROM outbox WHERE peer = %s"
                 " GROUP BY precedence",
                 (peer,),
             ).fetchall()
-        return {
-            Precedence(int(prec)): (int(n), None if oldest is None else float(oldest))
-            for prec, n, oldest in rows
-        }
+        return queue_stats_of(rows)
 
     def events_from(self, origins: tuple[str, ...]) -> list[Event]:
         with self._pool.connection() as conn:
