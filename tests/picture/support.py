@@ -25,6 +25,16 @@ AUS_C = make_principal("AUS", Classification.CONFIDENTIAL)
 PRINCIPALS: list[Principal] = [US_TS, JPN_S, AUS_C]
 
 
+class Clock:
+    """A settable clock for a PictureService (``clock.now = …``)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def track(
     tid: str,
     *,

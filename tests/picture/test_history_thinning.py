@@ -11,17 +11,9 @@ from kizuna.kernel.context import NodeContext
 from kizuna.kernel.testing import memory_context
 from kizuna.picture.service import PictureService
 from kizuna.store.base import HistoryPoint
-from tests.picture.support import JPN_S, S_NOFORN, US_TS, U, track
+from tests.picture.support import JPN_S, S_NOFORN, US_TS, Clock, U, track
 
 M = 1 / 111_195.0  # degrees of latitude per metre
-
-
-class Clock:
-    def __init__(self, now: float = 1200.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -30,7 +22,7 @@ def ctx(tmp_path: Path) -> NodeContext:
 
 
 def picture_for(ctx: NodeContext) -> PictureService:
-    return PictureService(ctx, clock=Clock(), grace=60, sweep_interval=1e9)
+    return PictureService(ctx, clock=Clock(1200.0), grace=60, sweep_interval=1e9)
 
 
 def times(points: list[HistoryPoint]) -> list[float]:

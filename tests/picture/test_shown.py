@@ -11,15 +11,17 @@ import pytest
 
 from kizuna.kernel.testing import memory_context
 from kizuna.picture.service import PictureService, track_view
-from tests.picture.support import AUS_C, JPN_S, PRINCIPALS, S_NOFORN, S_REL_JPN, US_TS, U, track
-
-
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.picture.support import (
+    AUS_C,
+    JPN_S,
+    PRINCIPALS,
+    S_NOFORN,
+    S_REL_JPN,
+    US_TS,
+    Clock,
+    U,
+    track,
+)
 
 
 @pytest.fixture

@@ -83,13 +83,17 @@ describe('LiveStore socket', () => {
     return fetches;
   };
   const trackFetches = (f: ReturnType<typeof vi.fn>) => f.mock.calls.filter(([u]) => String(u).includes('/api/v1/tracks')).length;
-
-  it('carries the first subscription in the handshake, and asks no REST snapshot as well', () => {
-    const fetches = setup();
+  /** A store that subscribed to a view, then connected; its socket (not yet open). */
+  const connected = () => {
     const s = new LiveStore('tok');
     s.subscribe([130, 30, 140, 40]);
     s.connect();
-    const ws = FakeSocket.last!;
+    return { s, ws: FakeSocket.last! };
+  };
+
+  it('carries the first subscription in the handshake, and asks no REST snapshot as well', () => {
+    const fetches = setup();
+    const { s, ws } = connected();
     const url = new URL(ws.url);
     expect(url.pathname).toBe('/api/v1/ws');
     expect(url.searchParams.get('token')).toBe('tok');
@@ -102,10 +106,7 @@ describe('LiveStore socket', () => {
 
   it('subscribes on open to a view that moved while connecting, by frame once open', () => {
     const fetches = setup();
-    const s = new LiveStore('tok');
-    s.subscribe([130, 30, 140, 40]);
-    s.connect();
-    const ws = FakeSocket.last!;
+    const { s, ws } = connected();
     s.subscribe([131, 31, 141, 41]); // connecting: neither sent nor fetched
     expect(trackFetches(fetches)).toBe(0);
     ws.open();
@@ -118,10 +119,8 @@ describe('LiveStore socket', () => {
   it('falls back to REST at once when the socket closes', () => {
     vi.useFakeTimers();
     const fetches = setup();
-    const s = new LiveStore('tok');
-    s.subscribe([130, 30, 140, 40]);
-    s.connect();
-    FakeSocket.last!.onclose?.();
+    const { s, ws } = connected();
+    ws.onclose?.();
     expect(s.conn).toBe('closed');
     expect(trackFetches(fetches)).toBe(1);
     s.close();

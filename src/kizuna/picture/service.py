@@ -490,11 +490,15 @@ class PictureService:
         """What ``principal`` sees of an entry (``None``: nothing releasable, expired, or
         quarantined unless ``quarantined``)."""
         view = rules.fuse(observations, lambda label: may_release(label, principal))
-        if view is None or view.stale_at + self.grace < now:
-            return None
-        if not quarantined and any(q(view) for q in self._quarantine):
+        if view is None or self._withheld(view, now, quarantined):
             return None
         return view
+
+    def _withheld(self, view: Track, now: float, quarantined: bool = False) -> bool:
+        """Expired past the grace period, or quarantined (unless ``quarantined``)."""
+        if view.stale_at + self.grace < now:
+            return True
+        return not quarantined and any(q(view) for q in self._quarantine)
 
     def shown(
         self, tid: str, observations: Observations, principal: Principal, now: float
@@ -505,10 +509,7 @@ class PictureService:
         if not any(mask):
             return None
         shown = self._shown.get(tid, observations, mask)
-        if shown is None:
-            return None
-        view = shown.view
-        if view.stale_at + self.grace < now or any(q(view) for q in self._quarantine):
+        if shown is None or self._withheld(shown.view, now):
             return None
         return shown
 

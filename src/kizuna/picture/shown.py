@@ -34,12 +34,9 @@ class Shown:
     """The fused view of an entry for one visibility mask, and its JSON (``msgspec.Raw``,
     embedded as is in the frames that carry it)."""
 
-    __slots__ = ("_json", "_stale", "_to_out", "observations", "view")
+    __slots__ = ("_json", "_stale", "_to_out", "view")
 
-    def __init__(
-        self, observations: Observations, view: Track, to_out: Callable[[Track, float], TrackOut]
-    ) -> None:
-        self.observations = observations
+    def __init__(self, view: Track, to_out: Callable[[Track, float], TrackOut]) -> None:
         self.view = view
         self._to_out = to_out
         self._json: msgspec.Raw | None = None
@@ -60,24 +57,24 @@ class ShownViews:
 
     def __init__(self, to_out: Callable[[Track, float], TrackOut]) -> None:
         self._to_out = to_out
-        self._by_id: dict[str, dict[Mask, Shown]] = {}
+        # per entry id: the observations its views are of, and a view per mask
+        self._by_id: dict[str, tuple[Observations, dict[Mask, Shown]]] = {}
         self._lock = threading.Lock()
 
     def get(self, tid: str, observations: Observations, mask: Mask) -> Shown | None:
         """The fused view of the observations ``mask`` admits (``None``: it admits none)."""
-        by_mask = self._by_id.get(tid)
-        shown = by_mask.get(mask) if by_mask is not None else None
-        if shown is not None and shown.observations is observations:
+        held = self._by_id.get(tid)
+        if held is not None and held[0] is observations and (shown := held[1].get(mask)):
             return shown
         view = rules.fuse_seen([o for o, seen in zip(observations, mask, strict=True) if seen])
         if view is None:
             return None
-        shown = Shown(observations, view, self._to_out)
+        shown = Shown(view, self._to_out)
         with self._lock:
-            by_mask = self._by_id.get(tid)
-            if by_mask is None or any(s.observations is not observations for s in by_mask.values()):
-                by_mask = self._by_id[tid] = {}  # the entry changed: its older views go
-            by_mask[mask] = shown
+            held = self._by_id.get(tid)
+            if held is None or held[0] is not observations:  # the entry changed: older views go
+                held = self._by_id[tid] = (observations, {})
+            held[1][mask] = shown
         return shown
 
     def discard(self, tid: str) -> None:
