@@ -54,7 +54,7 @@ test: install
 	if [ -f web/package.json ]; then \
 		( cd web && npm run test:unit && npm run test:e2e ) >"$$web_log" 2>&1 & web_pid=$$!; \
 	fi; \
-	$(VENV)/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder; py=$$?; \
+	$(VENV)/bin/pytest -n 3 --dist loadfile --no-loadscope-reorder; py=$$?; \
 	web=0; if [ -n "$$web_pid" ]; then wait $$web_pid; web=$$?; \
 		echo "== web: unit and browser tests (exit $$web)"; cat "$$web_log"; fi; \
 	rm -f "$$web_log"; [ $$py -eq 0 ] && [ $$web -eq 0 ]
