@@ -11,14 +11,16 @@ WebGL). It runs once per build, each time against a fresh node serving that buil
     ref's ``src/`` (the same interpreter and libraries, ``PYTHONPATH``; ``KIZUNA_BIN``);
   * ``current``: the working tree's ``web/`` (built with ``npm run build``) and node.
 
-Prints first render (navigation start to all tracks drawn; beside it when the basemap's
-style had loaded, MapLibre's "load": tracks may be drawn before it), frame times idle and while
+Prints first render (navigation start to all tracks drawn, the median of ``--reloads`` page
+loads and the slowest of them; beside it when the basemap's style had loaded, MapLibre's "load":
+tracks may be drawn before it), frame times idle and while
 updating (requestAnimationFrame deltas) and fps, for the node phase (CoT -> node ->
 WebSocket -> map) and the client phase (the same messages generated in the page), and
 writes ``bench/results/web_map.json``. Targets (issue 18): updating p95 < 50 ms, first
 render < 1.5 s.
 
     .venv/bin/python bench/web_map.py [--baseline REF] [--tracks 10000] [--rate 1000] [--seconds 10]
+                                      [--reloads 5]
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def measure(
         "PERF_TRACKS": str(args.tracks),
         "PERF_RATE": str(args.rate),
         "PERF_SECONDS": str(args.seconds),
+        "PERF_RELOADS": str(args.reloads),
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
     print(f"\n[{name}] {dist}", flush=True)
@@ -114,10 +117,16 @@ def figures(phase: dict[str, Any]) -> dict[str, float]:
     if "time_to_first_render_ms" not in phase:
         return {}
     timeline = phase.get("first_render_timeline", {})
-    loaded = {"basemap loaded s": timeline["map_style_loaded_ms"] / 1000} if timeline else {}
+    loaded_ms = phase.get("map_style_loaded_median_ms", timeline.get("map_style_loaded_ms"))
+    reloads = len(phase.get("first_render_samples_ms", []))
+    slowest = phase.get("first_render_max_ms")
     return {
-        "first render s": phase["time_to_first_render_ms"] / 1000,
-        **loaded,
+        f"first render s{f' (median of {reloads})' if reloads else ''}": phase[
+            "time_to_first_render_ms"
+        ]
+        / 1000,
+        **({f"first render s (slowest of {reloads})": slowest / 1000} if slowest else {}),
+        **({"basemap loaded s (median)": loaded_ms / 1000} if loaded_ms is not None else {}),
         "idle p95 ms": phase["frame_time_idle"]["p95_ms"],
         "updating p50 ms": phase["frame_time_updating"]["p50_ms"],
         "updating p95 ms": phase["frame_time_updating"]["p95_ms"],
@@ -134,6 +143,7 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=10_000)
     ap.add_argument("--rate", type=int, default=1_000, help="track updates per second")
     ap.add_argument("--seconds", type=int, default=10, help="seconds per frame-time measurement")
+    ap.add_argument("--reloads", type=int, default=5, help="page loads measured for first render")
     args = ap.parse_args()
     base_rev = subprocess.run(
         ["git", "rev-parse", "--short", args.baseline],
@@ -165,7 +175,7 @@ def main() -> None:
     rows: list[list[Any]] = []
     for phase in ("node", "client"):
         b, c = figures(runs["baseline"][phase]), figures(runs["current"][phase])
-        for key in list(b) or list(c):
+        for key in list(dict.fromkeys([*b, *c])):
             rows.append([f"{phase}: {key}", b.get(key, "-"), c.get(key, "-")])
     print_table(
         f"web_map: {args.tracks:,} tracks, {args.rate:,} updates/s, {args.seconds} s per measurement; "
@@ -176,7 +186,8 @@ def main() -> None:
     cur = figures(runs["current"]["node"])
     met = {
         "updating_p95_below_50_ms": bool(cur) and cur["updating p95 ms"] < TARGET_P95_MS,
-        "first_render_below_1_5_s": bool(cur) and cur["first render s"] < TARGET_FIRST_RENDER_S,
+        "first_render_below_1_5_s": bool(cur)
+        and runs["current"]["node"]["time_to_first_render_ms"] / 1000 < TARGET_FIRST_RENDER_S,
     }
     print(
         f"\ntargets (node phase, current): updating p95 < {TARGET_P95_MS:g} ms "
@@ -189,6 +200,7 @@ def main() -> None:
             "tracks": args.tracks,
             "update_rate_per_s": args.rate,
             "seconds_per_measurement": args.seconds,
+            "first_render_reloads": args.reloads,
             "baseline_ref": args.baseline,
             "baseline_rev": base_rev,
             "current": "working tree"

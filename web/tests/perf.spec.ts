@@ -2,7 +2,8 @@
  * Performance of the live map against a real node (`npm run perf`; not part of `npm test`).
  * 10,000 tracks arrive through the node's CoT TCP ingest; we measure
  *   - time to first render: page navigation start → the first draw showing all 10,000 tracks
- *     (the track overlay; when the basemap's style had loaded is reported beside it);
+ *     (the track overlay; when the basemap's style had loaded is reported beside it), the
+ *     median of PERF_RELOADS (default 5) reloads, each sample and the slowest beside it;
  *   - frame time (requestAnimationFrame deltas, p50/p95) with the map idle (reference)
  *     and while 1,000 tracks/s are updated through the node;
  * prints a table and writes bench/results/web_map.json (repo root), or PERF_OUT.
@@ -22,6 +23,7 @@ const RESULTS = process.env.PERF_OUT ? resolve(process.env.PERF_OUT) : resolve(h
 const N = Number(process.env.PERF_TRACKS ?? 10_000);
 const RATE = Number(process.env.PERF_RATE ?? 1_000); // track updates per second
 const SECONDS = Number(process.env.PERF_SECONDS ?? 10);
+const RELOADS = Number(process.env.PERF_RELOADS ?? 5); // page loads measured for first render
 const TYPES = ['a-f-S-C', 'a-h-S', 'a-n-S', 'a-u-S', 'a-f-A-M-F', 'a-f-G-U-C', 'a-h-A', 'a-f-S-C-L'];
 
 function fleet(i: number, jitter = 0): CotTrack {
@@ -86,6 +88,7 @@ const summary = (d: number[]) => {
 type Summary = ReturnType<typeof summary>;
 interface Phase {
   time_to_first_render_ms: number;
+  first_render_max_ms?: number;
   frame_time_idle: Summary;
   frame_time_updating: Summary;
   p95_ratio_updating_vs_idle: number;
@@ -265,6 +268,69 @@ function topSelf(prof: CpuProfile): { total: number; top: string[] } {
   return { total, top };
 }
 
+interface FirstRender {
+  /** ms from navigation start to the first draw showing every track. */
+  at: number;
+  timeline: Record<string, unknown> & { map_style_loaded_ms: number };
+}
+
+/** One page reload until every track is drawn, then until the page has settled. */
+async function firstRender(page: Page, profileIt: boolean): Promise<FirstRender> {
+  const cdp = profileIt ? await page.context().newCDPSession(page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
+  }
+  await page.reload();
+  await page.waitForFunction(
+    (n) => ((window as unknown as { __kizuna?: { mapStats?: { renderedCount: number } } }).__kizuna?.mapStats?.renderedCount ?? 0) >= n,
+    N,
+    { timeout: 120_000 },
+  );
+  if (cdp) {
+    const { total, top } = topSelf(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile);
+    console.log(`\nCPU self time, page load to first render (total ${total.toFixed(0)} ms):\n${top.join('\n')}`);
+  }
+  const { renderedAt, timeline } = await page.evaluate((n) => {
+    const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const r = (x: number) => Math.round(x);
+    // The first draw that showed every track (later draws, e.g. when the basemap's style
+    // has loaded, redraw the same tracks).
+    // (A build without `peaks`, such as a baseline before them: its log of the last draws.)
+    const draws = (k.mapStats.peaks ?? k.mapStats.log) as [number, number][];
+    const complete = draws.find(([, count]) => count >= n);
+    return {
+      renderedAt: complete ? complete[0] : (k.mapStats.renderedAt as number),
+      timeline: {
+        first_complete_draw_ms: complete ? r(complete[0]) : null,
+        last_draw_ms: r(k.mapStats.renderedAt),
+        dom_content_loaded_ms: r(nav?.domContentLoadedEventEnd ?? 0),
+        map_created_ms: r(k.mapStats.createdAt),
+        map_style_loaded_ms: r(k.mapStats.loadedAt),
+        websocket_open_ms: r(k.store.stats.openedAt),
+        first_tracks_message_ms: r(k.store.stats.firstTracksAt),
+        pushes: (k.mapStats.log as number[][]).slice(0, 12).map(([t, n, lat]) => ({ at_ms: t, features: n, render_latency_ms: lat })),
+      },
+    };
+  }, N);
+  // Let the WebSocket snapshot (which may follow a faster REST answer) settle first.
+  await page.waitForFunction(
+    () => {
+      const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
+      return k.store.stats.snapshotAt > 0 && performance.now() - k.mapStats.renderedAt > 1500 && k.map.loaded();
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
+  // The basemap's style has loaded by now (it may come after the tracks were drawn).
+  timeline.map_style_loaded_ms = await page.evaluate(() =>
+    Math.round((window as unknown as { __kizuna: { mapStats: { loadedAt: number } } }).__kizuna.mapStats.loadedAt),
+  );
+  return { at: renderedAt, timeline };
+}
+
 /** Through the node: CoT TCP ingest → picture → WebSocket → map. */
 async function nodePhase(page: Page): Promise<Phase> {
   const s = nodeState();
@@ -305,59 +371,14 @@ async function nodePhase(page: Page): Promise<Phase> {
     await page.waitForTimeout(1000);
     const drainedMs = Date.now() - t0;
 
-    // Time to first render: a fresh page load (already logged in) until all tracks are drawn.
-    const cdp = process.env.PERF_PROFILE ? await page.context().newCDPSession(page) : null;
-    if (cdp) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-      await cdp.send('Profiler.start');
-    }
-    await page.reload();
-    await page.waitForFunction(
-      (n) => ((window as unknown as { __kizuna?: { mapStats?: { renderedCount: number } } }).__kizuna?.mapStats?.renderedCount ?? 0) >= n,
-      N,
-      { timeout: 120_000 },
-    );
-    if (cdp) {
-      const { total, top } = topSelf(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile);
-      console.log(`\nCPU self time, page load to first render (total ${total.toFixed(0)} ms):\n${top.join('\n')}`);
-    }
-    const { renderedAt, timeline } = await page.evaluate((n) => {
-      const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
-      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      const r = (x: number) => Math.round(x);
-      // The first draw that showed every track (later draws, e.g. when the basemap's style
-      // has loaded, redraw the same tracks).
-      // (A build without `peaks`, such as a baseline before them: its log of the last draws.)
-      const draws = (k.mapStats.peaks ?? k.mapStats.log) as [number, number][];
-      const complete = draws.find(([, count]) => count >= n);
-      return {
-        renderedAt: complete ? complete[0] : (k.mapStats.renderedAt as number),
-        timeline: {
-          first_complete_draw_ms: complete ? r(complete[0]) : null,
-          last_draw_ms: r(k.mapStats.renderedAt),
-          dom_content_loaded_ms: r(nav?.domContentLoadedEventEnd ?? 0),
-          map_created_ms: r(k.mapStats.createdAt),
-          map_style_loaded_ms: r(k.mapStats.loadedAt),
-          websocket_open_ms: r(k.store.stats.openedAt),
-          first_tracks_message_ms: r(k.store.stats.firstTracksAt),
-          pushes: (k.mapStats.log as number[][]).slice(0, 12).map(([t, n, lat]) => ({ at_ms: t, features: n, render_latency_ms: lat })),
-        },
-      };
-    }, N);
-    // Let the WebSocket snapshot (which may follow a faster REST answer) settle first.
-    await page.waitForFunction(
-      () => {
-        const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
-        return k.store.stats.snapshotAt > 0 && performance.now() - k.mapStats.renderedAt > 1500 && k.map.loaded();
-      },
-      undefined,
-      { timeout: 60_000 },
-    );
-    // The basemap's style has loaded by now (it may come after the tracks were drawn).
-    timeline.map_style_loaded_ms = await page.evaluate(() =>
-      Math.round((window as unknown as { __kizuna: { mapStats: { loadedAt: number } } }).__kizuna.mapStats.loadedAt),
-    );
+    // Time to first render: a fresh page load (already logged in) until all tracks are drawn,
+    // RELOADS times (one load varies by hundreds of milliseconds on this machine: the V8 code
+    // cache, the software WebGL frames competing for the two CPUs); the median is the figure.
+    const loads: FirstRender[] = [];
+    for (let r = 0; r < RELOADS; r++) loads.push(await firstRender(page, r === 0 && !!process.env.PERF_PROFILE));
+    const byTime = [...loads].sort((x, y) => x.at - y.at);
+    const median = byTime[Math.floor(byTime.length / 2)];
+    const loadedMs = loads.map((l) => l.timeline.map_style_loaded_ms).sort((x, y) => x - y);
     const idle = await frameTimes(page, SECONDS * 1000);
 
     let sent = 0;
@@ -388,9 +409,14 @@ async function nodePhase(page: Page): Promise<Phase> {
     stop = true;
     await sender;
     return {
-      time_to_first_render_ms: +renderedAt.toFixed(0),
-      time_to_first_render_from: 'navigation start (page reload, logged in, tracks already on the node and forwarded to its peer)',
-      first_render_timeline: timeline,
+      time_to_first_render_ms: +median.at.toFixed(0),
+      time_to_first_render_from:
+        `navigation start (page reload, logged in, tracks already on the node and forwarded to its peer); ` +
+        `median of ${RELOADS} reloads`,
+      first_render_samples_ms: loads.map((l) => +l.at.toFixed(0)),
+      first_render_max_ms: +byTime[byTime.length - 1].at.toFixed(0),
+      map_style_loaded_median_ms: loadedMs[Math.floor(loadedMs.length / 2)],
+      first_render_timeline: median.timeline,
       node_ingest: { cot_write_ms: ingestMs, all_tracks_queryable_ms: nodeReadyMs, federation_drained_ms: drainedMs },
       frame_time_idle: summary(idle),
       frame_time_updating: summary(updating),
@@ -453,7 +479,8 @@ test('@perf live map with 10,000 tracks and 1,000 updates/s', async ({ page, bro
       : 'skipped' in p
         ? [`  ${name.padEnd(8)} skipped: ${p.skipped}`]
         : [
-          `  ${name.padEnd(8)} first render ${String(p.time_to_first_render_ms).padStart(6)} ms | ` +
+          `  ${name.padEnd(8)} first render ${String(p.time_to_first_render_ms).padStart(6)} ms` +
+            `${p.first_render_max_ms !== undefined ? ` (median; slowest ${p.first_render_max_ms} ms)` : ''} | ` +
             `idle p50/p95 ${p.frame_time_idle.p50_ms}/${p.frame_time_idle.p95_ms} ms | ` +
             `updating p50/p95 ${p.frame_time_updating.p50_ms}/${p.frame_time_updating.p95_ms} ms | ` +
             `p95 ratio ${p.p95_ratio_updating_vs_idle} | updates sent/recv ${p.updates_sent_per_s}/${p.updates_received_per_s} per s`,
