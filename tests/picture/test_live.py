@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from kizuna.api.app import create_app
 from kizuna.core.labels import parse_label
 from kizuna.picture.service import PictureService
+from kizuna.picture.shown import COMPACT_DEFAULTS
 from tests.nodes import NodeProcess
 from tests.picture.support import in_process_node, report, track, user_token
 
@@ -205,6 +206,51 @@ async def test_subscription_carried_by_the_handshake(usfj: NodeProcess) -> None:
         await ws.send(json.dumps({"type": "subscribe", "bbox": [138, 34, 141, 37]}))
         snap = await until(ws, lambda m: m.get("snapshot") is True)
         assert "noforn" not in ids_in(snap) and "u-0" in ids_in(snap)
+
+
+def expanded(frame: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A compact frame's items made whole as a client does: label fields, usual values."""
+    out = {}
+    for item in frame["items"]:
+        whole = {**COMPACT_DEFAULTS, **frame["labels"][str(item["l"])], **item}
+        del whole["l"]
+        out[item["id"]] = whole
+    return out
+
+
+async def test_compact_frames_are_the_full_ones_with_labels_given_once(usfj: NodeProcess) -> None:
+    """``"compact": true``: the same tracks as a full subscription once made whole; the labels
+    table gives only the labels of the tracks in the frame, so nothing withheld shows there."""
+    alice = token_of(usfj.user("alice", "USA", "TOP SECRET"))
+    kenji = token_of(usfj.user("kenji", "JPN", "SECRET"))
+    await post(
+        usfj,
+        alice,
+        [report("U", 35 + i / 1000, 139.0, id=f"u-{i}", callsign=f"U{i}") for i in range(300)]
+        + [report("S//REL TO USA, JPN", 35.5, 139 + i / 100, id=f"s-{i}") for i in range(40)]
+        + [report("S//NOFORN", 35.2, 139.2, id=f"nf-{i}") for i in range(10)],
+    )
+    subscribe = {"type": "subscribe", "bbox": [138, 34, 141, 37]}
+    async with (
+        connect(ws_url(usfj, kenji), max_size=None) as full_ws,
+        connect(ws_url(usfj, kenji), max_size=None) as compact_ws,
+    ):
+        await full_ws.send(json.dumps(subscribe))
+        await compact_ws.send(json.dumps({**subscribe, "compact": True}))
+        full = (await until(full_ws, lambda m: m.get("snapshot") is True))[-1]
+        compact = (await until(compact_ws, lambda m: m.get("snapshot") is True))[-1]
+        assert "labels" not in full
+        whole = expanded(compact)
+        assert whole == {item["id"]: item for item in full["items"]}
+        assert len(whole) == 340  # no NOFORN track
+        shown = {t["label"] for t in compact["labels"].values()}
+        assert shown == {"UNCLASSIFIED", "SECRET//REL TO USA, JPN"}
+        assert len(json.dumps(compact)) < 0.7 * len(json.dumps(full))
+        # Live changes come compact too, each frame with the labels of its own items.
+        await post(usfj, alice, [report("S//REL TO USA, JPN", 36.0, 140.0, id="late")])
+        frame = (await until(compact_ws, has("late")))[-1]
+        late = expanded(frame)["late"]
+        assert late["label"] == "SECRET//REL TO USA, JPN" and late["rel_to"] == ["USA", "JPN"]
 
 
 def test_generic_publish_and_stale_sweep_in_process(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from kizuna.core.label_view import LabelView
 from kizuna.kernel.testing import memory_context
 from kizuna.picture.service import PictureService, track_view
+from kizuna.picture.shown import COMPACT_DEFAULTS, LABEL_NUMBERS
 from tests.picture.support import (
     AUS_C,
     JPN_S,
@@ -110,3 +112,51 @@ def test_quarantined_tracks_are_not_shown(picture: PictureService) -> None:
         entry = picture.entry(tid)
         assert entry is not None
         assert (picture.shown(tid, entry, US_TS, 1000) is not None) is visible
+
+
+def whole(compact: dict[str, object]) -> dict[str, object]:
+    """A compact item made whole, as a client does (LABEL_NUMBERS gives the label's fields)."""
+    number = compact.pop("l")
+    assert isinstance(number, int)
+    return {**COMPACT_DEFAULTS, **LABEL_NUMBERS.table([number])[str(number)], **compact}
+
+
+def test_the_compact_form_is_the_full_one_less_its_label_and_usual_values(
+    picture: PictureService,
+) -> None:
+    picture.ingest(
+        [
+            track("plain", t=900, stale=100, label=U),  # stale at 1000
+            # Values equal to a default's but of another type (0.0, not None or False) stay.
+            track(
+                "full",
+                t=950,
+                label=S_REL_JPN,
+                course=0.0,
+                speed=0.0,
+                hae=0.0,
+                mmsi=431000001,
+                name="SHIP",
+                callsign="SHIP",
+                remarks="on station",
+                ship_type=70,
+            ),
+        ]
+    )
+    for tid, now in (("plain", 990), ("plain", 1001), ("full", 990)):
+        entry = picture.entry(tid)
+        assert entry is not None
+        shown = picture.shown(tid, entry, JPN_S, now)
+        assert shown is not None
+        compact = json.loads(bytes(shown.compact(now)))
+        assert not set(compact) & {"label", "label_ja", "rel_to", "classification"}
+        assert whole(compact) == expected(picture, tid, JPN_S, now), (tid, now)
+    plain = picture.entry("plain")
+    assert plain is not None
+    shown = picture.shown("plain", plain, JPN_S, 990)
+    assert shown is not None
+    full, compact = (json.loads(bytes(f(990))) for f in (shown.json, shown.compact))
+    usual = {k for k, v in COMPACT_DEFAULTS.items() if full[k] == v and type(full[k]) is type(v)}
+    assert {"stale", "mmsi", "remarks"} <= usual
+    assert set(full) - set(compact) == usual | set(LabelView.__struct_fields__)
+    assert "stale" in json.loads(bytes(shown.compact(1001)))  # stale now: not the usual value

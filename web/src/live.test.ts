@@ -15,6 +15,33 @@ describe('LiveStore', () => {
     expect(s.tracks.get('a')!.lat).toBe(36);
   });
 
+  it('makes the tracks of a compact frame whole: label fields by number, usual values restored', () => {
+    const s = new LiveStore('t');
+    const secret = {
+      label: 'SECRET//REL TO USA, JPN', label_fgi: 'SECRET//REL TO USA, JPN', label_ja: '秘//米国、日本に公開可',
+      classification: 'SECRET', rel_to: ['USA', 'JPN'], noforn: false, exercise: false, originator: 'USA',
+    };
+    const u = { ...secret, label: 'UNCLASSIFIED', label_fgi: 'UNCLASSIFIED', label_ja: '指定なし', classification: 'UNCLASSIFIED', rel_to: [] };
+    const frame = JSON.stringify({
+      type: 'tracks',
+      snapshot: true,
+      labels: { '3': secret, '7': u },
+      items: [
+        { ...tr('a'), l: 3, mmsi: 431000001, name: 'SHIP' },
+        { ...tr('b'), l: 7 },
+      ],
+    });
+    s.handle(JSON.parse(frame));
+    const a = s.tracks.get('a')!;
+    const b = s.tracks.get('b')!;
+    expect([a.label, a.rel_to, a.classification, a.mmsi, a.name, a.callsign, a.stale]).toEqual([secret.label, ['USA', 'JPN'], 'SECRET', 431000001, 'SHIP', '', false]);
+    expect([b.label, b.label_ja, b.rel_to, b.mmsi, b.course, b.remarks]).toEqual(['UNCLASSIFIED', '指定なし', [], null, null, '']);
+    // A frame naming a label it does not give is refused whole and counted.
+    s.handle(JSON.parse(JSON.stringify({ type: 'tracks', labels: {}, items: [{ ...tr('c'), l: 1 }] })));
+    expect(s.tracks.has('c')).toBe(false);
+    expect(s.stats.badFrames).toBe(1);
+  });
+
   it('a snapshot replaces the picture once its chunks have arrived, without clearing first', () => {
     vi.useFakeTimers();
     const s = new LiveStore('t');
@@ -97,7 +124,7 @@ describe('LiveStore socket', () => {
     const url = new URL(ws.url);
     expect(url.pathname).toBe('/api/v1/ws');
     expect(url.searchParams.get('token')).toBe('tok');
-    expect(JSON.parse(url.searchParams.get('msg')!)).toEqual({ type: 'subscribe', bbox: [130, 30, 140, 40] });
+    expect(JSON.parse(url.searchParams.get('msg')!)).toEqual({ type: 'subscribe', bbox: [130, 30, 140, 40], compact: true });
     ws.open();
     expect(ws.sent).toEqual([]); // the handshake said it already
     expect(trackFetches(fetches)).toBe(0);
@@ -110,9 +137,9 @@ describe('LiveStore socket', () => {
     s.subscribe([131, 31, 141, 41]); // connecting: neither sent nor fetched
     expect(trackFetches(fetches)).toBe(0);
     ws.open();
-    expect(ws.sent.map((t) => JSON.parse(t))).toEqual([{ type: 'subscribe', bbox: [131, 31, 141, 41] }]);
+    expect(ws.sent.map((t) => JSON.parse(t))).toEqual([{ type: 'subscribe', bbox: [131, 31, 141, 41], compact: true }]);
     s.subscribe([132, 32, 142, 42]);
-    expect(JSON.parse(ws.sent[1])).toEqual({ type: 'subscribe', bbox: [132, 32, 142, 42] });
+    expect(JSON.parse(ws.sent[1])).toEqual({ type: 'subscribe', bbox: [132, 32, 142, 42], compact: true });
     s.close();
   });
 

@@ -34,6 +34,12 @@ export type Report = Schema<'ReportOut'>;
 export type Bilingual = Schema<'Text'>;
 export type Provenance = Schema<'SourceOut'>;
 export type Track = Schema<'TrackOut'>;
+/** A track's label fields, as a compact frame's `labels` gives them once per label. */
+export type LabelFields = Pick<Track, 'label' | 'label_fgi' | 'label_ja' | 'classification' | 'rel_to' | 'noforn' | 'exercise' | 'originator'>;
+/** Fields a compact item may leave out (the node's picture/shown.py COMPACT_DEFAULTS). */
+export type CompactDefaults = Pick<Track, 'callsign' | 'name' | 'course' | 'speed' | 'hae' | 'stale' | 'ship_type' | 'mmsi' | 'remarks'>;
+/** A track in a compact frame: its label by number (`l`), fields at their usual value left out. */
+export type CompactTrack = Omit<Track, keyof LabelFields | keyof CompactDefaults> & Partial<CompactDefaults> & { l: number };
 export type HistoryPoint = Schema<'HistoryOut'>;
 export type Facility = Schema<'FacilityOut'>;
 
@@ -77,6 +83,8 @@ export type ListsMatchTheApi = [
 /** What the node's push bus (/api/v1/ws) sends; a WebSocket is not part of the OpenAPI document. */
 export type ServerMessage =
   | { type: 'tracks'; items: Track[]; snapshot?: boolean }
+  // A subscription with `compact: true` (live.ts): labels by number, usual values left out.
+  | { type: 'tracks'; items: CompactTrack[]; labels: Record<string, LabelFields>; snapshot?: boolean }
   | { type: 'track_removed'; id: string }
   | { type: 'request'; item: CoordRequest }
   | { type: 'overdue'; item: CoordRequest };

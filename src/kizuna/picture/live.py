@@ -8,8 +8,11 @@ Protocol (JSON text frames) on ``/api/v1/ws?token=TOKEN``:
 
 client → server
   ``{"type": "subscribe", "bbox": [minlon, minlat, maxlon, maxlat] | null,
-  "filters": {"affiliation": [...], "source": [...]}}`` — (re)subscribe; a
-  ``null``/absent bbox means the whole picture.
+  "filters": {"affiliation": [...], "source": [...]}, "compact": false}`` —
+  (re)subscribe; a ``null``/absent bbox means the whole picture. With
+  ``"compact": true`` track frames carry ``"labels": {"<n>": {label fields}}``
+  and each item names its label as ``"l": n`` instead of carrying its fields,
+  and leaves out fields at their usual value (``shown.COMPACT_DEFAULTS``).
   ``{"type": "stats"}`` — the server answers ``{"type": "stats", ...}`` (the
   bus's counters and this feed's: pending, pending_max, shown, batches,
   items_sent, removed_sent).
@@ -41,6 +44,7 @@ import msgspec
 from kizuna.kernel.bus import PushBus, Send, Session
 from kizuna.picture.models import Track
 from kizuna.picture.rules import BBox, Observations, bbox_from_values, box_of
+from kizuna.picture.shown import LABEL_NUMBERS
 
 if TYPE_CHECKING:
     from kizuna.picture.service import PictureService
@@ -62,6 +66,7 @@ class Filters(msgspec.Struct, forbid_unknown_fields=True):
 class SubscribeIn(msgspec.Struct, tag="subscribe", tag_field="type", forbid_unknown_fields=True):
     bbox: list[float] | None = None
     filters: Filters = msgspec.field(default_factory=Filters)
+    compact: bool = False
 
 
 class Subscription:
@@ -71,6 +76,7 @@ class Subscription:
         "affiliations",
         "batches",
         "bbox",
+        "compact",
         "items_sent",
         "pending",
         "pending_max",
@@ -84,6 +90,7 @@ class Subscription:
     def __init__(self) -> None:
         self.bbox: BBox | None = None  # (lock)
         self.subscribed = False  # (lock)
+        self.compact = False  # (lock) track frames in the compact form
         self.affiliations: frozenset[str] | None = None
         self.sources: frozenset[str] | None = None
         self.pending: dict[str, Observations | None] = {}  # (lock) None: entry removed
@@ -234,6 +241,7 @@ class PictureFeed:
             sub.affiliations = frozenset(affiliations) if affiliations is not None else None
             sub.sources = frozenset(sources) if sources is not None else None
             sub.subscribed = True
+            sub.compact = request.compact
             sub.pending = {}
             principal = session.principal
             views = []
@@ -250,11 +258,17 @@ class PictureFeed:
     ) -> None:
         first = True
         size = SNAPSHOT_CHUNK if snapshot else CHUNK
+        compact = sub.compact
         for i in range(0, max(len(views), 1), size):
-            chunk = [s.json(now) for s in views[i : i + size]]
-            if not chunk and not snapshot:
+            part = views[i : i + size]
+            if not part and not snapshot:
                 return
-            msg: dict[str, Any] = {"type": "tracks", "items": chunk}
+            msg: dict[str, Any] = {"type": "tracks"}
+            if compact:
+                msg["labels"] = LABEL_NUMBERS.table(s.label_number for s in part)
+                msg["items"] = chunk = [s.compact(now) for s in part]
+            else:
+                msg["items"] = chunk = [s.json(now) for s in part]
             if snapshot and first:
                 msg["snapshot"] = True
             first = False
