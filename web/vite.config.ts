@@ -20,7 +20,7 @@ function preloadBasemap(): Plugin {
       const chunk = files.find((f) => /assets\/countries-10m-[^/]+\.js$/.test(f));
       // The start-up basemap's GeoJSON (basemapGeojson below), fetched beside the app's code:
       // MapLibre's worker then finds it in the HTTP cache (hashed assets are cached a year).
-      const geojson = files.filter((f) => /assets\/basemap-50m-[^/]+\.json$/.test(f));
+      const geojson = files.filter((f) => /assets\/(land|borders)-50m-[^/]+\.json$/.test(f));
       return [
         ...geojson.map((f) => ({
           tag: 'link',
@@ -39,26 +39,20 @@ function rounded(geojson: unknown): string {
 }
 
 /**
- * The start-up basemap (Natural Earth 1:50m land and borders) as one GeoJSON file made at build
- * time, `virtual:basemap` exporting its URL; each feature's `kind` is "land" or "border".
- * MapLibre's worker fetches and parses it: given the GeoJSON as objects instead, the page's main
- * thread converted the TopoJSON and then walked every coordinate to post it to the worker, ~200 ms
- * of the first second (bench/web_map.py). One source, not one for land and one for borders: the
- * workers tile it once, and the map repaints once per tile arriving, not twice (with software
- * WebGL each repaint at start-up costs the page's main thread 60-160 ms).
+ * The start-up basemap (Natural Earth 1:50m land and borders) as GeoJSON files made at build
+ * time, `virtual:basemap` exporting their URLs. MapLibre's worker fetches and parses them: given
+ * the GeoJSON as objects instead, the page's main thread converted the TopoJSON and then walked
+ * every coordinate to post them to the worker, ~200 ms of the first second (bench/web_map.py).
  */
 function basemapGeojson(): Plugin {
   const id = 'virtual:basemap';
   const files = (): Record<string, string> => {
     const path = createRequire(import.meta.url).resolve('world-atlas/countries-50m.json');
     const topo = JSON.parse(readFileSync(path, 'utf8')) as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
-    const land = feature(topo, topo.objects.land);
-    const borders = mesh(topo, topo.objects.countries, (a, b) => a !== b);
-    const features = [
-      ...('features' in land ? land.features : [land]).map((f) => ({ ...f, properties: { kind: 'land' } })),
-      { type: 'Feature', geometry: borders, properties: { kind: 'border' } },
-    ];
-    return { 'basemap-50m.json': rounded({ type: 'FeatureCollection', features }) };
+    return {
+      'land-50m.json': rounded(feature(topo, topo.objects.land)),
+      'borders-50m.json': rounded(mesh(topo, topo.objects.countries, (a, b) => a !== b)),
+    };
   };
   let served: Record<string, string> | null = null;
   let build = false;
@@ -73,10 +67,13 @@ function basemapGeojson(): Plugin {
       const out = files();
       if (!build) {
         served = out;
-        return `export const BASEMAP_URL = '/@basemap/basemap-50m.json';\n`;
+        return `export const LAND_URL = '/@basemap/land-50m.json';\nexport const BORDERS_URL = '/@basemap/borders-50m.json';\n`;
       }
-      const ref = this.emitFile({ type: 'asset', name: 'basemap-50m.json', source: out['basemap-50m.json'] });
-      return `export const BASEMAP_URL = import.meta.ROLLUP_FILE_URL_${ref};\n`;
+      const ref = (name: string) => this.emitFile({ type: 'asset', name, source: out[name] });
+      return (
+        `export const LAND_URL = import.meta.ROLLUP_FILE_URL_${ref('land-50m.json')};\n` +
+        `export const BORDERS_URL = import.meta.ROLLUP_FILE_URL_${ref('borders-50m.json')};\n`
+      );
     },
     configureServer(server) {
       server.middlewares.use('/@basemap/', (req, res, next) => {

@@ -1,4 +1,5 @@
-/** URL of the start-up basemap's GeoJSON (land and borders), made at build time (vite.config.ts). */
+/** URLs of the start-up basemap's GeoJSON files, made at build time (vite.config.ts). */
 declare module 'virtual:basemap' {
-  export const BASEMAP_URL: string;
+  export const LAND_URL: string;
+  export const BORDERS_URL: string;
 }
