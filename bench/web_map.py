@@ -12,8 +12,8 @@ WebGL). It runs once per build, each time against a fresh node serving that buil
   * ``current``: the working tree's ``web/`` (built with ``npm run build``) and node.
 
 Prints first render (navigation start to all tracks drawn, the median of ``--reloads`` page
-loads and the slowest of them; beside it when the basemap's style had loaded, MapLibre's "load":
-tracks may be drawn before it), frame times idle and while
+loads and the slowest of them; beside it when the basemap (land and borders) was first drawn:
+the tracks come first, ADR 0024), frame times idle and while
 updating (requestAnimationFrame deltas) and fps, for the node phase (CoT -> node ->
 WebSocket -> map) and the client phase (the same messages generated in the page), and
 writes ``bench/results/web_map.json``. Targets (issue 18): updating p95 < 50 ms, first

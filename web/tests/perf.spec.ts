@@ -319,12 +319,14 @@ async function firstRender(page: Page, profileIt: boolean): Promise<FirstRender>
   await page.waitForFunction(
     () => {
       const k = (window as unknown as { __kizuna: Record<string, any> }).__kizuna;
-      return k.store.stats.snapshotAt > 0 && performance.now() - k.mapStats.renderedAt > 1500 && k.map.loaded();
+      return (
+        k.store.stats.snapshotAt > 0 && performance.now() - k.mapStats.renderedAt > 1500 && k.mapStats.loadedAt > 0 && k.map.loaded()
+      );
     },
     undefined,
     { timeout: 60_000 },
   );
-  // The basemap's style has loaded by now (it may come after the tracks were drawn).
+  // The basemap was first drawn by now (it is added once the tracks are drawn: ADR 0024).
   timeline.map_style_loaded_ms = await page.evaluate(() =>
     Math.round((window as unknown as { __kizuna: { mapStats: { loadedAt: number } } }).__kizuna.mapStats.loadedAt),
   );
@@ -433,7 +435,10 @@ test('@perf live map with 10,000 tracks and 1,000 updates/s', async ({ page, bro
   test.setTimeout(400_000);
   const s = nodeState();
   await loginWithPassword(page, 'alice', s.password);
-  await page.waitForFunction(() => !!(window as unknown as { __kizuna?: { map?: { loaded: () => boolean } } }).__kizuna?.map?.loaded());
+  await page.waitForFunction(() => {
+    const k = (window as unknown as { __kizuna?: { map?: { loaded: () => boolean }; mapStats?: { loadedAt: number } } }).__kizuna;
+    return !!k?.map?.loaded() && (k.mapStats?.loadedAt ?? 0) > 0;
+  });
 
   const webgl = await page.evaluate(() => {
     const gl = document.createElement('canvas').getContext('webgl2');

@@ -3,7 +3,7 @@ import { Map as MLMap, Marker, setWorkerUrl, type GeoJSONSource } from 'maplibre
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { FeatureCollection, Point, LineString } from 'geojson';
-import { addDetailedBasemap, basemapStyle, DETAIL_ZOOM } from './basemap';
+import { addBasemap, addDetailedBasemap, DETAIL_ZOOM, seaStyle } from './basemap';
 import { addPmtilesOverlay } from './pmtiles';
 import { TrackOverlay } from './trackOverlay';
 import type { Bbox, LiveStore } from '../live';
@@ -11,6 +11,9 @@ import type { Facility, HistoryPoint, Labelled } from '../types';
 import type { Lang } from '../i18n';
 
 setWorkerUrl(workerUrl);
+
+/** Longest wait for the first picture before the land is added anyway (ADR 0024). */
+const SETTLE_MS = 3000;
 
 /** Counters read by the performance test (window.__kizuna.mapStats). */
 export const mapStats = {
@@ -21,6 +24,7 @@ export const mapStats = {
   renderedAt: 0,
   lastLatencyMs: 0,
   createdAt: 0,
+  /** When the land and borders were first drawn (the first 'idle' after they were added). */
   loadedAt: 0,
   /** Last draws of the track overlay: [performance.now() drawn, tracks, change-to-draw latency ms]. */
   log: [] as [number, number, number][],
@@ -84,6 +88,12 @@ export function MapView(props: Props) {
   const selectedMarker = useRef<Marker | null>(null);
   const loaded = useRef(false);
   const overlayRef = useRef<TrackOverlay | null>(null);
+  /** Work that waits for the map to be ready (its land, trail and facility layers). */
+  const whenLoaded = useRef<(() => void)[]>([]);
+  const onceLoaded = (apply: () => void) => {
+    if (loaded.current) apply();
+    else whenLoaded.current.push(apply);
+  };
 
   // Create the map once; a layout effect, so that the view's subscription is known before the
   // workspace (a parent: its layout effects run after this one) opens the live socket.
@@ -92,7 +102,8 @@ export function MapView(props: Props) {
     mapStats.createdAt = performance.now();
     const map = new MLMap({
       container: container.current!,
-      style: basemapStyle(),
+      // The sea only: the land is added once the first picture is drawn (ready(), below).
+      style: seaStyle(),
       center: [136, 34],
       zoom: 4.2,
       attributionControl: false,
@@ -122,6 +133,7 @@ export function MapView(props: Props) {
         const t = store.tracks.get(sel);
         if (t) selectedMarker.current.setLngLat([t.lon, t.lat]);
       }
+      if (st.drawnTracks > 0 || store.stats.snapshotAt) settle();
     };
     // Tracks are drawn as soon as they arrive, while the basemap's style, tiles and shaders
     // still load (with software WebGL the first full map frame comes 1-2 s after navigation).
@@ -148,7 +160,14 @@ export function MapView(props: Props) {
     };
     const offTracks = store.onTracks(() => scheduleScreen(1000));
 
-    map.on('load', () => {
+    // With software WebGL, tiling the land competes for both CPUs with the first picture's
+    // snapshot (socket, decode, draw): the map starts with the sea alone and adds the land
+    // once the tracks are drawn, or after SETTLE_MS (ADR 0024).
+    let styleLoaded = false;
+    let settled = false;
+    const ready = () => {
+      if (loaded.current || !styleLoaded || !settled) return;
+      addBasemap(map);
       map.addSource('trail', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       map.addSource('facilities', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       map.addLayer({
@@ -169,13 +188,26 @@ export function MapView(props: Props) {
         },
       });
       loaded.current = true;
-      mapStats.loadedAt = performance.now();
+      map.once('idle', () => (mapStats.loadedAt = performance.now()));
       // Warm the 1:10m chunk in the background so zooming in finds it ready.
       setTimeout(() => void import('world-atlas/countries-10m.json').catch(() => undefined), 5000);
       const pm = propsRef.current.pmtilesUrl;
       if (pm) void addPmtilesOverlay(map, pm);
       scheduleScreen(0);
       propsRef.current.onMapReady?.(map);
+      for (const apply of whenLoaded.current.splice(0)) apply();
+      onViewChanged();
+    };
+    function settle() {
+      if (settled) return;
+      settled = true;
+      clearTimeout(settleTimer);
+      ready();
+    }
+    const settleTimer = setTimeout(settle, SETTLE_MS);
+    map.once('load', () => {
+      styleLoaded = true;
+      ready();
     });
 
     const onViewChanged = () => {
@@ -193,7 +225,6 @@ export function MapView(props: Props) {
       scheduleScreen(100);
     };
     map.on('moveend', onViewChanged);
-    map.once('load', onViewChanged);
 
     const pruneTimer = setInterval(() => store.pruneStale(), 15_000);
 
@@ -207,6 +238,7 @@ export function MapView(props: Props) {
       overlay.remove();
       overlayRef.current = null;
       clearInterval(pruneTimer);
+      clearTimeout(settleTimer);
       if (screenTimer) clearTimeout(screenTimer);
       offTracks();
       propsRef.current.onMapReady?.(null);
@@ -246,8 +278,7 @@ export function MapView(props: Props) {
       });
       declutterLabels(map, facilityMarkers.current);
     };
-    if (loaded.current) apply();
-    else map.once('load', apply);
+    onceLoaded(apply);
   }, [props.facilities, props.lang]);
 
   // Selected track: highlight ring and a DOM callsign label.
@@ -269,8 +300,7 @@ export function MapView(props: Props) {
           .addTo(map);
       }
     };
-    if (loaded.current) apply();
-    else map.once('load', apply);
+    onceLoaded(apply);
   }, [props.selectedId, props.store]);
 
   // History trail of the selected track.
@@ -288,8 +318,7 @@ export function MapView(props: Props) {
       };
       (map.getSource('trail') as GeoJSONSource | undefined)?.setData(fc);
     };
-    if (loaded.current) apply();
-    else map.once('load', apply);
+    onceLoaded(apply);
   }, [props.history]);
 
   return <div ref={container} className="map" data-testid="map" />;
