@@ -110,6 +110,15 @@ test.describe('Kizuna web app on a live node', () => {
       undefined,
       { timeout: 20_000 },
     );
+    // The land and borders are added beneath the tracks once these are drawn (ADR 0024).
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const k = (window as unknown as { __kizuna: { map: { getLayer: (id: string) => unknown }; mapStats: { loadedAt: number } } }).__kizuna;
+          return ['land', 'borders'].every((id) => !!k.map.getLayer(id)) && k.mapStats.loadedAt > 0;
+        }),
+      )
+      .toBe(true);
     await waitForMapIdle(page);
     await clickTrack(page, 139.68, 35.3);
     const panel = page.getByTestId('track-panel');
