@@ -17,31 +17,47 @@ import httpx
 KIZUNA = [sys.executable, "-m", "kizuna.cli"]
 
 
-_HANDED_OUT: set[int] = set()
+# Ports for the nodes that tests start. A port taken from Linux's ephemeral range
+# (32768-60999) can be taken by any outgoing connection between the moment it is picked
+# and the moment the node binds it: CI once saw "federation port … already in use". These
+# come from 10000-20999 instead, which no outgoing connection uses and the browser tests
+# (21000-31000, web/playwright.config.ts) leave alone; each pytest-xdist worker has a block
+# of its own, handed out in turn, so that two workers never pick the same port.
+_PORTS_FROM, _PORTS_TO = 10_000, 21_000
+
+
+def _worker_ports() -> range:
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % count
+    size = (_PORTS_TO - _PORTS_FROM) // count
+    return range(_PORTS_FROM + index * size, _PORTS_FROM + (index + 1) * size)
+
+
+_BLOCK = _worker_ports()
+_next = _BLOCK.start
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port(span: int = 2) -> int:
-    """A port p such that p .. p+span-1 are free on 127.0.0.1 now and were never handed out
-    before in this process (nodes are often initialised before any of them binds)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        wanted = set(range(port, port + span))
-        if port + span > 65535 or wanted & _HANDED_OUT:
-            continue
-        ok = True
-        for extra in range(1, span):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port + extra))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            _HANDED_OUT.update(wanted)
-            return int(port)
-    raise RuntimeError("no free port range")
+    """A port p such that p .. p+span-1 are free on 127.0.0.1 now, from this worker's block
+    and after those handed out before (nodes are often initialised before any of them binds)."""
+    global _next
+    for _ in range(len(_BLOCK)):
+        port = _next
+        if port + span > _BLOCK.stop:
+            port = _BLOCK.start
+        _next = port + span
+        if all(_bindable(p) for p in range(port, port + span)):
+            return port
+    raise RuntimeError(f"no {span} free ports in {_BLOCK.start}-{_BLOCK.stop - 1}")
 
 
 def kizuna(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 // One real node for the whole run, started by tests/global-setup.ts. Ports are fixed
 // here (the config is evaluated in every worker; the env var keeps them identical).
-process.env.KIZUNA_TEST_PORT ||= String(21000 + Math.floor(Math.random() * 10000)); // below Linux's ephemeral ports (pytest's nodes take those)
+process.env.KIZUNA_TEST_PORT ||= String(21000 + Math.floor(Math.random() * 10000)); // below Linux's ephemeral ports and clear of pytest's nodes (10000-20999, tests/nodes.py)
 const port = Number(process.env.KIZUNA_TEST_PORT);
 process.env.KIZUNA_TEST_COT_PORT ||= String(port + 2);
 

@@ -37,7 +37,11 @@ function kizuna(args: string[]): string {
 
 const lastLine = (out: string) => out.trim().split(/\r?\n/).pop()!.trim();
 
-/** A port p with p and p+1 free now (the API port and the federation port). */
+/**
+ * A port p with p and p+1 free now (the API port and the federation port), from 31000-32699:
+ * below Linux's ephemeral ports, which an outgoing connection could take before the node binds,
+ * and clear of pytest's nodes (10000-20999) and this suite's own node (21000-31000).
+ */
 async function freePorts(): Promise<number> {
   const bind = (port: number) =>
     new Promise<number>((res, rej) => {
@@ -49,9 +53,9 @@ async function freePorts(): Promise<number> {
       });
     });
   for (let i = 0; i < 50; i++) {
-    const p = await bind(0);
-    if (p > 65000) continue;
+    const p = 31000 + 2 * Math.floor(Math.random() * 850);
     try {
+      await bind(p);
       await bind(p + 1);
       return p;
     } catch {
