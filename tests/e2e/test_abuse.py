@@ -239,6 +239,9 @@ def test_clients_that_never_read_are_cut_off_and_do_not_hold_the_node(
         ]
         assert alice.post("/api/v1/tracks", json=items).status_code == 200
     sockets_before = sockets_open(pid)
+    # The node's own idle load (its periodic services) is the reference, measured here: on
+    # this machine it is 0.10-0.15 CPU seconds per second, so no fixed bound would do.
+    idle_before = idle_cpu(pid)
     token = token_of(alice)
     clients = [silent_reader(usfj.port, token) for _ in range(30)]
     try:
@@ -246,7 +249,8 @@ def test_clients_that_never_read_are_cut_off_and_do_not_hold_the_node(
             s.sendall(b"".join(frame('{"type": "subscribe"}') for _ in range(20)))
             s.sendall(b"".join(frame("not json") for _ in range(MAX_BAD_MESSAGES + 2)))
         released(usfj, sockets_before, timeout=20)
-        assert idle_cpu(pid) < 0.1
+        idle_after = idle_cpu(pid)
+        assert idle_after <= idle_before + 0.05, f"idle CPU {idle_before:.3f} -> {idle_after:.3f}"
         assert ws_sessions(usfj) == 0
         # The clients still hold their ends: the node stops all the same.
         stop_within(usfj, sig)
