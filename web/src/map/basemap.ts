@@ -41,10 +41,10 @@ export function seaStyle(): StyleSpecification {
   return { version: 8, name: 'kizuna-offline', sources: {}, layers: [SEA_LAYER] };
 }
 
-/** Add the land and borders of `basemapStyle` to a map started with `seaStyle`, below `before`. */
-export function addBasemap(map: MLMap, before?: string): void {
-  for (const [id, source] of Object.entries(LAND_SOURCES)) if (!map.getSource(id)) map.addSource(id, source);
-  for (const layer of LAND_LAYERS) if (!map.getLayer(layer.id)) map.addLayer(layer, before);
+/** Add the land and borders of `basemapStyle` to a map started with `seaStyle` (once). */
+export function addBasemap(map: MLMap): void {
+  for (const [id, source] of Object.entries(LAND_SOURCES)) map.addSource(id, source);
+  for (const layer of LAND_LAYERS) map.addLayer(layer);
 }
 
 /** Zoom from which the 1:10m coastline and borders replace the 1:50m ones. */
